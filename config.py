@@ -1,0 +1,103 @@
+"""Configuration read from the environment (and a `.env` file when present)."""
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+load_dotenv()
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(RuntimeError):
+    """A setting in the environment has a value maillist cannot use."""
+
+
+def env_bool(environ, name, default):
+    """Read a yes/no setting, refusing anything that is not clearly one or the other."""
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(environ, name, default, minimum=0):
+    """Read a whole-number setting no smaller than `minimum`."""
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_choice(environ, name, default, choices):
+    """Read a setting that must be one of a few words."""
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(sorted(choices))}, not {raw!r}")
+    return value
+
+
+def env_list(environ, name):
+    """Read a comma-separated setting as a list of non-empty items."""
+    raw = environ.get(name) or ""
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def load_secret_key(instance_path):
+    """Return the secret key stored in the instance folder, creating it on first use."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+class Config:
+    """Settings for a running maillist; every name can be set in the environment."""
+
+    def __init__(self, environ=None):
+        env = os.environ if environ is None else environ
+        self.DATABASE_URL = env.get("DATABASE_URL") or None
+        self.SECRET_KEY = env.get("SECRET_KEY") or None
+        self.ENABLE_SNS_WEBHOOKS = env_bool(env, "ENABLE_SNS_WEBHOOKS", False)
+        self.ENABLE_BOUNCE_HANDLING = env_bool(env, "ENABLE_BOUNCE_HANDLING", False)
+        self.SOFT_BOUNCE_THRESHOLD = env_int(env, "SOFT_BOUNCE_THRESHOLD", 3, minimum=1)
+        self.SNS_TOPIC_ARNS = env_list(env, "SNS_TOPIC_ARNS")
+        self.SNS_MAX_MESSAGE_AGE = env_int(env, "SNS_MAX_MESSAGE_AGE", 86400)
+        self.COMPLAINT_ACTION = env_choice(env, "COMPLAINT_ACTION", "deactivate", {"deactivate", "log"})
+        self.PROXY_FIX_HOPS = env_int(env, "PROXY_FIX_HOPS", 0)
+        self.SESSION_COOKIE_SECURE = env_bool(env, "SESSION_COOKIE_SECURE", False)
+        self.PREFERRED_URL_SCHEME = "https" if self.SESSION_COOKIE_SECURE else "http"
+        self.LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, minimum=1)
+        self.LOGIN_MAX_FAILURES_PER_ADDRESS = env_int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
+        self.LOGIN_FAILURE_WINDOW = env_int(env, "LOGIN_FAILURE_WINDOW", 900, minimum=1)
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").upper()
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 280}
+    # SNS notifications are a few KiB; 256 KiB is SNS's own message limit plus envelope room.
+    SNS_MAX_BODY_BYTES = 512 * 1024
+    SNS_CERT_TIMEOUT = 5

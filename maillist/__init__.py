@@ -1,0 +1,90 @@
+"""maillist: a mailing-list manager for small organisations sending through Amazon SES."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config, load_secret_key
+from maillist.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config_class=Config, overrides=None, instance_path=None):
+    """Build and configure a maillist application."""
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app.config.from_object(config_class())
+    if overrides:
+        app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    configure_database(app)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    hops = app.config.get("PROXY_FIX_HOPS", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+
+    register_blueprints(app)
+    register_cli(app)
+
+    from maillist import errors, sqlite_pragmas
+
+    errors.register(app)
+    sqlite_pragmas.register(app)
+    return app
+
+
+def configure_database(app):
+    """Use DATABASE_URL, or a SQLite file in the instance folder when it is unset."""
+    url = app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL")
+    if not url:
+        url = "sqlite:///" + str(Path(app.instance_path) / "maillist.db")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        # SQLite has no pool to recycle; waiting on a locked database beats failing at once.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    elif url.startswith("mysql"):
+        # Each statement sees what others committed: no stale snapshots in long requests, and
+        # fewer gap locks for the webhook's concurrent inserts.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"], isolation_level="READ COMMITTED")
+        options.setdefault("connect_args", {"charset": "utf8mb4"})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def register_blueprints(app):
+    """Attach every blueprint with its URL prefix."""
+    from maillist.auth import bp as auth_bp
+    from maillist.health import bp as health_bp
+    from maillist.lists import bp as lists_bp
+    from maillist.members import bp as members_bp
+    from maillist.users import bp as users_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(members_bp, url_prefix="/members")
+    app.register_blueprint(lists_bp, url_prefix="/lists")
+    app.register_blueprint(users_bp, url_prefix="/users")
+
+    @app.get("/")
+    def index():
+        """Send staff to the members page, the place most work starts."""
+        from flask import redirect, url_for
+
+        return redirect(url_for("members.index"))
+
+
+def register_cli(app):
+    """Attach the `flask users|lists|members` command groups."""
+    from maillist.auth.cli import users_cli
+    from maillist.lists.cli import lists_cli
+    from maillist.members.cli import members_cli
+
+    for group in (users_cli, lists_cli, members_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,121 @@
+"""Mailing-list operations shared by the web pages and the `flask lists` commands."""
+
+from sqlalchemy import case, func, select
+
+from maillist import audit
+from maillist.errors import Conflict, InvalidInput, NotFound
+from maillist.extensions import db
+from maillist.members.services import find_member_by_email
+from maillist.models import MailingList, Member, Subscription
+from maillist.models.member import normalise_email
+from maillist.validation import check_email
+
+
+def find_list_by_address(address):
+    """The list with this address (any case), or None."""
+    return db.session.scalar(select(MailingList).where(MailingList.address == normalise_email(address)))
+
+
+def get_list_by_address(address):
+    """The list with this address, or NotFound."""
+    mailing_list = find_list_by_address(address)
+    if mailing_list is None:
+        raise NotFound(f"No list with address {normalise_email(address)}.")
+    return mailing_list
+
+
+def get_list(list_id):
+    """The list with this id, or NotFound."""
+    mailing_list = db.session.get(MailingList, list_id)
+    if mailing_list is None:
+        raise NotFound("No such list.")
+    return mailing_list
+
+
+def lists_with_counts():
+    """Every list with its number of subscribers and of active subscribers."""
+    active = func.sum(case((Member.active.is_(True), 1), else_=0))
+    query = (
+        select(MailingList, func.count(Subscription.id), active)
+        .outerjoin(Subscription, Subscription.list_id == MailingList.id)
+        .outerjoin(Member, Member.id == Subscription.member_id)
+        .group_by(MailingList.id)
+        .order_by(MailingList.address)
+    )
+    return [(lst, total, int(active or 0)) for lst, total, active in db.session.execute(query)]
+
+
+def add_list(address, name, description=""):
+    """Create a list; refuses a bad or taken address and an empty name."""
+    address = check_email(address)
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A list needs a name.")
+    if find_list_by_address(address):
+        raise Conflict(f"A list with address {address} already exists.")
+    mailing_list = MailingList(address=address, name=name[:200], description=(description or "").strip())
+    db.session.add(mailing_list)
+    audit.record("list.create", address, f"name={name}")
+    db.session.commit()
+    return mailing_list
+
+
+def update_list(mailing_list, name, description):
+    """Change a list's name and description."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A list needs a name.")
+    mailing_list.name, mailing_list.description = name[:200], (description or "").strip()
+    audit.record("list.update", mailing_list.address, f"name={name}")
+    db.session.commit()
+    return mailing_list
+
+
+def set_list_active(mailing_list, active):
+    """Activate or deactivate a list (an inactive list delivers to nobody)."""
+    mailing_list.active = active
+    audit.record("list.activate" if active else "list.deactivate", mailing_list.address)
+    db.session.commit()
+    return mailing_list
+
+
+def delete_list(mailing_list):
+    """Delete a list and its subscriptions."""
+    audit.record("list.delete", mailing_list.address)
+    db.session.delete(mailing_list)
+    db.session.commit()
+
+
+def subscribe(mailing_list, emails):
+    """Subscribe existing members by address; all or nothing. Returns the newly subscribed."""
+    members, unknown = [], []
+    for email in emails:
+        member = find_member_by_email(email)
+        (members.append(member) if member else unknown.append(normalise_email(email)))
+    if unknown:
+        raise NotFound(f"No member with email {', '.join(unknown)}.")
+    existing = set(
+        db.session.scalars(select(Subscription.member_id).where(Subscription.list_id == mailing_list.id))
+    )
+    added = []
+    for member in members:
+        if member.id not in existing:
+            db.session.add(Subscription(member_id=member.id, list_id=mailing_list.id))
+            existing.add(member.id)
+            added.append(member)
+    if added:
+        audit.record("list.subscribe", mailing_list.address, ",".join(m.email for m in added))
+    db.session.commit()
+    return added
+
+
+def unsubscribe(mailing_list, member):
+    """Remove a member from a list; unsubscribing a non-subscriber is a no-op."""
+    subscription = db.session.scalar(
+        select(Subscription).where(Subscription.list_id == mailing_list.id, Subscription.member_id == member.id)
+    )
+    if subscription is not None:
+        db.session.delete(subscription)
+        audit.record("list.unsubscribe", mailing_list.address, member.email)
+        db.session.commit()
+    return subscription is not None

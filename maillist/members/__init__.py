@@ -1,0 +1,7 @@
+"""Members: the people who receive list mail."""
+
+from flask import Blueprint
+
+bp = Blueprint("members", __name__)
+
+from maillist.members import views  # noqa: E402,F401

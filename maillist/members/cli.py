@@ -1,0 +1,40 @@
+"""`flask members ...`: members from the shell."""
+
+import json
+
+import click
+
+from maillist.cli_support import domain_errors_exit
+from maillist.members import services
+
+
+@click.group("members")
+def members_cli():
+    """Manage list members."""
+
+
+@members_cli.command("add")
+@click.argument("email")
+@click.option("--name", default="", help="The member's name.")
+@click.option("--list", "list_addresses", multiple=True, metavar="ADDRESS", help="Subscribe to this list (repeatable).")
+@domain_errors_exit
+def add_member(email, name, list_addresses):
+    """Add a member, optionally subscribed to lists."""
+    member = services.add_member(email, name, list_addresses)
+    click.echo(f"Added {member.email}")
+
+
+@members_cli.command("show")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@domain_errors_exit
+def show_member(email, as_json):
+    """Show a member's state, lists and bounce record."""
+    summary = services.member_summary(services.get_member_by_email(email))
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    for key, value in summary.items():
+        if key == "lists":
+            value = ", ".join(value) or "(none)"
+        click.echo(f"{key:15} {value}")

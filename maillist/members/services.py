@@ -1,0 +1,134 @@
+"""Member operations shared by the web pages and the `flask members` commands."""
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from maillist import audit
+from maillist.errors import Conflict, InvalidInput, NotFound
+from maillist.extensions import db
+from maillist.models import MailingList, Member, Subscription
+from maillist.models.member import BOUNCE_STATUSES, normalise_email
+from maillist.validation import check_email
+
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+def find_member_by_email(email):
+    """The member with this address (any case), or None."""
+    return db.session.scalar(select(Member).where(Member.email == normalise_email(email)))
+
+
+def get_member(member_id):
+    """The member with this id, or NotFound."""
+    member = db.session.get(Member, member_id)
+    if member is None:
+        raise NotFound("No such member.")
+    return member
+
+
+def get_member_by_email(email):
+    """The member with this address, or NotFound."""
+    member = find_member_by_email(email)
+    if member is None:
+        raise NotFound(f"No member with email {normalise_email(email)}.")
+    return member
+
+
+def add_member(email, name="", list_addresses=()):
+    """Create a member, optionally subscribed to lists; refuses duplicates and unknown lists."""
+    from maillist.lists.services import get_list_by_address
+
+    email = check_email(email)
+    if find_member_by_email(email):
+        raise Conflict(f"A member with email {email} already exists.")
+    lists = [get_list_by_address(address) for address in list_addresses]
+    member = Member(email=email, name=(name or "").strip()[:200])
+    db.session.add(member)
+    for mailing_list in lists:
+        db.session.add(Subscription(member=member, mailing_list=mailing_list))
+    audit.record("member.create", email, f"lists={','.join(lst.address for lst in lists)}")
+    db.session.commit()
+    return member
+
+
+def update_member(member, email, name):
+    """Change a member's address or name; a taken address is refused and nothing changes."""
+    email = check_email(email)
+    other = find_member_by_email(email)
+    if other is not None and other.id != member.id:
+        raise Conflict(f"A member with email {email} already exists.")
+    changes = []
+    if member.email != email:
+        changes.append(f"email {member.email} -> {email}")
+    if member.name != (name or "").strip():
+        changes.append("name")
+    member.email, member.name = email, (name or "").strip()[:200]
+    audit.record("member.update", email, "; ".join(changes))
+    db.session.commit()
+    return member
+
+
+def set_member_active(member, active):
+    """Activate or deactivate a member (an inactive member receives no list mail)."""
+    member.active = active
+    audit.record("member.activate" if active else "member.deactivate", member.email)
+    db.session.commit()
+    return member
+
+
+def delete_member(member):
+    """Delete a member and their subscriptions (their bounce history is kept, unlinked)."""
+    audit.record("member.delete", member.email)
+    db.session.delete(member)
+    db.session.commit()
+
+
+def member_summary(member):
+    """A JSON-ready description of a member, as `flask members show --json` prints it."""
+    return {
+        "id": member.id,
+        "email": member.email,
+        "name": member.name,
+        "active": member.active,
+        "bounce_status": member.bounce_status,
+        "bounce_count": member.bounce_count,
+        "last_bounce_at": member.last_bounce_at.isoformat() + "Z" if member.last_bounce_at else None,
+        "lists": [lst.address for lst in member.lists],
+        "created_at": member.created_at.isoformat() + "Z",
+    }
+
+
+def search_members(query="", active=None, bounce_status=None, list_id=None, page=1, per_page=25):
+    """A page of members matching the search text and filters, with the total count."""
+    if per_page not in PAGE_SIZES:
+        per_page = PAGE_SIZES[0]
+    conditions = []
+    text = (query or "").strip()
+    if text:
+        pattern = f"%{text.lower()}%"
+        conditions.append(or_(Member.email.like(pattern), func.lower(Member.name).like(pattern)))
+    if active is not None:
+        conditions.append(Member.active.is_(active))
+    if bounce_status:
+        if bounce_status not in BOUNCE_STATUSES:
+            raise InvalidInput(f"Unknown bounce status {bounce_status!r}.")
+        conditions.append(Member.bounce_status == bounce_status)
+    if list_id:
+        conditions.append(
+            Member.id.in_(select(Subscription.member_id).where(Subscription.list_id == list_id))
+        )
+    total = db.session.scalar(select(func.count()).select_from(Member).where(*conditions))
+    rows = db.session.scalars(
+        select(Member)
+        .where(*conditions)
+        .options(selectinload(Member.subscriptions).selectinload(Subscription.mailing_list))
+        .order_by(Member.email)
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+    ).all()
+    return rows, total
+
+
+def all_lists():
+    """Every mailing list, for filters and subscription choices."""
+    return db.session.scalars(select(MailingList).order_by(MailingList.address)).all()

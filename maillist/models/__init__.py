@@ -1,0 +1,21 @@
+"""The database models, one module per concept."""
+
+from maillist.models.audit import AuditLog
+from maillist.models.bounce import BounceLog, DeliveryStat
+from maillist.models.login_failure import LoginFailure
+from maillist.models.mailing_list import MailingList, Subscription
+from maillist.models.member import Member
+from maillist.models.sns_message import SnsMessage
+from maillist.models.user import User
+
+__all__ = [
+    "AuditLog",
+    "BounceLog",
+    "DeliveryStat",
+    "LoginFailure",
+    "MailingList",
+    "Member",
+    "SnsMessage",
+    "Subscription",
+    "User",
+]

@@ -1,0 +1,51 @@
+"""The bounce and complaint history SES reports, and daily delivery counts."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from maillist.extensions import db
+from maillist.models.types import UTCDateTime, utcnow
+
+EVENTS = ("bounce", "complaint", "reset")
+BOUNCE_TYPES = ("Permanent", "Transient", "Undetermined")
+
+
+class BounceLog(db.Model):
+    """One event in a recipient's history: a bounce, a complaint, or a staff reset."""
+
+    __tablename__ = "bounce_log"
+    __table_args__ = (Index("ix_bounce_log_member_occurred", "member_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Nullable: bounces for addresses that are not (or no longer) members are kept too.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(255), index=True)
+    event: Mapped[str] = mapped_column(String(20), default="bounce")
+    bounce_type: Mapped[str | None] = mapped_column(String(20))
+    bounce_subtype: Mapped[str | None] = mapped_column(String(50))
+    diagnostic_code: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str | None] = mapped_column(String(20))
+    feedback_type: Mapped[str | None] = mapped_column(String(50))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    feedback_id: Mapped[str | None] = mapped_column(String(255))
+    sns_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    details: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    member = relationship("Member")
+
+    def __repr__(self):
+        return f"<BounceLog {self.event} {self.email} {self.bounce_type}>"
+
+
+class DeliveryStat(db.Model):
+    """How many SES Delivery events arrived on one UTC day (for bounce and complaint rates)."""
+
+    __tablename__ = "delivery_stat"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    deliveries: Mapped[int] = mapped_column(Integer, default=0)

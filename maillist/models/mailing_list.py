@@ -1,0 +1,44 @@
+"""Mailing lists and who is subscribed to them."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from maillist.extensions import db
+from maillist.models.types import UTCDateTime, utcnow
+
+
+class MailingList(db.Model):
+    """A list address that Postfix expands to its active members."""
+
+    __tablename__ = "mailing_list"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    subscriptions = relationship(
+        "Subscription", back_populates="mailing_list", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __repr__(self):
+        return f"<MailingList {self.address}>"
+
+
+class Subscription(db.Model):
+    """One member on one list."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (UniqueConstraint("list_id", "member_id", name="uq_subscription_list_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("mailing_list.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    member = relationship("Member", back_populates="subscriptions")
+    mailing_list = relationship("MailingList", back_populates="subscriptions")

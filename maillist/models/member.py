@@ -1,0 +1,44 @@
+"""People who receive list mail."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from maillist.extensions import db
+from maillist.models.types import UTCDateTime, utcnow
+
+BOUNCE_STATUSES = ("clean", "soft", "hard")
+
+
+def normalise_email(address):
+    """The stored form of an address: trimmed and lower-cased, so look-ups ignore case."""
+    return (address or "").strip().lower()
+
+
+class Member(db.Model):
+    """A recipient, with the bounce record SES reports for them."""
+
+    __tablename__ = "member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="", index=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    bounce_count: Mapped[int] = mapped_column(Integer, default=0)
+    bounce_status: Mapped[str] = mapped_column(String(10), default="clean", index=True)
+    last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    subscriptions = relationship(
+        "Subscription", back_populates="member", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def lists(self):
+        """The mailing lists this member is subscribed to, by address."""
+        return sorted((s.mailing_list for s in self.subscriptions), key=lambda lst: lst.address)
+
+    def __repr__(self):
+        return f"<Member {self.email}>"

@@ -1,0 +1,162 @@
+"""Fixtures: an app built by the real factory on a real database (SQLite file and MariaDB)."""
+
+import os
+import re
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from maillist import create_app
+from maillist.extensions import db
+from tests import factories
+
+REQUIRE_ALL = os.environ.get("MAILLIST_REQUIRE_ALL_TESTS") == "1"
+BACKENDS = ["sqlite", "mariadb"]
+
+
+def need(condition, reason):
+    """Skip the test when `condition` is false, or fail it where CI demands every test run."""
+    if condition:
+        return
+    if REQUIRE_ALL:
+        pytest.fail(f"required but unavailable: {reason}")
+    pytest.skip(reason)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """In CI (MAILLIST_REQUIRE_ALL_TESTS=1) any skipped test fails the run."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if REQUIRE_ALL and skipped:
+        terminalreporter.write_line(f"{len(skipped)} test(s) skipped, and MAILLIST_REQUIRE_ALL_TESTS=1 forbids it", red=True)
+        terminalreporter._session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def mariadb_server_url():
+    """The MariaDB server named by MAILLIST_TEST_MYSQL_URL, or a skip when none answers."""
+    url = os.environ.get("MAILLIST_TEST_MYSQL_URL")
+    need(url, "MAILLIST_TEST_MYSQL_URL is not set")
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # any connection failure means: no server to test against
+        need(False, f"MariaDB at {url} does not answer: {error}")
+    finally:
+        engine.dispose()
+    return make_url(url)
+
+
+@pytest.fixture(scope="session")
+def mariadb_database(mariadb_server_url):
+    """A throw-away MariaDB database for this test run, dropped at the end; yields its URL."""
+    name = f"maillist_test_{uuid.uuid4().hex[:10]}"
+    yield from throwaway_database(mariadb_server_url, name)
+
+
+def throwaway_database(server_url, name):
+    """Create database `name` on the server, yield its URL, drop it afterwards."""
+    admin = create_engine(server_url)
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def mariadb_schema(mariadb_database):
+    """The MariaDB test database with the models' tables created once for the session."""
+    app = create_app(overrides={"SQLALCHEMY_DATABASE_URI": mariadb_database, "SECRET_KEY": "test"})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return mariadb_database
+
+
+def empty_all_tables():
+    """Delete every row, children first, so each test starts from nothing."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+def app_settings(database_url, **extra):
+    """Settings every test app shares."""
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "TESTING": True,
+        "SERVER_NAME": None,
+    }
+    settings.update(extra)
+    return settings
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Which database this test runs on."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, tmp_path, request):
+    """A database URL for this test: a fresh SQLite file, or the shared MariaDB test database."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'maillist.db'}"
+    return request.getfixturevalue("mariadb_schema")
+
+
+@pytest.fixture
+def app_overrides():
+    """Extra settings a test module wants (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def app(backend, database_url, tmp_path, app_overrides):
+    """A maillist app on a clean database, with an app context pushed."""
+    app = create_app(overrides=app_settings(database_url, **app_overrides), instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        if backend == "sqlite":
+            db.create_all()
+        else:
+            empty_all_tables()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client that keeps cookies and knows the CSRF token."""
+    return factories.staff_client(app)
+
+
+@pytest.fixture
+def runner(app):
+    """A runner for the `flask` commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login(app):
+    """Sign in a new user of the given role; returns a StaffClient with its session."""
+
+    def sign_in(role="admin", email=None, password="a long enough password"):
+        email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.org"
+        factories.make_user(email=email, role=role, password=password)
+        staff = factories.staff_client(app)
+        response = staff.post_form("/login", {"email": email, "password": password})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        staff.user_email = email
+        return staff
+
+    return sign_in
+
+
