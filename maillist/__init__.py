@@ -65,12 +65,16 @@ def register_blueprints(app):
     from maillist.lists import bp as lists_bp
     from maillist.members import bp as members_bp
     from maillist.users import bp as users_bp
+    from maillist.webhooks import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(members_bp, url_prefix="/members")
     app.register_blueprint(lists_bp, url_prefix="/lists")
     app.register_blueprint(users_bp, url_prefix="/users")
+    app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
+    # SNS cannot send a CSRF token; every message's signature is verified instead.
+    csrf.exempt(webhooks_bp)
 
     @app.get("/")
     def index():
@@ -81,10 +85,11 @@ def register_blueprints(app):
 
 
 def register_cli(app):
-    """Attach the `flask users|lists|members` command groups."""
+    """Attach the `flask users|lists|members|sns` command groups."""
     from maillist.auth.cli import users_cli
     from maillist.lists.cli import lists_cli
     from maillist.members.cli import members_cli
+    from maillist.sns.cli import sns_cli
 
-    for group in (users_cli, lists_cli, members_cli):
+    for group in (users_cli, lists_cli, members_cli, sns_cli):
         app.cli.add_command(group)

@@ -160,3 +160,25 @@ def login(app):
     return sign_in
 
 
+
+
+@pytest.fixture
+def webhook_settings():
+    """Settings with the SNS webhook and bounce handling switched on."""
+    return {"ENABLE_SNS_WEBHOOKS": True, "ENABLE_BOUNCE_HANDLING": True}
+
+
+@pytest.fixture
+def aws():
+    """Amazon's side, the one thing the tests mock: the certificate URL and SubscribeURL answer."""
+    import responses
+
+    from maillist.sns.certificates import cache
+    from tests import sns_helpers
+
+    cache.clear()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(sns_helpers.CERT_URL, body=sns_helpers.cert_pem(), content_type="application/x-x509-ca-cert")
+        mock.get(sns_helpers.SUBSCRIBE_URL, body="<ConfirmSubscriptionResponse/>", status=200)
+        yield mock
+    cache.clear()

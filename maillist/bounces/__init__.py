@@ -1,0 +1,1 @@
+"""Bounces and complaints: understanding SES events and applying them to members."""

@@ -1,0 +1,114 @@
+"""Applying SES bounces, complaints and deliveries to the database.
+
+Member counters change with single atomic UPDATE statements, never read-modify-write, so
+concurrent bounces for one member on several workers all count. The caller commits.
+"""
+
+from sqlalchemy import case, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from maillist.bounces.ses_events import Bounce, Complaint, Deliveries
+from maillist.extensions import db
+from maillist.models import BounceLog, DeliveryStat, Member
+from maillist.models.types import utcnow
+
+
+def member_id_for(email):
+    """The id of the member with this (normalised) address, or None."""
+    return db.session.scalar(select(Member.id).where(Member.email == email))
+
+
+def later_of_last_bounce(occurred_at):
+    """SQL for last_bounce_at moved forward to `occurred_at`, never back (events arrive out of order)."""
+    return case(
+        (Member.last_bounce_at.is_(None), occurred_at),
+        (Member.last_bounce_at < occurred_at, occurred_at),
+        else_=Member.last_bounce_at,
+    )
+
+
+def bounce_status_after(bounce_type, threshold):
+    """SQL for the status after one more bounce of `bounce_type` (hard is never downgraded)."""
+    if bounce_type == "Permanent":
+        return "hard"
+    if bounce_type == "Transient":
+        return case(
+            (Member.bounce_status == "hard", "hard"),
+            (Member.bounce_count + 1 >= threshold, "soft"),
+            else_=Member.bounce_status,
+        )
+    return Member.bounce_status
+
+
+def record_bounce(bounce: Bounce, sns_message_id, threshold):
+    """Log one bounced recipient and update their member record; returns the member id or None."""
+    member_id = member_id_for(bounce.email)
+    db.session.add(
+        BounceLog(
+            member_id=member_id, email=bounce.email, event="bounce", bounce_type=bounce.bounce_type,
+            bounce_subtype=bounce.subtype, diagnostic_code=bounce.diagnostic_code, action=bounce.action,
+            status=bounce.status, feedback_id=bounce.feedback_id, sns_message_id=sns_message_id,
+            occurred_at=bounce.occurred_at,
+        )
+    )
+    if member_id is None:
+        return None
+    # bounce_status is listed before bounce_count: MariaDB evaluates SET left to right with
+    # already-updated values, SQLite with the old ones; this order gives the same answer on both.
+    changes = [
+        (Member.bounce_status, bounce_status_after(bounce.bounce_type, threshold)),
+        (Member.bounce_count, Member.bounce_count + 1),
+        (Member.last_bounce_at, later_of_last_bounce(bounce.occurred_at)),
+        (Member.updated_at, utcnow()),
+    ]
+    if bounce.bounce_type == "Permanent":
+        changes.append((Member.active, False))
+    db.session.execute(update(Member).where(Member.id == member_id).ordered_values(*changes))
+    return member_id
+
+
+def record_complaint(complaint: Complaint, sns_message_id, deactivate):
+    """Log one complaint and, when `deactivate`, stop mail to that member; returns the member id or None."""
+    member_id = member_id_for(complaint.email)
+    db.session.add(
+        BounceLog(
+            member_id=member_id, email=complaint.email, event="complaint", feedback_type=complaint.feedback_type,
+            user_agent=complaint.user_agent, feedback_id=complaint.feedback_id, sns_message_id=sns_message_id,
+            occurred_at=complaint.occurred_at,
+        )
+    )
+    if member_id is not None and deactivate:
+        db.session.execute(update(Member).where(Member.id == member_id).values(active=False, updated_at=utcnow()))
+    return member_id
+
+
+def count_deliveries(deliveries: Deliveries):
+    """Add delivered recipients to their day's count (insert the day's row on first use)."""
+    day = deliveries.occurred_at.date()
+    bump = update(DeliveryStat).where(DeliveryStat.day == day).values(deliveries=DeliveryStat.deliveries + deliveries.count)
+    if db.session.execute(bump).rowcount:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.execute(insert(DeliveryStat).values(day=day, deliveries=deliveries.count))
+    except IntegrityError:
+        # Another worker created the day's row between our UPDATE and INSERT.
+        db.session.execute(bump)
+
+
+def apply_events(events, sns_message_id, threshold, deactivate_on_complaint):
+    """Apply parsed SES events; returns a short description of what was done."""
+    done = []
+    for event in events:
+        if isinstance(event, Bounce):
+            found = record_bounce(event, sns_message_id, threshold)
+            done.append(f"bounce:{event.bounce_type}:{'member' if found else 'unknown'}")
+        elif isinstance(event, Complaint):
+            found = record_complaint(event, sns_message_id, deactivate_on_complaint)
+            done.append(f"complaint:{'member' if found else 'unknown'}")
+        elif isinstance(event, Deliveries):
+            count_deliveries(event)
+            done.append(f"delivery:{event.count}")
+        else:
+            done.append(f"ignored:{event.kind}")
+    return done

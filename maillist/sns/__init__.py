@@ -1,0 +1,1 @@
+"""Amazon SNS: parsing HTTP(S) messages, verifying their signatures, confirming subscriptions."""

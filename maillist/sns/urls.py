@@ -1,0 +1,38 @@
+"""Which URLs in an SNS message maillist may fetch: only SNS's own, over HTTPS."""
+
+import re
+from urllib.parse import urlsplit
+
+from maillist.sns.errors import VerificationFailed
+
+SNS_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+
+
+def check_sns_url(url, what, path_suffix=None):
+    """Refuse `url` unless it is https on sns.<region>.amazonaws.com(.cn), default port, no userinfo."""
+    if not isinstance(url, str) or not url:
+        raise VerificationFailed(f"{what} is missing")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise VerificationFailed(f"{what} is not a valid URL") from None
+    if parts.scheme != "https":
+        raise VerificationFailed(f"{what} is not https")
+    if "@" in parts.netloc or parts.username or parts.password:
+        raise VerificationFailed(f"{what} carries user information")
+    if port not in (None, 443):
+        raise VerificationFailed(f"{what} names a non-standard port")
+    host = parts.hostname or ""
+    netloc = parts.netloc.lower()
+    if netloc.endswith(":443"):
+        netloc = netloc[: -len(":443")]
+    if not SNS_HOST.match(host) or netloc != host:
+        raise VerificationFailed(f"{what} host {host!r} is not an SNS host")
+    if path_suffix and (parts.query or parts.fragment):
+        raise VerificationFailed(f"{what} carries a query or fragment")
+    if path_suffix and not parts.path.endswith(path_suffix):
+        raise VerificationFailed(f"{what} does not end in {path_suffix}")
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        raise VerificationFailed(f"{what} contains whitespace or control characters")
+    return url

@@ -1,0 +1,104 @@
+"""Verifying an SNS message's signature as AWS documents it."""
+
+import base64
+import binascii
+from datetime import datetime, timedelta, timezone
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+
+from maillist.sns.errors import MalformedMessage, VerificationFailed
+from maillist.sns.urls import check_sns_url
+
+NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
+CONFIRMATION_FIELDS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type")
+SIGNED_FIELDS = {
+    "Notification": NOTIFICATION_FIELDS,
+    "SubscriptionConfirmation": CONFIRMATION_FIELDS,
+    "UnsubscribeConfirmation": CONFIRMATION_FIELDS,
+}
+HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
+SIGNER_NAME = "sns.amazonaws.com"
+# Clocks differ a little; a message from slightly in the future is not an attack.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def string_to_sign(message):
+    """The documented fields of `message`, in order, each as 'Name\\nvalue\\n'."""
+    fields = SIGNED_FIELDS.get(message.get("Type"))
+    if fields is None:
+        raise MalformedMessage(f"unknown message type {message.get('Type')!r}")
+    parts = []
+    for name in fields:
+        value = message.get(name)
+        if value is None:
+            if name == "Subject":
+                continue  # only Subject is optional
+            raise MalformedMessage(f"{name} is missing")
+        parts.append(f"{name}\n{value}\n")
+    return "".join(parts).encode("utf-8")
+
+
+def parse_timestamp(value):
+    """An SNS Timestamp (ISO 8601, UTC) as an aware datetime."""
+    try:
+        stamp = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise MalformedMessage(f"Timestamp {value!r} is not an ISO 8601 time") from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    return stamp
+
+
+def check_age(timestamp, max_age, now=None):
+    """Refuse a message older than `max_age` seconds (0: no limit) or from the future."""
+    now = now or datetime.now(timezone.utc)
+    if timestamp > now + CLOCK_SKEW:
+        raise VerificationFailed("message Timestamp is in the future")
+    if max_age and now - timestamp > timedelta(seconds=max_age):
+        raise VerificationFailed("message is older than SNS_MAX_MESSAGE_AGE")
+
+
+def check_certificate(cert, timestamp):
+    """Refuse a certificate that is not SNS's RSA signing certificate valid at `timestamp`."""
+    if not isinstance(cert, x509.Certificate):
+        raise VerificationFailed("no signing certificate")
+    if not cert.not_valid_before_utc <= timestamp <= cert.not_valid_after_utc:
+        raise VerificationFailed("certificate was not valid at the message Timestamp")
+    names = [attr.value for attr in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    if SIGNER_NAME not in names:
+        raise VerificationFailed(f"certificate subject is not {SIGNER_NAME}")
+    if not isinstance(cert.public_key(), rsa.RSAPublicKey):
+        raise VerificationFailed("certificate key is not RSA")
+
+
+def verify_signature(message, cert):
+    """Check `message`'s Signature with `cert` for SignatureVersion 1 (SHA1) or 2 (SHA256)."""
+    algorithm = HASHES.get(message.get("SignatureVersion"))
+    if algorithm is None:
+        raise VerificationFailed(f"SignatureVersion {message.get('SignatureVersion')!r} is not supported")
+    try:
+        signature = base64.b64decode(message.get("Signature") or "", validate=True)
+    except (binascii.Error, ValueError):
+        raise VerificationFailed("Signature is not base64") from None
+    try:
+        cert.public_key().verify(signature, string_to_sign(message), padding.PKCS1v15(), algorithm())
+    except InvalidSignature:
+        raise VerificationFailed("signature does not match the message") from None
+
+
+def verify_message(message, get_certificate, max_age, now=None):
+    """Verify an SNS message completely: age, certificate and signature. Raises on any failure.
+
+    `get_certificate(url)` returns the certificate at the message's SigningCertURL; it must
+    refuse URLs that are not SNS's own (see `maillist.sns.urls`).
+    """
+    timestamp = parse_timestamp(message.get("Timestamp"))
+    check_age(timestamp, max_age, now)
+    cert = get_certificate(check_sns_url(message.get("SigningCertURL"), "SigningCertURL", path_suffix=".pem"))
+    check_certificate(cert, timestamp)
+    verify_signature(message, cert)
+    return True

@@ -1,0 +1,34 @@
+"""POST /webhooks/sns: where Amazon SNS delivers bounce and complaint notifications."""
+
+from flask import abort, current_app, jsonify, request
+
+from maillist.sns.envelope import parse_envelope
+from maillist.sns.errors import MessageTooLarge, SnsError
+from maillist.webhooks import bp
+from maillist.webhooks.processing import Result, handle_message, log
+
+
+@bp.post("/sns")
+def sns():
+    """Verify and process one SNS message; the answer tells SNS whether to retry."""
+    if not current_app.config["ENABLE_SNS_WEBHOOKS"]:
+        abort(404)
+    try:
+        body = read_body(current_app.config["SNS_MAX_BODY_BYTES"])
+        message = parse_envelope(body, request.headers.get("x-amz-sns-message-type"))
+    except SnsError as error:
+        log.warning("sns refused before verification: status=%s %s", error.status, error.reason)
+        result = Result(error.status, "refused", error.reason)
+    else:
+        result = handle_message(message)
+    return jsonify(outcome=result.outcome, detail=result.detail), result.status
+
+
+def read_body(limit):
+    """The raw body, whatever the Content-Type says (SNS sends text/plain); refuses oversize ones."""
+    if request.content_length is not None and request.content_length > limit:
+        raise MessageTooLarge(f"body is larger than {limit} bytes")
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        raise MessageTooLarge(f"body is larger than {limit} bytes")
+    return body
