@@ -41,8 +41,22 @@ def bounce_status_after(bounce_type, threshold):
 
 
 def record_bounce(bounce: Bounce, sns_message_id, threshold):
-    """Log one bounced recipient and update their member record; returns the member id or None."""
+    """Update the bounced member's record and log the bounce; returns the member id or None."""
     member_id = member_id_for(bounce.email)
+    if member_id is not None:
+        # Lock the member row with the UPDATE before inserting the log row: the log's foreign key
+        # check takes a shared lock on the member, and shared-then-exclusive deadlocks on MariaDB.
+        # bounce_status is listed before bounce_count: MariaDB evaluates SET left to right with
+        # already-updated values, SQLite with the old ones; this order gives the same on both.
+        changes = [
+            (Member.bounce_status, bounce_status_after(bounce.bounce_type, threshold)),
+            (Member.bounce_count, Member.bounce_count + 1),
+            (Member.last_bounce_at, later_of_last_bounce(bounce.occurred_at)),
+            (Member.updated_at, utcnow()),
+        ]
+        if bounce.bounce_type == "Permanent":
+            changes.append((Member.active, False))
+        db.session.execute(update(Member).where(Member.id == member_id).ordered_values(*changes))
     db.session.add(
         BounceLog(
             member_id=member_id, email=bounce.email, event="bounce", bounce_type=bounce.bounce_type,
@@ -51,25 +65,14 @@ def record_bounce(bounce: Bounce, sns_message_id, threshold):
             occurred_at=bounce.occurred_at,
         )
     )
-    if member_id is None:
-        return None
-    # bounce_status is listed before bounce_count: MariaDB evaluates SET left to right with
-    # already-updated values, SQLite with the old ones; this order gives the same answer on both.
-    changes = [
-        (Member.bounce_status, bounce_status_after(bounce.bounce_type, threshold)),
-        (Member.bounce_count, Member.bounce_count + 1),
-        (Member.last_bounce_at, later_of_last_bounce(bounce.occurred_at)),
-        (Member.updated_at, utcnow()),
-    ]
-    if bounce.bounce_type == "Permanent":
-        changes.append((Member.active, False))
-    db.session.execute(update(Member).where(Member.id == member_id).ordered_values(*changes))
     return member_id
 
 
 def record_complaint(complaint: Complaint, sns_message_id, deactivate):
-    """Log one complaint and, when `deactivate`, stop mail to that member; returns the member id or None."""
+    """Stop mail to a complaining member when `deactivate`, and log the complaint; returns the member id or None."""
     member_id = member_id_for(complaint.email)
+    if member_id is not None and deactivate:
+        db.session.execute(update(Member).where(Member.id == member_id).values(active=False, updated_at=utcnow()))
     db.session.add(
         BounceLog(
             member_id=member_id, email=complaint.email, event="complaint", feedback_type=complaint.feedback_type,
@@ -77,8 +80,6 @@ def record_complaint(complaint: Complaint, sns_message_id, deactivate):
             occurred_at=complaint.occurred_at,
         )
     )
-    if member_id is not None and deactivate:
-        db.session.execute(update(Member).where(Member.id == member_id).values(active=False, updated_at=utcnow()))
     return member_id
 
 
@@ -99,7 +100,9 @@ def count_deliveries(deliveries: Deliveries):
 def apply_events(events, sns_message_id, threshold, deactivate_on_complaint):
     """Apply parsed SES events; returns a short description of what was done."""
     done = []
-    for event in events:
+    # One order for every transaction's row locks: two messages touching the same members
+    # then queue behind each other instead of deadlocking.
+    for event in sorted(events, key=lambda e: getattr(e, "email", "")):
         if isinstance(event, Bounce):
             found = record_bounce(event, sns_message_id, threshold)
             done.append(f"bounce:{event.bounce_type}:{'member' if found else 'unknown'}")

@@ -21,7 +21,7 @@ def parse_envelope(body, header_type=None):
     if not isinstance(message, dict):
         raise MalformedMessage("body is not a JSON object")
     kind = message.get("Type")
-    if kind not in REQUIRED:
+    if not isinstance(kind, str) or kind not in REQUIRED:
         raise MalformedMessage(f"Type {kind!r} is not an SNS message type")
     if header_type and header_type != kind:
         raise MalformedMessage(f"x-amz-sns-message-type {header_type!r} does not match Type {kind!r}")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from maillist.bounces.engine import apply_events
 from maillist.bounces.ses_events import MalformedEvent, parse_ses_message
@@ -17,6 +17,10 @@ from maillist.sns.subscriptions import confirm_subscription
 from maillist.sns.verify import verify_message
 
 log = logging.getLogger("maillist.sns")
+
+MAX_ATTEMPTS = 3
+# MariaDB/MySQL: 1213 deadlock victim, 1205 lock wait timeout. Both ask for a retry.
+RETRYABLE_MYSQL_ERRORS = {1205, 1213}
 
 
 @dataclass(frozen=True)
@@ -91,28 +95,38 @@ def store_confirmation(message):
 def store_once(message, outcome, apply, raw=None, detail=""):
     """Record the MessageId first (a repeat fails on its unique key), run `apply`, commit.
 
-    Answers 200 for a repeat and 503 when the database cannot store the message, so SNS retries.
+    Answers 200 for a repeat and 503 when the database cannot store the message, so SNS
+    retries. A transaction the database chose as a deadlock victim is run again at once.
     """
-    record = SnsMessage(
-        message_id=message["MessageId"], message_type=message["Type"], topic_arn=message["TopicArn"],
-        outcome=outcome, raw_message=raw,
-    )
-    try:
-        db.session.add(record)
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        return Result(200, "duplicate")
-    except SQLAlchemyError as error:
-        db.session.rollback()
-        return Result(503, "storage-failed", type(error).__name__)
-    try:
-        done = apply()
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return Result(200, "duplicate")
-    except SQLAlchemyError as error:
-        db.session.rollback()
-        return Result(503, "storage-failed", type(error).__name__)
-    return Result(200, outcome, detail or " ".join(done))
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            db.session.add(
+                SnsMessage(
+                    message_id=message["MessageId"], message_type=message["Type"],
+                    topic_arn=message["TopicArn"], outcome=outcome, raw_message=raw,
+                )
+            )
+            db.session.flush()
+            done = apply()
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return Result(200, "duplicate")
+        except OperationalError as error:
+            db.session.rollback()
+            if attempt < MAX_ATTEMPTS and is_transient(error):
+                log.info("sns message_id=%s retrying after %s", message["MessageId"], error.orig)
+                continue
+            log.error("sns storage failed: %s", error.orig)
+            return Result(503, "storage-failed", type(error).__name__)
+        except SQLAlchemyError as error:
+            db.session.rollback()
+            log.error("sns storage failed: %s", error)
+            return Result(503, "storage-failed", type(error).__name__)
+        return Result(200, outcome, detail or " ".join(done))
+
+
+def is_transient(error):
+    """Whether a database error means 'try the transaction again' (deadlock, lock wait, busy)."""
+    code = error.orig.args[0] if error.orig is not None and error.orig.args else None
+    return code in RETRYABLE_MYSQL_ERRORS or "database is locked" in str(error.orig)
