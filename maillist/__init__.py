@@ -34,10 +34,10 @@ def create_app(config_class=Config, overrides=None, instance_path=None):
     register_blueprints(app)
     register_cli(app)
 
-    from maillist import errors, sqlite_pragmas
+    from maillist import errors, sqlite
 
     errors.register(app)
-    sqlite_pragmas.register(app)
+    sqlite.register(app)
     return app
 
 

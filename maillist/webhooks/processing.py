@@ -15,6 +15,7 @@ from maillist.sns.certificates import cache
 from maillist.sns.errors import SnsError, TopicNotAllowed
 from maillist.sns.subscriptions import confirm_subscription
 from maillist.sns.verify import verify_message
+from maillist.sqlite import write_queue
 
 log = logging.getLogger("maillist.sns")
 
@@ -100,15 +101,16 @@ def store_once(message, outcome, apply, raw=None, detail=""):
     """
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            db.session.add(
-                SnsMessage(
-                    message_id=message["MessageId"], message_type=message["Type"],
-                    topic_arn=message["TopicArn"], outcome=outcome, raw_message=raw,
+            with write_queue():
+                db.session.add(
+                    SnsMessage(
+                        message_id=message["MessageId"], message_type=message["Type"],
+                        topic_arn=message["TopicArn"], outcome=outcome, raw_message=raw,
+                    )
                 )
-            )
-            db.session.flush()
-            done = apply()
-            db.session.commit()
+                db.session.flush()
+                done = apply()
+                db.session.commit()
         except IntegrityError:
             db.session.rollback()
             return Result(200, "duplicate")

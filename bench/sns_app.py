@@ -1,0 +1,13 @@
+"""The app as gunicorn serves it for the webhook benchmark, with the test signing certificate
+already in the certificate cache (the benchmark has no network to fetch it from)."""
+
+import os
+from pathlib import Path
+
+from cryptography import x509
+
+from maillist import create_app
+from maillist.sns.certificates import cache
+
+app = create_app()
+cache.put(os.environ["BENCH_CERT_URL"], x509.load_pem_x509_certificate(Path(os.environ["BENCH_CERT_PEM"]).read_bytes()))

@@ -1,0 +1,194 @@
+"""End-to-end webhook throughput: signed SES bounce notifications over HTTP into gunicorn.
+
+    .venv/bin/python bench/webhook_throughput.py --backend sqlite
+    .venv/bin/python bench/webhook_throughput.py --backend mariadb --mysql-url mysql+pymysql://root@127.0.0.1:3306/
+
+Starts gunicorn (gthread workers) on 127.0.0.1, creates members, sends N distinct signed
+notifications (mixed Transient/Permanent bounces, complaints, deliveries) from a pool of
+keep-alive connections, then checks every member's count in the database and prints
+throughput and latency percentiles. The load generator runs on the same machine.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import ses_samples, sns_helpers  # noqa: E402
+
+
+def prepare_database(args, workdir):
+    """An empty database with the schema built by the migrations; returns its URL."""
+    if args.backend == "sqlite":
+        url = f"sqlite:///{workdir}/bench.db"
+    else:
+        server = make_url(args.mysql_url)
+        name = f"maillist_bench_{uuid.uuid4().hex[:8]}"
+        with create_engine(server).connect() as connection:
+            connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+        url = server.set(database=name).render_as_string(hide_password=False)
+    env = dict(os.environ, DATABASE_URL=url, FLASK_APP="wsgi:app", SECRET_KEY="bench")
+    subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    return url
+
+
+def drop_database(args, url):
+    if args.backend == "mariadb":
+        server = make_url(args.mysql_url)
+        with create_engine(server).connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS `{make_url(url).database}`"))
+
+
+def add_members(url, count):
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO member (name, email, active, bounce_count, bounce_status, created_at, updated_at) "
+                 "VALUES (:name, :email, 1, 0, 'clean', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+            [{"name": f"M{i}", "email": f"m{i}@example.org"} for i in range(count)],
+        )
+    engine.dispose()
+
+
+def build_messages(count, members, seed=7, deliveries_only=False):
+    """Distinct signed notifications; returns (bodies, expected transient bounces per address)."""
+    rng = random.Random(seed)
+    bodies, transient = [], {}
+    for _ in range(count):
+        address = f"m{rng.randrange(members)}@example.org"
+        roll = 1.0 if deliveries_only else rng.random()
+        if roll < 0.7:
+            payload = ses_samples.identity("Bounce", [address], bounce_type="Transient")
+            transient[address] = transient.get(address, 0) + 1
+        elif roll < 0.8:
+            payload = ses_samples.event("Complaint", [address])
+        else:
+            payload = ses_samples.event("Delivery", [address])
+        bodies.append(json.dumps(sns_helpers.notification(payload, version=rng.choice("12"))).encode())
+    return bodies, transient
+
+
+def start_gunicorn(url, port, workers, threads, workdir):
+    cert = Path(workdir) / "cert.pem"
+    cert.write_bytes(sns_helpers.cert_pem())
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", ENABLE_SNS_WEBHOOKS="true",
+               ENABLE_BOUNCE_HANDLING="true", BENCH_CERT_URL=sns_helpers.CERT_URL, BENCH_CERT_PEM=str(cert),
+               LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning", "bench.sns_app:app"],
+        cwd=ROOT, env=env,
+    )
+    for _ in range(100):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/health")
+            if connection.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def send_all(port, bodies, concurrency):
+    """POST every body from `concurrency` keep-alive connections; returns latencies and statuses."""
+    latencies, statuses, lock = [], {}, threading.Lock()
+    queue = list(reversed(bodies))
+    headers = dict(sns_helpers.HEADERS, **{"x-amz-sns-message-type": "Notification"})
+
+    def worker():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            with lock:
+                if not queue:
+                    return
+                body = queue.pop()
+            started = time.perf_counter()
+            connection.request("POST", "/webhooks/sns", body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+            if response.getheader("Connection", "").lower() == "close":
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, latencies, statuses
+
+
+def check_counts(url, transient):
+    """Every member's bounce_count must equal the transient bounces sent to them."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = dict(connection.execute(text("SELECT email, bounce_count FROM member")).all())
+    engine.dispose()
+    wrong = {email: (rows.get(email), n) for email, n in transient.items() if rows.get(email) != n}
+    return wrong
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "mariadb"], default="sqlite")
+    parser.add_argument("--mysql-url", default=os.environ.get("MAILLIST_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/"))
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as workdir:
+        url = prepare_database(args, workdir)
+        try:
+            add_members(url, args.members)
+            bodies, transient = build_messages(args.requests, args.members)
+            server = start_gunicorn(url, args.port, args.workers, args.threads, workdir)
+            try:
+                warm_up = build_messages(200, args.members, seed=1, deliveries_only=True)[0]
+                send_all(args.port, warm_up, args.concurrency)
+                elapsed, latencies, statuses = send_all(args.port, bodies, args.concurrency)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+            wrong = check_counts(url, transient)
+        finally:
+            drop_database(args, url)
+    latencies.sort()
+    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    print(f"backend={args.backend} requests={len(latencies)} concurrency={args.concurrency} "
+          f"gunicorn={args.workers}x{args.threads} cpus={os.cpu_count()}")
+    print(f"throughput={len(latencies) / elapsed:.0f} msg/s  p50={p(0.5):.1f} ms  p95={p(0.95):.1f} ms  "
+          f"p99={p(0.99):.1f} ms  max={latencies[-1] * 1000:.1f} ms  mean={statistics.mean(latencies) * 1000:.1f} ms")
+    print(f"statuses={statuses}")
+    print(f"member counts exact: {'yes' if not wrong else wrong}")
+    if set(statuses) != {200} or wrong:
+        raise SystemExit("some notifications were not stored exactly once")
+
+
+if __name__ == "__main__":
+    main()
