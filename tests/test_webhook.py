@@ -246,3 +246,20 @@ def test_genuine_vectors_over_http(app, client, aws):
     assert (complainer.bounce_status, complainer.active) == ("clean", False)
     complaint = db.session.scalar(select(BounceLog).where(BounceLog.event == "complaint"))
     assert (complaint.feedback_type, complaint.user_agent) == ("abuse", "Amazon SES Mailbox Simulator")
+
+
+@pytest.mark.parametrize(
+    "answer, status, reason",
+    [
+        ({"status": 404, "body": "no"}, 502, "HTTP 404"),
+        ({"status": 200, "body": b"-----BEGIN CERTIFICATE-----\nnot really\n-----END CERTIFICATE-----\n"}, 403, "not a PEM certificate"),
+        ({"status": 200, "body": b"A" * (70 * 1024)}, 403, "too large"),
+        ({"status": 301, "headers": {"Location": "https://evil.example/x.pem"}}, 502, "HTTP 301"),
+    ],
+)
+def test_certificate_fetch_failures(client, aws, answer, status, reason):
+    aws.replace("GET", sns_helpers.CERT_URL, **answer)
+    response = sns_helpers.post(client, sns_helpers.notification("x"))
+    assert response.status_code == status
+    assert reason in response.get_json()["detail"]
+    assert [c.request.url for c in aws.calls] == [sns_helpers.CERT_URL]
