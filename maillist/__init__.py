@@ -34,10 +34,11 @@ def create_app(config_class=Config, overrides=None, instance_path=None):
     register_blueprints(app)
     register_cli(app)
 
-    from maillist import errors, sqlite
+    from maillist import errors, sqlite, template_filters
 
     errors.register(app)
     sqlite.register(app)
+    template_filters.register(app)
     return app
 
 

@@ -41,39 +41,39 @@ def wants_json():
     return request.accept_mimetypes.best == "application/json" or request.path.startswith("/webhooks/")
 
 
+def error_answer(message, code):
+    """The same refusal as JSON, as an htmx notice, or as a page, whichever the client wants."""
+    from maillist.htmx import is_htmx, notice
+
+    if wants_json():
+        return jsonify(error=message), code
+    if is_htmx():
+        return notice(message, "error", status=code)
+    return render_template("error.html", message=message, code=code), code
+
+
 def register(app):
     """Install the error handlers."""
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error):
         db.session.rollback()
-        if wants_json():
-            return jsonify(error=error.message), error.status_code
-        return render_template("error.html", message=error.message, code=error.status_code), error.status_code
+        return error_answer(error.message, error.status_code)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
-        message = "The form was not sent from a maillist page or has expired. Reload the page and try again."
-        if wants_json():
-            return jsonify(error=message), 400
-        return render_template("error.html", message=message, code=400), 400
+        return error_answer("The form was not sent from a maillist page or has expired. Reload the page and try again.", 400)
 
     @app.errorhandler(403)
     def forbidden(error):
-        if wants_json():
-            return jsonify(error="forbidden"), 403
-        return render_template("error.html", message="You do not have permission to do that.", code=403), 403
+        return error_answer("You do not have permission to do that.", 403)
 
     @app.errorhandler(404)
     def not_found(error):
-        if wants_json():
-            return jsonify(error="not found"), 404
-        return render_template("error.html", message="That page does not exist.", code=404), 404
+        return error_answer("That page does not exist.", 404)
 
     @app.errorhandler(500)
     def internal_error(error):
         db.session.rollback()
         log.error("internal error on %s %s", request.method, request.path)
-        if wants_json():
-            return jsonify(error="internal error"), 500
-        return render_template("error.html", message="Something went wrong on our side.", code=500), 500
+        return error_answer("Something went wrong on our side.", 500)

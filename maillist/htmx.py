@@ -1,6 +1,8 @@
 """Helpers for answering htmx requests and plain browser requests from one view."""
 
-from flask import render_template, request
+import json
+
+from flask import make_response, render_template, request
 
 
 def is_htmx():
@@ -8,7 +10,26 @@ def is_htmx():
     return request.headers.get("HX-Request") == "true"
 
 
-def render(page, fragment, **context):
+def render(page, fragment, status=200, **context):
     """Render `fragment` for htmx requests and `page` otherwise, marking the answer as varying."""
     html = render_template(fragment if is_htmx() else page, **context)
-    return html, 200, {"Vary": "HX-Request"}
+    return html, status, {"Vary": "HX-Request"}
+
+
+def fragment(template, status=200, retarget=None, reswap=None, trigger=None, **context):
+    """An htmx answer: a rendered fragment, optionally sent to another target, firing events."""
+    response = make_response(render_template(template, **context) if template else "", status)
+    if retarget:
+        response.headers["HX-Retarget"] = retarget
+    if reswap:
+        response.headers["HX-Reswap"] = reswap
+    if trigger:
+        response.headers["HX-Trigger"] = json.dumps(trigger)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def notice(message, category="success", status=200, trigger=None):
+    """An htmx answer that shows `message` in the flash area, wherever the request aimed."""
+    return fragment("_flashes.html", status=status, retarget="#flashes", reswap="outerHTML", trigger=trigger,
+                    notices=[(category, message)])

@@ -1,25 +1,31 @@
-"""The lists page: create, edit, deactivate and delete lists, and manage subscribers."""
+"""The lists pages: create, edit, deactivate and delete lists; search, add and remove subscribers."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, request, stream_with_context, url_for
 
 from maillist.auth.decorators import require_login, require_writer
 from maillist.errors import DomainError
+from maillist.htmx import fragment, is_htmx, notice, render
 from maillist.lists import bp, services
-from maillist.members.services import get_member, search_members
+from maillist.members.csv_export import member_csv_lines
+from maillist.members.search import MemberQuery, search_members
 
 
-def render_index(form_values=None, error=None, status=200):
-    """The lists page with its create form."""
-    return render_template(
-        "lists/index.html", lists=services.lists_with_counts(), form_values=form_values or {}, error=error
-    ), status
+def index_context(**extra):
+    return dict(lists=services.lists_with_counts(), **extra)
 
 
 @bp.get("/")
 @require_login
 def index():
     """List the mailing lists with subscriber counts."""
-    return render_index()
+    return render("lists/index.html", "lists/_table.html", **index_context())
+
+
+@bp.get("/new")
+@require_writer
+def new():
+    """The form for a new list (a modal for htmx, a page otherwise)."""
+    return render("lists/form_page.html", "lists/_form_modal.html", mailing_list=None, values={}, error=None)
 
 
 @bp.post("/")
@@ -30,28 +36,51 @@ def create():
     try:
         mailing_list = services.add_list(form.get("address", ""), form.get("name", ""), form.get("description", ""))
     except DomainError as error:
-        return render_index(form, error.message, error.status_code)
+        return render("lists/form_page.html", "lists/_form_modal.html", status=error.status_code, mailing_list=None,
+                      values=form, error=error.message)
+    if is_htmx():
+        return notice(f"Created list {mailing_list.address}.", trigger={"close-modal": True, "lists-changed": True})
     flash(f"Created list {mailing_list.address}.", "success")
     return redirect(url_for("lists.detail", list_id=mailing_list.id), code=303)
+
+
+def subscriber_query(list_id):
+    """The subscriber search on a list's page: the members page's query, pinned to this list."""
+    query = MemberQuery.from_args(request.args)
+    return MemberQuery(text=query.text, list_id=list_id, sort=query.sort, descending=query.descending,
+                       page=query.page, per_page=query.per_page)
 
 
 @bp.get("/<int:list_id>")
 @require_login
 def detail(list_id):
-    """Show one list and its subscribers."""
+    """Show one list and its subscribers (for htmx: just the subscriber table)."""
     mailing_list = services.get_list(list_id)
-    page = request.args.get("page", 1, type=int)
-    members, total = search_members(query=request.args.get("q", ""), list_id=list_id, page=page, per_page=50)
-    return render_template("lists/detail.html", mailing_list=mailing_list, members=members, total=total, page=page)
+    query = subscriber_query(list_id)
+    return render("lists/detail.html", "lists/_subscribers.html", mailing_list=mailing_list,
+                  result=search_members(query), query=query, error=None)
+
+
+@bp.get("/<int:list_id>/edit")
+@require_writer
+def edit_form(list_id):
+    """The form to change a list's name and description."""
+    mailing_list = services.get_list(list_id)
+    values = {"address": mailing_list.address, "name": mailing_list.name, "description": mailing_list.description}
+    return render("lists/form_page.html", "lists/_form_modal.html", mailing_list=mailing_list, values=values, error=None)
 
 
 @bp.post("/<int:list_id>/edit")
 @require_writer
 def edit(list_id):
     """Change a list's name and description."""
-    mailing_list = services.update_list(services.get_list(list_id), request.form.get("name"), request.form.get("description"))
-    flash(f"Saved {mailing_list.address}.", "success")
-    return redirect(url_for("lists.detail", list_id=list_id), code=303)
+    mailing_list = services.get_list(list_id)
+    try:
+        services.update_list(mailing_list, request.form.get("name"), request.form.get("description"))
+    except DomainError as error:
+        return render("lists/form_page.html", "lists/_form_modal.html", status=error.status_code,
+                      mailing_list=mailing_list, values=request.form, error=error.message)
+    return list_changed(mailing_list, f"Saved {mailing_list.address}.")
 
 
 @bp.post("/<int:list_id>/active")
@@ -60,8 +89,7 @@ def toggle_active(list_id):
     """Deactivate an active list or reactivate an inactive one."""
     mailing_list = services.get_list(list_id)
     services.set_list_active(mailing_list, not mailing_list.active)
-    flash(f"{mailing_list.address} is now {'active' if mailing_list.active else 'inactive'}.", "success")
-    return redirect(url_for("lists.detail", list_id=list_id), code=303)
+    return list_changed(mailing_list, f"{mailing_list.address} is now {'active' if mailing_list.active else 'inactive'}.")
 
 
 @bp.post("/<int:list_id>/delete")
@@ -71,16 +99,28 @@ def delete(list_id):
     mailing_list = services.get_list(list_id)
     services.delete_list(mailing_list)
     flash(f"Deleted list {mailing_list.address}.", "success")
+    if is_htmx():
+        return "", 200, {"HX-Redirect": url_for("lists.index")}
     return redirect(url_for("lists.index"), code=303)
 
 
 @bp.post("/<int:list_id>/subscribe")
 @require_writer
 def subscribe(list_id):
-    """Subscribe members, by address, to this list."""
+    """Subscribe members, by address, to this list (all or none)."""
     mailing_list = services.get_list(list_id)
-    emails = request.form.get("emails", "").replace(",", " ").split()
-    added = services.subscribe(mailing_list, emails)
+    emails = request.form.get("emails", "").replace(",", " ").replace(";", " ").split()
+    query = subscriber_query(list_id)
+    try:
+        added = services.subscribe(mailing_list, emails)
+    except DomainError as error:
+        if not is_htmx():
+            raise
+        return fragment("lists/_subscribers.html", status=error.status_code, mailing_list=mailing_list,
+                        result=search_members(query), query=query, error=error.message, emails=request.form.get("emails", ""))
+    if is_htmx():
+        return fragment("lists/_subscribers.html", mailing_list=mailing_list, result=search_members(query), query=query,
+                        error=None, message=f"Subscribed {len(added)} member(s).")
     flash(f"Subscribed {len(added)} member(s).", "success")
     return redirect(url_for("lists.detail", list_id=list_id), code=303)
 
@@ -89,6 +129,29 @@ def subscribe(list_id):
 @require_writer
 def unsubscribe(list_id, member_id):
     """Remove one member from this list."""
+    from maillist.members.services import get_member
+
     services.unsubscribe(services.get_list(list_id), get_member(member_id))
+    if is_htmx():
+        return fragment(None)
     flash("Unsubscribed.", "success")
     return redirect(url_for("lists.detail", list_id=list_id), code=303)
+
+
+@bp.get("/<int:list_id>/export.csv")
+@require_login
+def export(list_id):
+    """Download this list's subscribers as CSV."""
+    mailing_list = services.get_list(list_id)
+    lines = member_csv_lines(MemberQuery(list_id=list_id))
+    filename = mailing_list.address.replace("@", "_at_")
+    return Response(stream_with_context(lines), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
+
+
+def list_changed(mailing_list, message):
+    """After a change to a list's settings: reload its page (htmx) or redirect with a message."""
+    flash(message, "success")
+    if is_htmx():
+        return "", 200, {"HX-Redirect": url_for("lists.detail", list_id=mailing_list.id)}
+    return redirect(url_for("lists.detail", list_id=mailing_list.id), code=303)

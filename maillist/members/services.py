@@ -1,16 +1,13 @@
 """Member operations shared by the web pages and the `flask members` commands."""
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from maillist import audit
 from maillist.errors import Conflict, InvalidInput, NotFound
 from maillist.extensions import db
 from maillist.models import MailingList, Member, Subscription
-from maillist.models.member import BOUNCE_STATUSES, normalise_email
+from maillist.models.member import normalise_email
 from maillist.validation import check_email
-
-PAGE_SIZES = (25, 50, 100, 200)
 
 
 def find_member_by_email(email):
@@ -98,35 +95,25 @@ def member_summary(member):
     }
 
 
-def search_members(query="", active=None, bounce_status=None, list_id=None, page=1, per_page=25):
-    """A page of members matching the search text and filters, with the total count."""
-    if per_page not in PAGE_SIZES:
-        per_page = PAGE_SIZES[0]
-    conditions = []
-    text = (query or "").strip()
-    if text:
-        pattern = f"%{text.lower()}%"
-        conditions.append(or_(Member.email.like(pattern), func.lower(Member.name).like(pattern)))
-    if active is not None:
-        conditions.append(Member.active.is_(active))
-    if bounce_status:
-        if bounce_status not in BOUNCE_STATUSES:
-            raise InvalidInput(f"Unknown bounce status {bounce_status!r}.")
-        conditions.append(Member.bounce_status == bounce_status)
-    if list_id:
-        conditions.append(
-            Member.id.in_(select(Subscription.member_id).where(Subscription.list_id == list_id))
-        )
-    total = db.session.scalar(select(func.count()).select_from(Member).where(*conditions))
-    rows = db.session.scalars(
-        select(Member)
-        .where(*conditions)
-        .options(selectinload(Member.subscriptions).selectinload(Subscription.mailing_list))
-        .order_by(Member.email)
-        .limit(per_page)
-        .offset((max(page, 1) - 1) * per_page)
-    ).all()
-    return rows, total
+def set_subscriptions(member, list_ids):
+    """Make `member` subscribed to exactly the lists in `list_ids`; returns (added, removed) addresses."""
+    wanted = {int(i) for i in list_ids}
+    lists = {lst.id: lst for lst in all_lists()}
+    unknown = wanted - set(lists)
+    if unknown:
+        raise NotFound("No such list.")
+    current = {s.list_id: s for s in member.subscriptions}
+    added = [lists[i].address for i in sorted(wanted - set(current))]
+    removed = [lists[i].address for i in sorted(set(current) - wanted)]
+    for list_id in wanted - set(current):
+        db.session.add(Subscription(member_id=member.id, list_id=list_id))
+    for list_id in set(current) - wanted:
+        db.session.delete(current[list_id])
+    if added or removed:
+        audit.record("member.lists", member.email, f"added={','.join(added)} removed={','.join(removed)}")
+    db.session.commit()
+    db.session.refresh(member)
+    return added, removed
 
 
 def all_lists():

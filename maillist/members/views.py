@@ -1,43 +1,38 @@
-"""The members page: search, add, edit, activate and delete members."""
+"""The members page: search, add, edit, activate, delete, subscriptions, CSV in and out.
 
-from flask import flash, redirect, render_template, request, url_for
+Every action works as a plain form or link; htmx requests get just the fragment they swap.
+"""
+
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 
 from maillist.auth.decorators import require_login, require_writer
 from maillist.errors import DomainError
-from maillist.htmx import render
+from maillist.htmx import fragment, is_htmx, notice, render
 from maillist.members import bp, services
+from maillist.members.csv_export import member_csv_lines
+from maillist.members.search import PAGE_SIZES, MemberQuery, search_members
+
+CLOSE_AND_REFRESH = {"close-modal": True, "members-changed": True}
 
 
-def search_args():
-    """The search text, filters and paging named in the query string."""
-    args = request.args
-    active = {"active": True, "inactive": False}.get(args.get("active", ""))
-    return {
-        "query": args.get("q", ""),
-        "active": active,
-        "bounce_status": args.get("status") or None,
-        "list_id": args.get("list", type=int),
-        "page": args.get("page", 1, type=int),
-        "per_page": args.get("per_page", 25, type=int),
-    }
+def page_context(query=None, **extra):
+    """What the members page and its table need."""
+    query = query or MemberQuery.from_args(request.args)
+    return dict(result=search_members(query), query=query, lists=services.all_lists(), page_sizes=PAGE_SIZES, **extra)
 
 
 @bp.get("/")
 @require_login
 def index():
     """List members, as a page or (for htmx) just the table."""
-    criteria = search_args()
-    members, total = services.search_members(**criteria)
-    return render(
-        "members/index.html",
-        "members/_table.html",
-        members=members,
-        total=total,
-        criteria=criteria,
-        lists=services.all_lists(),
-        form_values={},
-        error=None,
-    )
+    return render("members/index.html", "members/_table.html", **page_context())
+
+
+@bp.get("/new")
+@require_writer
+def new():
+    """The form for a new member (a modal for htmx, a page otherwise)."""
+    return render("members/form_page.html", "members/_form_modal.html", member=None, values={}, lists=services.all_lists(), error=None)
 
 
 @bp.post("/")
@@ -48,24 +43,34 @@ def create():
     try:
         member = services.add_member(form.get("email", ""), form.get("name", ""), form.getlist("lists"))
     except DomainError as error:
-        criteria = search_args()
-        members, total = services.search_members(**criteria)
-        page = render_template(
-            "members/index.html", members=members, total=total, criteria=criteria,
-            lists=services.all_lists(), form_values=form, error=error.message,
-        )
-        return page, error.status_code
+        return render("members/form_page.html", "members/_form_modal.html", status=error.status_code, member=None,
+                      values=form, lists=services.all_lists(), error=error.message)
+    if is_htmx():
+        return notice(f"Added {member.email}.", trigger=CLOSE_AND_REFRESH)
     flash(f"Added {member.email}.", "success")
     return redirect(url_for("members.index"), code=303)
+
+
+@bp.get("/<int:member_id>/edit")
+@require_writer
+def edit_form(member_id):
+    """The form to change a member's address or name."""
+    member = services.get_member(member_id)
+    return render("members/form_page.html", "members/_form_modal.html", member=member,
+                  values={"email": member.email, "name": member.name}, lists=[], error=None)
 
 
 @bp.post("/<int:member_id>/edit")
 @require_writer
 def edit(member_id):
-    """Change a member's address or name."""
-    member = services.update_member(services.get_member(member_id), request.form.get("email", ""), request.form.get("name", ""))
-    flash(f"Saved {member.email}.", "success")
-    return redirect(url_for("members.index"), code=303)
+    """Change a member's address or name; a taken address changes nothing and says so."""
+    member = services.get_member(member_id)
+    try:
+        services.update_member(member, request.form.get("email", ""), request.form.get("name", ""))
+    except DomainError as error:
+        return render("members/form_page.html", "members/_form_modal.html", status=error.status_code, member=member,
+                      values=request.form, lists=[], error=error.message)
+    return row_answer(member, f"Saved {member.email}.", close_modal=True)
 
 
 @bp.post("/<int:member_id>/active")
@@ -74,8 +79,7 @@ def toggle_active(member_id):
     """Deactivate an active member or reactivate an inactive one."""
     member = services.get_member(member_id)
     services.set_member_active(member, not member.active)
-    flash(f"{member.email} is now {'active' if member.active else 'inactive'}.", "success")
-    return redirect(url_for("members.index"), code=303)
+    return row_answer(member, f"{member.email} is now {'active' if member.active else 'inactive'}.")
 
 
 @bp.post("/<int:member_id>/delete")
@@ -84,5 +88,43 @@ def delete(member_id):
     """Delete a member and their subscriptions."""
     member = services.get_member(member_id)
     services.delete_member(member)
+    if is_htmx():
+        return fragment(None, trigger={"members-changed": True})
     flash(f"Deleted {member.email}.", "success")
+    return redirect(url_for("members.index"), code=303)
+
+
+@bp.get("/<int:member_id>/lists")
+@require_writer
+def lists_form(member_id):
+    """The form to choose which lists a member is on."""
+    member = services.get_member(member_id)
+    return render("members/lists_page.html", "members/_lists_modal.html", member=member, lists=services.all_lists())
+
+
+@bp.post("/<int:member_id>/lists")
+@require_writer
+def set_lists(member_id):
+    """Subscribe a member to exactly the ticked lists."""
+    member = services.get_member(member_id)
+    added, removed = services.set_subscriptions(member, request.form.getlist("list_ids"))
+    return row_answer(member, f"Lists saved for {member.email} ({len(added)} added, {len(removed)} removed).", close_modal=True)
+
+
+@bp.get("/export.csv")
+@require_login
+def export():
+    """Download the members matching the current search and filters as CSV."""
+    lines = member_csv_lines(MemberQuery.from_args(request.args))
+    headers = {"Content-Disposition": 'attachment; filename="members.csv"'}
+    return Response(stream_with_context(lines), mimetype="text/csv", headers=headers)
+
+
+def row_answer(member, message, close_modal=False):
+    """After a change to one member: the updated row for htmx, a redirect with a message otherwise."""
+    if is_htmx():
+        trigger = {"close-modal": True} if close_modal else None
+        return fragment("members/_row.html", retarget=f"#member-{member.id}", reswap="outerHTML", trigger=trigger,
+                        member=member, lists=services.all_lists())
+    flash(message, "success")
     return redirect(url_for("members.index"), code=303)

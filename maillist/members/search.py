@@ -1,0 +1,122 @@
+"""Finding members: search text, filters, sorting and paging, shared by the page and the CSV export."""
+
+from dataclasses import dataclass, replace
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from maillist.errors import InvalidInput
+from maillist.extensions import db
+from maillist.models import Member, Subscription
+from maillist.models.member import BOUNCE_STATUSES
+
+PAGE_SIZES = (25, 50, 100, 200)
+SORTS = {"name": Member.name, "email": Member.email, "last_bounce": Member.last_bounce_at}
+
+
+@dataclass(frozen=True)
+class MemberQuery:
+    """What the person asked for: text, filters, order and page."""
+
+    text: str = ""
+    active: bool | None = None
+    bounce_status: str | None = None
+    list_id: int | None = None
+    sort: str = "email"
+    descending: bool = False
+    page: int = 1
+    per_page: int = PAGE_SIZES[0]
+
+    @classmethod
+    def from_args(cls, args):
+        """Read a query from request arguments, falling back to defaults for unusable values."""
+        per_page = args.get("per_page", PAGE_SIZES[0], type=int)
+        status = args.get("status") or None
+        if status is not None and status not in BOUNCE_STATUSES:
+            raise InvalidInput(f"Unknown bounce status {status!r}.")
+        return cls(
+            text=(args.get("q") or "").strip()[:200],
+            active={"active": True, "inactive": False}.get(args.get("active", "")),
+            bounce_status=status,
+            list_id=args.get("list", type=int),
+            sort=args.get("sort") if args.get("sort") in SORTS else "email",
+            descending=args.get("dir") == "desc",
+            page=max(args.get("page", 1, type=int) or 1, 1),
+            per_page=per_page if per_page in PAGE_SIZES else PAGE_SIZES[0],
+        )
+
+    def args(self, **changes):
+        """The query-string arguments for this query with `changes`, for links."""
+        query = replace(self, **changes)
+        result = {"q": query.text, "active": {True: "active", False: "inactive"}.get(query.active, ""),
+                  "status": query.bounce_status or "", "list": query.list_id or "", "sort": query.sort,
+                  "dir": "desc" if query.descending else "asc", "page": query.page, "per_page": query.per_page}
+        return {key: value for key, value in result.items() if value not in ("", None)}
+
+    def conditions(self):
+        """The SQL conditions for the text and filters."""
+        conditions = []
+        if self.text:
+            # Both databases compare case-insensitively here (SQLite LIKE, MariaDB's _ci collation);
+            # emails are stored lower-case, names as typed.
+            pattern = "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conditions.append(or_(Member.email.like(pattern.lower(), escape="\\"), Member.name.like(pattern, escape="\\")))
+        if self.active is not None:
+            conditions.append(Member.active.is_(self.active))
+        if self.bounce_status:
+            conditions.append(Member.bounce_status == self.bounce_status)
+        if self.list_id:
+            conditions.append(Member.id.in_(select(Subscription.member_id).where(Subscription.list_id == self.list_id)))
+        return conditions
+
+    def order(self):
+        """ORDER BY columns: the chosen one, then id so pages never overlap."""
+        column = SORTS[self.sort]
+        return [column.desc() if self.descending else column.asc(), Member.id.desc() if self.descending else Member.id.asc()]
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    """One page of results and where it sits in the whole."""
+
+    members: list
+    total: int
+    query: MemberQuery
+
+    @property
+    def pages(self):
+        return max((self.total - 1) // self.query.per_page + 1, 1)
+
+
+def search_members(query: MemberQuery):
+    """One page of members matching `query`, with their lists loaded."""
+    conditions = query.conditions()
+    total = db.session.scalar(select(func.count()).select_from(Member).where(*conditions))
+    members = db.session.scalars(
+        select(Member)
+        .where(*conditions)
+        .options(selectinload(Member.subscriptions).selectinload(Subscription.mailing_list))
+        .order_by(*query.order())
+        .limit(query.per_page)
+        .offset((query.page - 1) * query.per_page)
+    ).all()
+    return MemberPage(members, total, query)
+
+
+def iter_members(query: MemberQuery, batch=2000):
+    """Every member matching `query`, in its order, loaded a batch at a time (for exports)."""
+    statement = (
+        select(Member)
+        .where(*query.conditions())
+        .options(selectinload(Member.subscriptions).selectinload(Subscription.mailing_list))
+        .order_by(*query.order())
+        .limit(batch)
+    )
+    offset = 0
+    while True:
+        rows = db.session.scalars(statement.offset(offset)).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        offset += batch
+        db.session.expunge_all()  # keep memory flat on large exports
