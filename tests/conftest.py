@@ -182,3 +182,52 @@ def aws():
         mock.get(sns_helpers.SUBSCRIBE_URL, body="<ConfirmSubscriptionResponse/>", status=200)
         yield mock
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A headless Debian Chromium driven by Playwright, for the whole run."""
+    from pathlib import Path
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    need(Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_url(app):
+    """The test app served over HTTP on 127.0.0.1."""
+    from tests.live_server import serve
+
+    with serve(app) as url:
+        yield url
+
+
+@pytest.fixture
+def browse(chromium, live_url):
+    """Open a fresh browser session signed in as a new user of `role`; returns the page."""
+    contexts = []
+
+    def open_as(role="operator", password="a long enough password"):
+        email = f"{role}-{uuid.uuid4().hex[:6]}@example.org"
+        factories.make_user(email=email, role=role, password=password)
+        context = chromium.new_context(base_url=live_url, viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/members/")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
