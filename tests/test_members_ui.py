@@ -185,3 +185,27 @@ def test_missing_objects_answer_404(login):
     staff = login("operator")
     assert staff.get("/lists/999").status_code == 404
     assert staff.post_form("/members/999/delete").status_code == 404
+
+
+def test_broad_search_says_more_than_and_still_pages(login, monkeypatch):
+    monkeypatch.setattr("maillist.members.search.SEARCH_COUNT_CAP", 3)
+    for number in range(30):
+        factories.make_member(f"m{number:02d}@example.org", f"Pat {number:02d}")
+    factories.make_member("other@example.org", "Other")
+    staff = login("viewer")
+    html = staff.get("/members/?q=pat", headers=HX).get_data(as_text=True)
+    assert "More than 3 members matching" in html and 'rel="next"' in html and "Page 1<" in html
+    assert len(emails_in(html)) == 25
+    second = emails_in(staff.get("/members/?q=pat&page=2", headers=HX).get_data(as_text=True))
+    assert second == [f"m{n:02d}@example.org" for n in range(25, 30)]
+    narrow = staff.get("/members/?q=m07%40", headers=HX).get_data(as_text=True)
+    assert "1 member matching" in narrow and emails_in(narrow) == ["m07@example.org"]
+
+
+def test_list_filter_counts_from_subscriptions(login):
+    club = factories.make_list()
+    for number in range(3):
+        factories.make_member(f"m{number}@example.org", lists=[club])
+    factories.make_member("out@example.org")
+    html = login("viewer").get(f"/members/?list={club.id}", headers=HX).get_data(as_text=True)
+    assert "3 members" in html and emails_in(html) == ["m0@example.org", "m1@example.org", "m2@example.org"]

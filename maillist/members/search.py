@@ -70,9 +70,18 @@ class MemberQuery:
         return conditions
 
     def order(self):
-        """ORDER BY columns: the chosen one, then id so pages never overlap."""
+        """ORDER BY columns: the chosen one, then id so pages never overlap.
+
+        Email is unique, so it needs no tie-breaker; adding one would stop MariaDB from reading
+        the rows in index order (it extends only non-unique indexes with the primary key).
+        """
         column = SORTS[self.sort]
-        return [column.desc() if self.descending else column.asc(), Member.id.desc() if self.descending else Member.id.asc()]
+        columns = [column] if self.sort == "email" else [column, Member.id]
+        return [c.desc() if self.descending else c.asc() for c in columns]
+
+
+# A text search counts matches exactly up to this many, then says "more than".
+SEARCH_COUNT_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -82,25 +91,57 @@ class MemberPage:
     members: list
     total: int
     query: MemberQuery
+    more: bool = False  # True: more than `total` members match (a broad text search)
 
     @property
     def pages(self):
         return max((self.total - 1) // self.query.per_page + 1, 1)
 
+    @property
+    def has_next(self):
+        return self.query.page < self.pages or (self.more and len(self.members) == self.query.per_page)
+
 
 def search_members(query: MemberQuery):
-    """One page of members matching `query`, with their lists loaded."""
+    """One page of members matching `query`, with their lists loaded.
+
+    A substring search cannot use an index, so it reads the table once: the ids of up to
+    SEARCH_COUNT_CAP + 1 matches. Few matches: that is the exact count, and the page is read by
+    id. Many matches: the count is "more than the cap", and the page is read in index order,
+    which finds matches quickly because they are common.
+    """
     conditions = query.conditions()
-    total = db.session.scalar(select(func.count()).select_from(Member).where(*conditions))
-    members = db.session.scalars(
-        select(Member)
-        .where(*conditions)
-        .options(selectinload(Member.subscriptions).selectinload(Subscription.mailing_list))
-        .order_by(*query.order())
-        .limit(query.per_page)
-        .offset((query.page - 1) * query.per_page)
+    if not query.text:
+        return MemberPage(load_page(query, conditions), count_members(query, conditions), query)
+    ids = db.session.scalars(select(Member.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1)).all()
+    if len(ids) <= SEARCH_COUNT_CAP:
+        members = load_page(query, [Member.id.in_(ids)]) if ids else []
+        return MemberPage(members, len(ids), query)
+    return MemberPage(load_page(query, conditions), SEARCH_COUNT_CAP, query, more=True)
+
+
+def count_members(query, conditions):
+    """How many members match; a list filter alone is counted from its subscriptions."""
+    if query.list_id and len(conditions) == 1:
+        return db.session.scalar(select(func.count()).select_from(Subscription).where(Subscription.list_id == query.list_id))
+    return db.session.scalar(select(func.count()).select_from(Member).where(*conditions))
+
+
+def load_page(query, conditions):
+    """The page's members, with their lists: ids first (the index alone can answer that, even
+    far into the results), then the rows for just those ids."""
+    ids = db.session.scalars(
+        select(Member.id).where(*conditions).order_by(*query.order())
+        .limit(query.per_page).offset((query.page - 1) * query.per_page)
     ).all()
-    return MemberPage(members, total, query)
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        select(Member).where(Member.id.in_(ids))
+        .options(selectinload(Member.subscriptions).selectinload(Subscription.mailing_list))
+    ).all()
+    position = {member_id: index for index, member_id in enumerate(ids)}
+    return sorted(rows, key=lambda member: position[member.id])
 
 
 def iter_members(query: MemberQuery, batch=2000):

@@ -1,0 +1,179 @@
+"""Members page and CSV import at scale: 100,000 members, 50 lists, 500,000 subscriptions,
+1,000,000 bounce logs.
+
+    .venv/bin/python bench/members_page.py --backend sqlite
+    .venv/bin/python bench/members_page.py --backend mariadb
+
+Builds the data set with the migrations' schema, then times the members page rendered by the
+app (through Flask's test client: routing, queries, templates; no network) for the first page,
+a search and filters, and a 10,000-row CSV import (preview plus apply). Prints medians.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from maillist import create_app  # noqa: E402
+from maillist.extensions import db  # noqa: E402
+from maillist.members.csv_import import apply_import, plan_import  # noqa: E402
+from maillist.models import BounceLog, MailingList, Member, Subscription, User  # noqa: E402
+
+FIRST = ["Ann", "Bob", "Cy", "Dee", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jo", "Kai", "Lea", "Max", "Noor", "Otto"]
+LAST = ["Archer", "Baker", "Carter", "Dyer", "Ellis", "Fisher", "Glover", "Hunter", "Irving", "Jones", "Keller", "Lowe"]
+
+
+def chunks(rows, size=10_000):
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+def build(url, members, lists, subscriptions, bounces):
+    """Fill an empty, migrated database."""
+    rng = random.Random(42)
+    engine = create_engine(url)
+    now = datetime(2026, 11, 1)
+    with engine.begin() as connection:
+        connection.execute(insert(MailingList.__table__), [
+            {"name": f"List {i}", "address": f"list{i}@lists.example.org", "description": "", "active": True, "created_at": now}
+            for i in range(lists)
+        ])
+        member_rows = []
+        for i in range(members):
+            status = rng.choices(["clean", "soft", "hard"], [90, 7, 3])[0]
+            member_rows.append({
+                "name": f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}", "email": f"member{i:06d}@example.org",
+                "active": status != "hard" and rng.random() > 0.05, "bounce_count": 0 if status == "clean" else rng.randint(1, 9),
+                "bounce_status": status, "last_bounce_at": None if status == "clean" else now - timedelta(minutes=rng.randint(1, 90 * 1440)),
+                "created_at": now, "updated_at": now,
+            })
+        for part in chunks(member_rows):
+            connection.execute(insert(Member.__table__), part)
+        pairs = set()
+        while len(pairs) < subscriptions:
+            pairs.add((rng.randint(1, members), rng.randint(1, lists)))
+        for part in chunks([{"member_id": m, "list_id": l, "created_at": now} for m, l in sorted(pairs)]):
+            connection.execute(insert(Subscription.__table__), part)
+        types = ["Permanent", "Transient", "Undetermined"]
+        batch = []
+        for i in range(bounces):
+            member_id = rng.randint(1, members)
+            batch.append({
+                "member_id": member_id, "email": f"member{member_id - 1:06d}@example.org", "event": "bounce",
+                "bounce_type": rng.choices(types, [20, 75, 5])[0], "bounce_subtype": "General",
+                "diagnostic_code": "smtp; 550 5.1.1 user unknown", "status": "5.1.1", "action": "failed",
+                "sns_message_id": str(uuid.UUID(int=rng.getrandbits(128))), "occurred_at": now - timedelta(seconds=i * 7),
+                "created_at": now,
+            })
+            if len(batch) == 10_000:
+                connection.execute(insert(BounceLog.__table__), batch)
+                batch = []
+        if batch:
+            connection.execute(insert(BounceLog.__table__), batch)
+    # Refresh the optimiser's statistics after the bulk load, as a live database has them.
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execute(text("ANALYZE"))
+        else:
+            connection.execute(text("ANALYZE TABLE member, subscription, mailing_list, bounce_log"))
+    engine.dispose()
+
+
+def median_ms(client, url, runs):
+    timings = []
+    headers = {"HX-Request": "true"} if url.startswith("htmx:") else {}
+    url = url.removeprefix("htmx:")
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(url, headers=headers)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return statistics.median(timings)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "mariadb"], default="sqlite")
+    parser.add_argument("--mysql-url", default=os.environ.get("MAILLIST_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/"))
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--lists", type=int, default=50)
+    parser.add_argument("--subscriptions", type=int, default=500_000)
+    parser.add_argument("--bounces", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--import-rows", type=int, default=10_000)
+    args = parser.parse_args()
+
+    workdir = tempfile.mkdtemp()
+    if args.backend == "sqlite":
+        url = f"sqlite:///{workdir}/bench.db"
+    else:
+        server = make_url(args.mysql_url)
+        name = f"maillist_bench_{uuid.uuid4().hex[:8]}"
+        with create_engine(server).connect() as connection:
+            connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+        url = server.set(database=name).render_as_string(hide_password=False)
+    app = create_app(overrides={"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False},
+                     instance_path=workdir)
+    try:
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()
+            started = time.perf_counter()
+            build(url, args.members, args.lists, args.subscriptions, args.bounces)
+            print(f"built data set in {time.perf_counter() - started:.0f} s "
+                  f"({args.members} members, {args.lists} lists, {args.subscriptions} subscriptions, {args.bounces} bounce logs)")
+            user = User(email="bench@example.org", name="Bench", role="admin")
+            user.set_password("bench password")
+            db.session.add(user)
+            db.session.commit()
+            client = app.test_client()
+            client.post("/login", data={"email": "bench@example.org", "password": "bench password"})
+            cases = {
+                "first page": "/members/",
+                "first page (htmx fragment)": "htmx:/members/",
+                "search 'baker'": "/members/?q=baker",
+                "search 'member0999'": "/members/?q=member0999",
+                "filter status=soft": "/members/?status=soft",
+                "filter list=7": "/members/?list=7",
+                "filter inactive, sorted by last bounce": "/members/?active=inactive&sort=last_bounce&dir=desc",
+                "page 200": "/members/?page=200",
+            }
+            print(f"backend={args.backend} cpus={os.cpu_count()} runs={args.runs} (median, ms)")
+            for label, url_path in cases.items():
+                print(f"  {label:42} {median_ms(client, url_path, args.runs):7.1f}")
+            lines = ["name,email,lists"] + [
+                f"Import {i},import{i:05d}@example.org,list{i % args.lists}@lists.example.org;list{(i * 7) % args.lists}@lists.example.org"
+                for i in range(args.import_rows // 2)
+            ] + [f"Renamed {i},member{i:06d}@example.org,list3@lists.example.org" for i in range(args.import_rows - args.import_rows // 2)]
+            data = ("\n".join(lines) + "\n").encode()
+            started = time.perf_counter()
+            plan = plan_import(data)
+            preview = time.perf_counter() - started
+            db.session.rollback()
+            started = time.perf_counter()
+            plan = apply_import(data, "bench.csv")
+            applied = time.perf_counter() - started
+            print(f"  CSV import of {args.import_rows} rows: preview {preview:.1f} s, apply {applied:.1f} s ({plan.summary})")
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        if args.backend == "mariadb":
+            with create_engine(make_url(args.mysql_url)).connect() as connection:
+                connection.execute(text(f"DROP DATABASE IF EXISTS `{make_url(url).database}`"))
+
+
+if __name__ == "__main__":
+    main()
