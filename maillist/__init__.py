@@ -62,6 +62,7 @@ def configure_database(app):
 def register_blueprints(app):
     """Attach every blueprint with its URL prefix."""
     from maillist.auth import bp as auth_bp
+    from maillist.bounces import bp as bounces_bp
     from maillist.health import bp as health_bp
     from maillist.lists import bp as lists_bp
     from maillist.members import bp as members_bp
@@ -73,6 +74,7 @@ def register_blueprints(app):
     app.register_blueprint(members_bp, url_prefix="/members")
     app.register_blueprint(lists_bp, url_prefix="/lists")
     app.register_blueprint(users_bp, url_prefix="/users")
+    app.register_blueprint(bounces_bp, url_prefix="/bounces")
     app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
     # SNS cannot send a CSRF token; every message's signature is verified instead.
     csrf.exempt(webhooks_bp)

@@ -10,13 +10,13 @@ def is_htmx():
     return request.headers.get("HX-Request") == "true"
 
 
-def render(page, fragment, status=200, **context):
-    """Render `fragment` for htmx requests and `page` otherwise, marking the answer as varying."""
-    html = render_template(fragment if is_htmx() else page, **context)
+def render(page_template, fragment_template, /, status=200, **context):
+    """Render the fragment for htmx requests and the page otherwise, marking the answer as varying."""
+    html = render_template(fragment_template if is_htmx() else page_template, **context)
     return html, status, {"Vary": "HX-Request"}
 
 
-def fragment(template, status=200, retarget=None, reswap=None, trigger=None, **context):
+def fragment(template, /, status=200, retarget=None, reswap=None, trigger=None, **context):
     """An htmx answer: a rendered fragment, optionally sent to another target, firing events."""
     response = make_response(render_template(template, **context) if template else "", status)
     if retarget:

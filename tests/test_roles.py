@@ -25,6 +25,7 @@ MATRIX = {
     "members.edit": (WRITERS, "/members/{member}/edit", {"email": "ann@example.org", "name": "Ann B"}),
     "members.toggle_active": (WRITERS, "/members/{member}/active", {}),
     "members.delete": (WRITERS, "/members/{member}/delete", {}),
+    "members.reset_bounces": (WRITERS, "/members/{member}/bounces/reset", {}),
     "members.set_lists": (WRITERS, "/members/{member}/lists", {}),  # no box ticked: leave every list
     "members.import_preview": (WRITERS, "/members/import/preview", {"csv_text": "name,email\nNew,new@example.org\n"}),
     "members.import_apply": (WRITERS, "/members/import", {"csv_text": "name,email\nNew,new@example.org\n"}),

@@ -1,18 +1,38 @@
 // maillist's small bit of JavaScript: the modal dialog that htmx fills.
 // The server sends a whole <dialog> into #modal-root; we open it, close it on Escape, the
-// close button or a "close-modal" event from the server, and give focus back afterwards.
+// close button or a "close-modal" event from the server, and give focus back afterwards,
+// also when the element that opened it was swapped for a fresh copy in the meantime.
 (function () {
   "use strict";
   let opener = null;
 
   function root() { return document.getElementById("modal-root"); }
 
+  function remember(element) {
+    const holder = element && element.closest("[id]");
+    opener = element && {
+      element: element,
+      holderId: holder ? holder.id : null,
+      href: element.getAttribute("href") || element.getAttribute("hx-get"),
+    };
+  }
+
+  function restoreFocus() {
+    if (!opener) { return; }
+    let target = opener.element;
+    if (!document.contains(target) && opener.holderId) {
+      const holder = document.getElementById(opener.holderId);
+      target = holder && opener.href ? holder.querySelector('[href="' + opener.href + '"]') : null;
+    }
+    if (target && document.contains(target)) { target.focus(); }
+    opener = null;
+  }
+
   function openDialogs() {
     root().querySelectorAll("dialog:not([open])").forEach(function (dialog) {
       dialog.addEventListener("close", function () {
         dialog.remove();
-        if (opener && document.contains(opener)) { opener.focus(); }
-        opener = null;
+        restoreFocus();
       });
       dialog.showModal();
     });
@@ -25,7 +45,7 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     const target = event.detail.target;
     if (target && target.id === "modal-root" && !root().querySelector("dialog[open]")) {
-      opener = document.activeElement;
+      remember(document.activeElement);
     }
   });
   document.addEventListener("htmx:afterSettle", openDialogs);

@@ -1,0 +1,105 @@
+"""The bounce log across all members: filtering, paging and CSV export."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from maillist.errors import InvalidInput
+from maillist.extensions import db
+from maillist.models import BounceLog
+
+KINDS = {
+    "permanent": (BounceLog.event == "bounce") & (BounceLog.bounce_type == "Permanent"),
+    "transient": (BounceLog.event == "bounce") & (BounceLog.bounce_type == "Transient"),
+    "undetermined": (BounceLog.event == "bounce") & (BounceLog.bounce_type == "Undetermined"),
+    "complaint": BounceLog.event == "complaint",
+    "reset": BounceLog.event == "reset",
+}
+PAGE_SIZE = 50
+CSV_COLUMNS = ["occurred_at", "event", "email", "bounce_type", "bounce_subtype", "status", "action",
+               "diagnostic_code", "feedback_type", "user_agent", "feedback_id", "sns_message_id", "details"]
+
+
+def parse_day(value, name):
+    """A YYYY-MM-DD date from a filter field, or None."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date like 2026-11-27.") from None
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """Which events to show: a kind, a date range (inclusive, UTC days) and a page."""
+
+    kind: str = ""
+    since: date | None = None
+    until: date | None = None
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args):
+        kind = args.get("type", "")
+        if kind and kind not in KINDS:
+            raise InvalidInput(f"Unknown event type {kind!r}.")
+        return cls(kind, parse_day(args.get("since"), "From"), parse_day(args.get("until"), "To"),
+                   max(args.get("page", 1, type=int) or 1, 1))
+
+    def conditions(self):
+        conditions = []
+        if self.kind:
+            conditions.append(KINDS[self.kind])
+        if self.since:
+            conditions.append(BounceLog.occurred_at >= datetime.combine(self.since, datetime.min.time()))
+        if self.until:
+            conditions.append(BounceLog.occurred_at < datetime.combine(self.until + timedelta(days=1), datetime.min.time()))
+        return conditions
+
+    def args(self, **changes):
+        values = {"type": self.kind, "since": self.since.isoformat() if self.since else "",
+                  "until": self.until.isoformat() if self.until else "", "page": self.page}
+        values.update(changes)
+        return {key: value for key, value in values.items() if value not in ("", None)}
+
+
+def recent_events(query: EventQuery):
+    """A page of events, newest first, and whether another page follows."""
+    rows = db.session.scalars(
+        select(BounceLog).where(*query.conditions())
+        .order_by(BounceLog.occurred_at.desc(), BounceLog.id.desc())
+        .limit(PAGE_SIZE + 1).offset((query.page - 1) * PAGE_SIZE)
+    ).all()
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def count_events(query: EventQuery):
+    """How many events match."""
+    return db.session.scalar(select(func.count()).select_from(BounceLog).where(*query.conditions()))
+
+
+def event_csv_lines(query: EventQuery, batch=5000):
+    """The matching events as CSV text, newest first, a batch at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield buffer.getvalue()
+    last = None
+    while True:
+        statement = select(BounceLog).where(*query.conditions()).order_by(BounceLog.id.desc()).limit(batch)
+        if last is not None:
+            statement = statement.where(BounceLog.id < last)
+        rows = db.session.scalars(statement).all()
+        if not rows:
+            return
+        buffer.seek(0)
+        buffer.truncate()
+        for row in rows:
+            writer.writerow([row.occurred_at.isoformat() + "Z"] + [getattr(row, column) or "" for column in CSV_COLUMNS[1:]])
+        yield buffer.getvalue()
+        last = rows[-1].id
+        db.session.expunge_all()

@@ -1,0 +1,49 @@
+"""A member's bounce history (a modal on the members page) and resetting their bounce status."""
+
+from flask import flash, redirect, request, url_for
+from flask_login import current_user
+
+from maillist.auth.decorators import require_login, require_writer
+from maillist.bounces.services import HISTORY_PAGE_SIZE, bounce_history, reset_bounce_status
+from maillist.htmx import fragment, is_htmx, render
+from maillist.members import bp, services
+
+
+def history_context(member, page):
+    rows, total = bounce_history(member, page)
+    pages = max((total - 1) // HISTORY_PAGE_SIZE + 1, 1)
+    return dict(member=member, events=rows, total=total, page=page, pages=pages)
+
+
+@bp.get("/<int:member_id>")
+@require_login
+def row(member_id):
+    """One member: their table row for htmx, the members page searched for them otherwise."""
+    member = services.get_member(member_id)
+    if is_htmx():
+        return fragment("members/_row.html", member=member)
+    return redirect(url_for("members.index", q=member.email))
+
+
+@bp.get("/<int:member_id>/bounces")
+@require_login
+def bounces(member_id):
+    """A member's bounce history, newest first: the dialog, its paged list alone, or a page."""
+    member = services.get_member(member_id)
+    context = history_context(member, request.args.get("page", 1, type=int))
+    if request.headers.get("HX-Target") == "bounce-history":
+        return fragment("members/_bounce_history.html", **context)
+    return render("members/bounces_page.html", "members/_bounces_modal.html", **context)
+
+
+@bp.post("/<int:member_id>/bounces/reset")
+@require_writer
+def reset_bounces(member_id):
+    """Clear a member's bounce count and status and reactivate them, keeping the history."""
+    member = reset_bounce_status(services.get_member(member_id), current_user.email)
+    if is_htmx():
+        # The history answers the request; the member's row refreshes itself on the event.
+        return fragment("members/_bounce_history.html", trigger={f"member-{member.id}-changed": True},
+                        message=f"Bounce status reset; {member.email} is active again.", **history_context(member, 1))
+    flash(f"Bounce status reset; {member.email} is active again.", "success")
+    return redirect(url_for("members.bounces", member_id=member.id), code=303)
