@@ -80,6 +80,7 @@ class Config:
         self.SECRET_KEY = env.get("SECRET_KEY") or None
         self.ENABLE_SNS_WEBHOOKS = env_bool(env, "ENABLE_SNS_WEBHOOKS", False)
         self.ENABLE_BOUNCE_HANDLING = env_bool(env, "ENABLE_BOUNCE_HANDLING", False)
+        self.ENABLE_EMAIL_BOUNCE_PROCESSING = env_bool(env, "ENABLE_EMAIL_BOUNCE_PROCESSING", False)
         self.SOFT_BOUNCE_THRESHOLD = env_int(env, "SOFT_BOUNCE_THRESHOLD", 3, minimum=1)
         self.SNS_TOPIC_ARNS = env_list(env, "SNS_TOPIC_ARNS")
         self.SNS_MAX_MESSAGE_AGE = env_int(env, "SNS_MAX_MESSAGE_AGE", 86400)

@@ -88,11 +88,12 @@ def register_blueprints(app):
 
 
 def register_cli(app):
-    """Attach the `flask users|lists|members|sns` command groups."""
+    """Attach the `flask users|lists|members|bounces|sns` command groups."""
     from maillist.auth.cli import users_cli
+    from maillist.bounces.cli import bounces_cli
     from maillist.lists.cli import lists_cli
     from maillist.members.cli import members_cli
     from maillist.sns.cli import sns_cli
 
-    for group in (users_cli, lists_cli, members_cli, sns_cli):
+    for group in (users_cli, lists_cli, members_cli, bounces_cli, sns_cli):
         app.cli.add_command(group)

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from maillist.bounces.engine import apply_events
+from maillist.bounces.ledger import record_once
 from maillist.bounces.ses_events import MalformedEvent, parse_ses_message
 from maillist.extensions import db
 from maillist.models import SnsMessage
@@ -15,13 +16,8 @@ from maillist.sns.certificates import cache
 from maillist.sns.errors import SnsError, TopicNotAllowed
 from maillist.sns.subscriptions import confirm_subscription
 from maillist.sns.verify import verify_message
-from maillist.sqlite import write_queue
 
 log = logging.getLogger("maillist.sns")
-
-MAX_ATTEMPTS = 3
-# MariaDB/MySQL: 1213 deadlock victim, 1205 lock wait timeout. Both ask for a retry.
-RETRYABLE_MYSQL_ERRORS = {1205, 1213}
 
 
 @dataclass(frozen=True)
@@ -94,41 +90,13 @@ def store_confirmation(message):
 
 
 def store_once(message, outcome, apply, raw=None, detail=""):
-    """Record the MessageId first (a repeat fails on its unique key), run `apply`, commit.
+    """Record the MessageId with the message's effects, once (see `maillist.bounces.ledger`).
 
-    Answers 200 for a repeat and 503 when the database cannot store the message, so SNS
-    retries. A transaction the database chose as a deadlock victim is run again at once.
+    Answers 200 for a repeat and 503 when the database cannot store the message, so SNS retries.
     """
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            with write_queue():
-                db.session.add(
-                    SnsMessage(
-                        message_id=message["MessageId"], message_type=message["Type"],
-                        topic_arn=message["TopicArn"], outcome=outcome, raw_message=raw,
-                    )
-                )
-                db.session.flush()
-                done = apply()
-                db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            return Result(200, "duplicate")
-        except OperationalError as error:
-            db.session.rollback()
-            if attempt < MAX_ATTEMPTS and is_transient(error):
-                log.info("sns message_id=%s retrying after %s", message["MessageId"], error.orig)
-                continue
-            log.error("sns storage failed: %s", error.orig)
-            return Result(503, "storage-failed", type(error).__name__)
-        except SQLAlchemyError as error:
-            db.session.rollback()
-            log.error("sns storage failed: %s", error)
-            return Result(503, "storage-failed", type(error).__name__)
-        return Result(200, outcome, detail or " ".join(done))
-
-
-def is_transient(error):
-    """Whether a database error means 'try the transaction again' (deadlock, lock wait, busy)."""
-    code = error.orig.args[0] if error.orig is not None and error.orig.args else None
-    return code in RETRYABLE_MYSQL_ERRORS or "database is locked" in str(error.orig)
+    recorded = record_once(message["MessageId"], message["Type"], message["TopicArn"], outcome, apply, raw)
+    if recorded.state == "duplicate":
+        return Result(200, "duplicate")
+    if recorded.state == "failed":
+        return Result(503, "storage-failed", recorded.error)
+    return Result(200, outcome, detail or " ".join(recorded.done))

@@ -1,0 +1,52 @@
+"""Keeping the bounce tables small: deleting old rows in short batches."""
+
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+
+from maillist.extensions import db
+from maillist.models import BounceLog, SnsMessage
+from maillist.models.types import utcnow
+from maillist.sqlite import write_queue
+
+CLEANUP_BATCH = 5000
+
+
+def count_older(model, column, cutoff):
+    return db.session.scalar(select(func.count()).select_from(model).where(column < cutoff))
+
+
+def cleanup(days, dry_run=False, batch=CLEANUP_BATCH):
+    """Delete bounce logs and processed-message records older than `days` days; returns counts.
+
+    Each batch is its own short transaction, so the webhook never waits long for a lock.
+    """
+    cutoff = utcnow() - timedelta(days=days)
+    targets = ((BounceLog, BounceLog.occurred_at), (SnsMessage, SnsMessage.received_at))
+    if dry_run:
+        return {model.__tablename__: count_older(model, column, cutoff) for model, column in targets}
+    removed = {}
+    for model, column in targets:
+        removed[model.__tablename__] = 0
+        while True:
+            ids = db.session.scalars(select(model.id).where(column < cutoff).order_by(model.id).limit(batch)).all()
+            if not ids:
+                break
+            with write_queue():
+                db.session.execute(delete(model).where(model.id.in_(ids)))
+                db.session.commit()
+            removed[model.__tablename__] += len(ids)
+    return removed
+
+
+def totals():
+    """Counts for `flask bounces stats`: members by status, events by kind, processed messages."""
+    from maillist.models import Member
+
+    members = dict(db.session.execute(select(Member.bounce_status, func.count()).group_by(Member.bounce_status)).all())
+    inactive = db.session.scalar(select(func.count()).select_from(Member).where(Member.active.is_(False)))
+    events = db.session.execute(
+        select(BounceLog.event, BounceLog.bounce_type, func.count()).group_by(BounceLog.event, BounceLog.bounce_type)
+    ).all()
+    processed = db.session.scalar(select(func.count()).select_from(SnsMessage))
+    return {"members": members, "inactive": inactive, "events": events, "processed": processed}
