@@ -16,7 +16,6 @@ def create_app(config_class=Config, overrides=None, instance_path=None):
     app.config.from_object(config_class())
     if overrides:
         app.config.update(overrides)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure_database(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
@@ -46,6 +45,7 @@ def configure_database(app):
     """Use DATABASE_URL, or a SQLite file in the instance folder when it is unset."""
     url = app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL")
     if not url:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         url = "sqlite:///" + str(Path(app.instance_path) / "maillist.db")
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Write maillist's Postfix configuration into a directory, filled in from the environment.
+
+    DATABASE_URL=mysql+pymysql://maillist:secret@mysql:3306/maillist \\
+    SES_SMTP_HOST=email-smtp.eu-west-1.amazonaws.com SES_SMTP_USERNAME=... SES_SMTP_PASSWORD=... \\
+    python3 postfix/render.py /etc/postfix
+
+Settings (environment, with defaults):
+  DATABASE_URL               maillist's MySQL/MariaDB database (required)
+  POSTFIX_MYHOSTNAME         this mail server's name (lists.example.org)
+  SES_SMTP_HOST / _PORT      SES's SMTP endpoint (port 587); with SES_SMTP_USERNAME and
+  SES_SMTP_USERNAME / _PASSWORD   SES_SMTP_PASSWORD, mail leaves over TLS with SASL
+  POSTFIX_RELAYHOST          instead of SES: another relay, e.g. [127.0.0.1]:2525 (no TLS, no SASL)
+  POSTFIX_SMTPD_LISTEN       where Postfix takes mail (smtp, i.e. port 25 on every interface)
+  POSTFIX_INET_INTERFACES    all
+  POSTFIX_REINJECT_HOST/PORT the loopback listener list mail is re-injected to (127.0.0.1, 10025)
+  POSTFIX_QUEUE_DIRECTORY    /var/spool/postfix
+  POSTFIX_DATA_DIRECTORY     /var/lib/postfix
+  POSTFIX_MAILLOG_FILE       /dev/stdout
+  POSTFIX_PIPE_USER          the user the pipes run as (nobody)
+  POSTFIX_PYTHON             the Python that runs reinject.py (this one)
+  MAILLIST_DSN_COMMAND       the command bounce emails are piped to
+                             (flask --app /app/wsgi.py bounces process-dsn, with the database settings)
+"""
+
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+HERE = Path(__file__).resolve().parent
+
+
+def database_connection(url):
+    """The host/user/password/dbname lines of a Postfix mysql table, from DATABASE_URL."""
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("mysql"):
+        raise SystemExit(f"render.py: DATABASE_URL must be a mysql URL for Postfix, not {parts.scheme!r}")
+    lines = [
+        f"hosts = inet:{parts.hostname or '127.0.0.1'}:{parts.port or 3306}",
+        f"user = {unquote(parts.username or 'root')}",
+        f"password = {unquote(parts.password or '')}",
+        f"dbname = {parts.path.lstrip('/')}",
+    ]
+    return "\n".join(lines)
+
+
+def settings(env, target):
+    """Every @NAME@ value, from the environment and defaults."""
+    url = env.get("DATABASE_URL") or sys.exit("render.py: DATABASE_URL is required")
+    ses_host = env.get("SES_SMTP_HOST")
+    ses_user, ses_password = env.get("SES_SMTP_USERNAME"), env.get("SES_SMTP_PASSWORD")
+    if env.get("POSTFIX_RELAYHOST"):
+        relayhost, tls, sasl, sasl_maps = env["POSTFIX_RELAYHOST"], "none", "no", ""
+    elif ses_host and ses_user and ses_password:
+        relayhost = f"[{ses_host}]:{env.get('SES_SMTP_PORT', '587')}"
+        tls, sasl, sasl_maps = "encrypt", "yes", f"static:{ses_user}:{ses_password}"
+    else:
+        sys.exit("render.py: set SES_SMTP_HOST, SES_SMTP_USERNAME and SES_SMTP_PASSWORD (or POSTFIX_RELAYHOST)")
+    dsn_env = ["/usr/bin/env", f"DATABASE_URL={url}", "ENABLE_EMAIL_BOUNCE_PROCESSING=true",
+               f"SECRET_KEY={env.get('SECRET_KEY', 'unused-by-the-bounce-command')}"]
+    for name in ("SOFT_BOUNCE_THRESHOLD", "COMPLAINT_ACTION"):
+        if env.get(name):
+            dsn_env.append(f"{name}={env[name]}")
+    default_dsn = dsn_env + [env.get("MAILLIST_FLASK", "flask"), "--app", env.get("MAILLIST_APP", "/app/wsgi.py"), "bounces", "process-dsn"]
+    return {
+        "DB_CONNECTION": database_connection(url),
+        "MYHOSTNAME": env.get("POSTFIX_MYHOSTNAME", "lists.example.org"),
+        "INET_INTERFACES": env.get("POSTFIX_INET_INTERFACES", "all"),
+        "QUEUE_DIRECTORY": env.get("POSTFIX_QUEUE_DIRECTORY", "/var/spool/postfix"),
+        "DATA_DIRECTORY": env.get("POSTFIX_DATA_DIRECTORY", "/var/lib/postfix"),
+        "MAILLOG_FILE": env.get("POSTFIX_MAILLOG_FILE", "/dev/stdout"),
+        "MAILLOG_DIRECTORY": str(Path(env.get("POSTFIX_MAILLOG_FILE", "/dev/stdout")).parent),
+        "RELAYHOST": relayhost,
+        "SMTP_TLS_SECURITY_LEVEL": tls,
+        "SMTP_SASL_AUTH_ENABLE": sasl,
+        "SMTP_SASL_PASSWORD_MAPS": sasl_maps,
+        "SMTPD_LISTEN": env.get("POSTFIX_SMTPD_LISTEN", "smtp"),
+        "REINJECT_HOST": env.get("POSTFIX_REINJECT_HOST", "127.0.0.1"),
+        "REINJECT_PORT": env.get("POSTFIX_REINJECT_PORT", "10025"),
+        "REINJECT_LISTEN": f"{env.get('POSTFIX_REINJECT_HOST', '127.0.0.1')}:{env.get('POSTFIX_REINJECT_PORT', '10025')}",
+        "PIPE_USER": env.get("POSTFIX_PIPE_USER", "nobody"),
+        "PYTHON": env.get("POSTFIX_PYTHON", sys.executable),
+        "CONFIG_DIRECTORY": str(target),
+        "DSN_COMMAND": env.get("MAILLIST_DSN_COMMAND") or " ".join(shlex.quote(part) for part in default_dsn),
+    }
+
+
+def render(target, env=None):
+    """Write every *.in file with its @NAME@ values filled in, and reinject.py, into `target`."""
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    values = settings(os.environ if env is None else env, target)
+    for template in sorted(HERE.glob("*.in")):
+        text = template.read_text()
+        for name, value in values.items():
+            text = text.replace(f"@{name}@", value)
+        output = target / template.name[: -len(".in")]
+        output.write_text(text)
+        # The tables hold the database password: readable by root and Postfix's group only.
+        output.chmod(0o640 if output.name.startswith("mysql-") else 0o644)
+        try:
+            shutil.chown(output, group="postfix")
+        except (LookupError, PermissionError):
+            pass  # no postfix group here (rendering for another machine)
+    shutil.copy(HERE / "reinject.py", target / "reinject.py")
+    (target / "reinject.py").chmod(0o755)
+    return target
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    print(f"wrote {render(sys.argv[1])}")
