@@ -91,7 +91,7 @@ def start_gunicorn(url, port, workers, threads, workdir):
                LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning", "bench.sns_app:app"],
+         "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning", "tests.gunicorn_sns_app:app"],
         cwd=ROOT, env=env,
     )
     for _ in range(100):

@@ -1,5 +1,5 @@
-"""The app as gunicorn serves it for the webhook benchmark, with the test signing certificate
-already in the certificate cache (the benchmark has no network to fetch it from)."""
+"""The app as gunicorn serves it in the multi-process tests and the webhook benchmark, with the
+test signing certificate already in the certificate cache (there is no network to fetch it from)."""
 
 import os
 from pathlib import Path
