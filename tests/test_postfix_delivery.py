@@ -105,3 +105,15 @@ def test_bounce_comes_back_to_maillist_and_marks_the_member(postfix):
     bounce = db.session.scalar(select(BounceLog).where(BounceLog.email == "ghost@localhost"))
     assert bounce.bounce_type == "Permanent" and bounce.status.startswith("5.")
     assert [r for _, rcpts, _ in sink.wait_for(1) for r in rcpts] == ["ann@example.org"]
+
+
+def test_list_with_nobody_to_deliver_to_returns_the_message(postfix):
+    port, sink, _config, base = postfix
+    quiet = factories.make_list("quiet@lists.example.org", "Quiet")
+    factories.make_member("off@example.org", lists=[quiet], active=False)
+    send(port, "quiet@lists.example.org")
+    received = sink.wait_for(1)
+    assert len(received) == 1, (base / "maillog").read_text()[-2000:]
+    sender, recipients, content = received[0]
+    assert sender == "<>" and recipients == ["secretary@example.org"]
+    assert b"this list has nobody to deliver to" in content
