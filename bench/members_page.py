@@ -21,11 +21,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import add_database_arguments, migrated_database  # noqa: E402
 from maillist import create_app  # noqa: E402
 from maillist.extensions import db  # noqa: E402
 from maillist.members.csv_import import apply_import, plan_import  # noqa: E402
@@ -105,8 +105,7 @@ def median_ms(client, url, runs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", choices=["sqlite", "mariadb"], default="sqlite")
-    parser.add_argument("--mysql-url", default=os.environ.get("MAILLIST_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/"))
+    add_database_arguments(parser)
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--lists", type=int, default=50)
     parser.add_argument("--subscriptions", type=int, default=500_000)
@@ -116,21 +115,10 @@ def main():
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp()
-    if args.backend == "sqlite":
-        url = f"sqlite:///{workdir}/bench.db"
-    else:
-        server = make_url(args.mysql_url)
-        name = f"maillist_bench_{uuid.uuid4().hex[:8]}"
-        with create_engine(server).connect() as connection:
-            connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-        url = server.set(database=name).render_as_string(hide_password=False)
-    app = create_app(overrides={"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False},
-                     instance_path=workdir)
-    try:
+    with migrated_database(args.backend, args.mysql_url, workdir) as url:
+        app = create_app(overrides={"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False},
+                         instance_path=workdir)
         with app.app_context():
-            from flask_migrate import upgrade
-
-            upgrade()
             started = time.perf_counter()
             build(url, args.members, args.lists, args.subscriptions, args.bounces)
             print(f"built data set in {time.perf_counter() - started:.0f} s "
@@ -169,10 +157,6 @@ def main():
             print(f"  CSV import of {args.import_rows} rows: preview {preview:.1f} s, apply {applied:.1f} s ({plan.summary})")
             db.session.remove()
             db.engine.dispose()
-    finally:
-        if args.backend == "mariadb":
-            with create_engine(make_url(args.mysql_url)).connect() as connection:
-                connection.execute(text(f"DROP DATABASE IF EXISTS `{make_url(url).database}`"))
 
 
 if __name__ == "__main__":

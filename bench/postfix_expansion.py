@@ -15,71 +15,61 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "postfix"))
 
 import render  # noqa: E402
-from maillist import create_app  # noqa: E402
+from bench.databases import add_database_arguments, migrated_database  # noqa: E402
 from maillist.models import MailingList, Member, Subscription  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mysql-url", default=os.environ.get("MAILLIST_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/"))
+    add_database_arguments(parser, backend="mariadb", backends=("mariadb",))
     parser.add_argument("--list-size", type=int, default=10_000)
     parser.add_argument("--others", type=int, default=90_000)
     parser.add_argument("--runs", type=int, default=31)
     args = parser.parse_args()
-    server = make_url(args.mysql_url)
-    name = f"maillist_bench_{uuid.uuid4().hex[:8]}"
-    with create_engine(server).connect() as connection:
-        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        app = create_app(overrides={"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"}, instance_path=tempfile.mkdtemp())
-        with app.app_context():
-            from flask_migrate import upgrade
+    with migrated_database("mariadb", args.mysql_url) as url:
+        measure(args, url)
 
-            upgrade()
-        now = datetime(2026, 11, 1)
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(insert(MailingList.__table__), [
-                {"name": "Big", "address": "big@lists.example.org", "description": "", "active": True, "created_at": now},
-                {"name": "Other", "address": "other@lists.example.org", "description": "", "active": True, "created_at": now},
-            ])
-            total = args.list_size + args.others
-            rows = [{"name": f"M{i}", "email": f"m{i:06d}@example.org", "active": True, "bounce_count": 0,
-                     "bounce_status": "clean", "created_at": now, "updated_at": now} for i in range(total)]
-            for start in range(0, total, 10_000):
-                connection.execute(insert(Member.__table__), rows[start:start + 10_000])
-            subs = [{"member_id": i + 1, "list_id": 1 if i < args.list_size else 2, "created_at": now} for i in range(total)]
-            for start in range(0, total, 10_000):
-                connection.execute(insert(Subscription.__table__), subs[start:start + 10_000])
-            connection.execute(text("ANALYZE TABLE member, subscription, mailing_list"))
-        engine.dispose()
-        config = render.render(tempfile.mkdtemp(), {"DATABASE_URL": url, "POSTFIX_RELAYHOST": "[127.0.0.1]:1"})
-        command = ["postmap", "-q", "big@lists.example.org", f"mysql:{config}/mysql-list-members.cf"]
-        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        assert output.strip().count(",") == args.list_size - 1, "expansion is incomplete"
-        timings = []
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            subprocess.run(command, capture_output=True, check=True)
-            timings.append((time.perf_counter() - started) * 1000)
-        print(f"postmap -q, list of {args.list_size} active members among {total} members, {args.runs} runs, cpus={os.cpu_count()}")
-        print(f"median {statistics.median(timings):.1f} ms, fastest {min(timings):.1f} ms, slowest {max(timings):.1f} ms")
-    finally:
-        with create_engine(server).connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+
+def measure(args, url):
+    """Load the members, render the tables, and time postmap."""
+    now = datetime(2026, 11, 1)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(insert(MailingList.__table__), [
+            {"name": "Big", "address": "big@lists.example.org", "description": "", "active": True, "created_at": now},
+            {"name": "Other", "address": "other@lists.example.org", "description": "", "active": True, "created_at": now},
+        ])
+        total = args.list_size + args.others
+        rows = [{"name": f"M{i}", "email": f"m{i:06d}@example.org", "active": True, "bounce_count": 0,
+                 "bounce_status": "clean", "created_at": now, "updated_at": now} for i in range(total)]
+        for start in range(0, total, 10_000):
+            connection.execute(insert(Member.__table__), rows[start:start + 10_000])
+        subs = [{"member_id": i + 1, "list_id": 1 if i < args.list_size else 2, "created_at": now} for i in range(total)]
+        for start in range(0, total, 10_000):
+            connection.execute(insert(Subscription.__table__), subs[start:start + 10_000])
+        connection.execute(text("ANALYZE TABLE member, subscription, mailing_list"))
+    engine.dispose()
+    config = render.render(tempfile.mkdtemp(), {"DATABASE_URL": url, "POSTFIX_RELAYHOST": "[127.0.0.1]:1"})
+    command = ["postmap", "-q", "big@lists.example.org", f"mysql:{config}/mysql-list-members.cf"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    assert output.strip().count(",") == args.list_size - 1, "expansion is incomplete"
+    timings = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True)
+        timings.append((time.perf_counter() - started) * 1000)
+    print(f"postmap -q, list of {args.list_size} active members among {total} members, {args.runs} runs, cpus={os.cpu_count()}")
+    print(f"median {statistics.median(timings):.1f} ms, fastest {min(timings):.1f} ms, slowest {max(timings):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -20,38 +20,15 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import add_database_arguments, migrated_database  # noqa: E402
 from tests import ses_samples, sns_helpers  # noqa: E402
-
-
-def prepare_database(args, workdir):
-    """An empty database with the schema built by the migrations; returns its URL."""
-    if args.backend == "sqlite":
-        url = f"sqlite:///{workdir}/bench.db"
-    else:
-        server = make_url(args.mysql_url)
-        name = f"maillist_bench_{uuid.uuid4().hex[:8]}"
-        with create_engine(server).connect() as connection:
-            connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-        url = server.set(database=name).render_as_string(hide_password=False)
-    env = dict(os.environ, DATABASE_URL=url, FLASK_APP="wsgi:app", SECRET_KEY="bench")
-    subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    return url
-
-
-def drop_database(args, url):
-    if args.backend == "mariadb":
-        server = make_url(args.mysql_url)
-        with create_engine(server).connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS `{make_url(url).database}`"))
 
 
 def add_members(url, count):
@@ -152,8 +129,7 @@ def check_counts(url, transient):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", choices=["sqlite", "mariadb"], default="sqlite")
-    parser.add_argument("--mysql-url", default=os.environ.get("MAILLIST_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/"))
+    add_database_arguments(parser)
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=4)
@@ -162,22 +138,18 @@ def main():
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as workdir:
-        url = prepare_database(args, workdir)
+    with tempfile.TemporaryDirectory() as workdir, migrated_database(args.backend, args.mysql_url, workdir) as url:
+        add_members(url, args.members)
+        bodies, transient = build_messages(args.requests, args.members)
+        server = start_gunicorn(url, args.port, args.workers, args.threads, workdir)
         try:
-            add_members(url, args.members)
-            bodies, transient = build_messages(args.requests, args.members)
-            server = start_gunicorn(url, args.port, args.workers, args.threads, workdir)
-            try:
-                warm_up = build_messages(200, args.members, seed=1, deliveries_only=True)[0]
-                send_all(args.port, warm_up, args.concurrency)
-                elapsed, latencies, statuses = send_all(args.port, bodies, args.concurrency)
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
-            wrong = check_counts(url, transient)
+            warm_up = build_messages(200, args.members, seed=1, deliveries_only=True)[0]
+            send_all(args.port, warm_up, args.concurrency)
+            elapsed, latencies, statuses = send_all(args.port, bodies, args.concurrency)
         finally:
-            drop_database(args, url)
+            server.terminate()
+            server.wait(timeout=30)
+        wrong = check_counts(url, transient)
     latencies.sort()
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     print(f"backend={args.backend} requests={len(latencies)} concurrency={args.concurrency} "

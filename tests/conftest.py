@@ -1,7 +1,6 @@
 """Fixtures: an app built by the real factory on a real database (SQLite file and MariaDB)."""
 
 import os
-import re
 import uuid
 
 import pytest

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from maillist.bounces.chart import daily_chart
 from maillist.bounces.stats import daily_series, dashboard_figures, window_figures
 from maillist.extensions import db
-from maillist.models import AuditLog, BounceLog, DeliveryStat, Member
+from maillist.models import AuditLog, BounceLog, DeliveryStat
 from maillist.models.types import utcnow
 from tests import factories
 from tests.test_members_ui import HX

@@ -1,14 +1,13 @@
 """POST /webhooks/sns over HTTP: switches, body checks, verification, confirmation, idempotency."""
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
 from maillist import create_app
 from maillist.extensions import db
-from maillist.models import BounceLog, Member, SnsMessage
+from maillist.models import BounceLog, SnsMessage
 from tests import factories, ses_samples, sns_helpers
 from tests.conftest import app_settings, need
 from tests.test_sns_verify import BAD_URLS, VECTORS

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from maillist import audit
-from maillist.errors import Conflict, InvalidInput, NotFound
+from maillist.errors import Conflict, NotFound
 from maillist.extensions import db
 from maillist.models import MailingList, Member, Subscription
 from maillist.models.member import normalise_email

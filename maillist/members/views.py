@@ -3,7 +3,7 @@
 Every action works as a plain form or link; htmx requests get just the fragment they swap.
 """
 
-from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, flash, redirect, request, stream_with_context, url_for
 
 from maillist.auth.decorators import require_login, require_writer
 from maillist.errors import DomainError
