@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import make_url
 
 from maillist import create_app
@@ -41,7 +42,7 @@ def mariadb_server_url():
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as error:  # any connection failure means: no server to test against
+    except SQLAlchemyError as error:  # no server to test against
         need(False, f"MariaDB at {url} does not answer: {error}")
     finally:
         engine.dispose()
