@@ -60,12 +60,29 @@ def wait_for_port(port, timeout=30):
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
 
 
-def dsn_command(database_url):
-    """`flask bounces process-dsn` run by Debian's Python on the project's installed packages."""
-    site_packages = sysconfig.get_paths()["purelib"]
-    parts = ["/usr/bin/env", f"PYTHONPATH={site_packages}:{ROOT}", f"DATABASE_URL={database_url}",
-             "ENABLE_EMAIL_BOUNCE_PROCESSING=true", "SECRET_KEY=test", SYSTEM_PYTHON, "-m", "flask",
-             "--app", str(ROOT / "wsgi.py"), "bounces", "process-dsn"]
+def app_copy_for_pipes(base):
+    """The app and its installed packages where the pipe user can read them.
+
+    The checkout or the virtualenv may sit below a directory only root may enter (such as
+    /root); the Postfix pipe runs as `nobody`, so it gets a world-readable copy.
+    """
+    target = base / "app"
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    shutil.copytree(site_packages, target / "site-packages",
+                    ignore=shutil.ignore_patterns("playwright", "hypothesis", "pip", "setuptools", "__pycache__"))
+    for name in ("maillist", "config.py", "wsgi.py"):
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
+    for path in [target, *target.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
+def dsn_command(database_url, app_dir):
+    """`flask bounces process-dsn` run by Debian's Python on a copy of the project and its packages."""
+    parts = ["/usr/bin/env", f"PYTHONPATH={app_dir / 'site-packages'}:{app_dir}", f"DATABASE_URL={database_url}",
+             "ENABLE_EMAIL_BOUNCE_PROCESSING=true", "SECRET_KEY=test", "PYTHONDONTWRITEBYTECODE=1", SYSTEM_PYTHON,
+             "-m", "flask", "--app", str(app_dir / "wsgi.py"), "bounces", "process-dsn"]
     return " ".join(shlex.quote(part) for part in parts)
 
 
@@ -89,7 +106,7 @@ def running_postfix(database_url):
         POSTFIX_DATA_DIRECTORY=str(base / "data"),
         POSTFIX_MAILLOG_FILE=str(base / "maillog"),
         POSTFIX_PYTHON=SYSTEM_PYTHON,
-        MAILLIST_DSN_COMMAND=dsn_command(database_url),
+        MAILLIST_DSN_COMMAND=dsn_command(database_url, app_copy_for_pipes(base)),
     )
     with open(config / "main.cf", "a") as main_cf:
         # No aliases file in this throw-away instance; local delivery is only for bounce tests.
