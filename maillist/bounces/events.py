@@ -5,7 +5,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from maillist.errors import InvalidInput
 from maillist.extensions import db
@@ -75,11 +75,6 @@ def recent_events(query: EventQuery):
         .limit(PAGE_SIZE + 1).offset((query.page - 1) * PAGE_SIZE)
     ).all()
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
-
-
-def count_events(query: EventQuery):
-    """How many events match."""
-    return db.session.scalar(select(func.count()).select_from(BounceLog).where(*query.conditions()))
 
 
 def event_csv_lines(query: EventQuery, batch=5000):
