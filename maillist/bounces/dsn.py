@@ -11,11 +11,10 @@ import re
 from dataclasses import replace
 from email import message_from_bytes, policy
 from email.utils import parseaddr, parsedate_to_datetime
-from datetime import timezone
 
 from maillist.bounces.ses_events import Bounce
 from maillist.models.member import normalise_email
-from maillist.models.types import utcnow
+from maillist.models.types import as_naive_utc, utcnow
 
 ADDRESS = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -51,9 +50,7 @@ def message_time(message):
         stamp = parsedate_to_datetime(message.get("Date", ""))
     except (TypeError, ValueError):
         return utcnow()
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(timezone.utc).replace(tzinfo=None)
-    return stamp
+    return as_naive_utc(stamp)
 
 
 def delivery_status_part(message):

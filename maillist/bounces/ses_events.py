@@ -6,10 +6,11 @@ event publishing (`eventType`). Both carry the same `bounce`, `complaint` and `d
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from email.utils import parseaddr
 
 from maillist.models.member import normalise_email
+from maillist.models.types import as_naive_utc
 
 BOUNCE_TYPES = ("Permanent", "Transient", "Undetermined")
 
@@ -97,9 +98,7 @@ def event_time(value):
         stamp = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         raise MalformedEvent(f"timestamp {value!r} is not an ISO 8601 time") from None
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(timezone.utc).replace(tzinfo=None)
-    return stamp
+    return as_naive_utc(stamp)
 
 
 def recipient_address(recipient):

@@ -10,15 +10,11 @@ from maillist.members.csv_export import member_csv_lines
 from maillist.members.search import MemberQuery, search_members
 
 
-def index_context(**extra):
-    return dict(lists=services.lists_with_counts(), **extra)
-
-
 @bp.get("/")
 @require_login
 def index():
     """List the mailing lists with subscriber counts."""
-    return render("lists/index.html", "lists/_table.html", **index_context())
+    return render("lists/index.html", "lists/_table.html", lists=services.lists_with_counts())
 
 
 @bp.get("/new")

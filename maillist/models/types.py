@@ -12,3 +12,10 @@ UTCDateTime = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 def utcnow():
     """The current time as a naive UTC datetime, the form every column stores."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def as_naive_utc(moment):
+    """A datetime as the naive UTC value the columns store (naive input is taken as UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
