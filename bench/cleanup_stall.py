@@ -57,7 +57,7 @@ def run(args, url, workdir):
             connection.execute(insert(BounceLog.__table__), [
                 {"member_id": (i % 1000) + 1, "email": f"m{i % 1000}@example.org", "event": "bounce",
                  "bounce_type": "Transient", "occurred_at": old + timedelta(seconds=i), "created_at": old,
-                 "sns_message_id": str(uuid.uuid4())} for i in range(start, min(start + 10_000, args.rows))])
+                 "report_key": str(uuid.uuid4())} for i in range(start, min(start + 10_000, args.rows))])
     engine.dispose()
     cache.put(sns_helpers.CERT_URL, sns_helpers.signing_pair()[1])
     client = app.test_client()

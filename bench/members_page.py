@@ -74,7 +74,7 @@ def build(url, members, lists, subscriptions, bounces):
                 "member_id": member_id, "email": f"member{member_id - 1:06d}@example.org", "event": "bounce",
                 "bounce_type": rng.choices(types, [20, 75, 5])[0], "bounce_subtype": "General",
                 "diagnostic_code": "smtp; 550 5.1.1 user unknown", "status": "5.1.1", "action": "failed",
-                "sns_message_id": str(uuid.UUID(int=rng.getrandbits(128))), "occurred_at": now - timedelta(seconds=i * 7),
+                "report_key": str(uuid.UUID(int=rng.getrandbits(128))), "occurred_at": now - timedelta(seconds=i * 7),
                 "created_at": now,
             })
             if len(batch) == 10_000:

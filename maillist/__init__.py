@@ -66,8 +66,8 @@ def register_blueprints(app):
     from maillist.health import bp as health_bp
     from maillist.lists import bp as lists_bp
     from maillist.members import bp as members_bp
+    from maillist.sns import bp as sns_bp
     from maillist.users import bp as users_bp
-    from maillist.webhooks import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
@@ -75,9 +75,9 @@ def register_blueprints(app):
     app.register_blueprint(lists_bp, url_prefix="/lists")
     app.register_blueprint(users_bp, url_prefix="/users")
     app.register_blueprint(bounces_bp, url_prefix="/bounces")
-    app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
+    app.register_blueprint(sns_bp, url_prefix="/webhooks")
     # SNS cannot send a CSRF token; every message's signature is verified instead.
-    csrf.exempt(webhooks_bp)
+    csrf.exempt(sns_bp)
 
     @app.get("/")
     def index():
@@ -89,7 +89,7 @@ def register_blueprints(app):
 
 def register_cli(app):
     """Attach the `flask users|lists|members|bounces|sns` command groups."""
-    from maillist.auth.cli import users_cli
+    from maillist.users.cli import users_cli
     from maillist.bounces.cli import bounces_cli
     from maillist.lists.cli import lists_cli
     from maillist.members.cli import members_cli

@@ -16,6 +16,12 @@ def render(page_template, fragment_template, /, status=200, **context):
     return html, status, {"Vary": "HX-Request"}
 
 
+def render_dialog(template, /, status=200, **context):
+    """Render a dialog template (see templates/_dialog.html): a modal for htmx, its own page otherwise."""
+    html = render_template(template, as_modal=is_htmx(), **context)
+    return html, status, {"Vary": "HX-Request"}
+
+
 def fragment(template, /, status=200, retarget=None, reswap=None, trigger=None, **context):
     """An htmx answer: a rendered fragment, optionally sent to another target, firing events."""
     response = make_response(render_template(template, **context) if template else "", status)

@@ -1,6 +1,7 @@
-"""Jinja filters for showing times to people."""
+"""What templates get besides their context: a filter for showing times, and the vocabulary."""
 
 from maillist.models.types import utcnow
+from maillist.vocabulary import template_globals
 
 
 def ago(moment, now=None):
@@ -20,5 +21,6 @@ def ago(moment, now=None):
 
 
 def register(app):
-    """Make the filters available in templates."""
+    """Make the filters and the vocabulary (roles, statuses, event kinds) available in templates."""
     app.jinja_env.filters["ago"] = ago
+    app.jinja_env.globals.update(template_globals())

@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from maillist.bounces.ses_events import Bounce, Complaint, Deliveries, MalformedEvent, OtherEvent, parse_ses_message
+from maillist.bounces.reports import Bounce, Complaint, Deliveries, OtherEvent
+from maillist.bounces.ses_notifications import MalformedEvent, parse_ses_message
 from maillist.extensions import db
-from maillist.models import BounceLog, DeliveryStat, SnsMessage
+from maillist.models import BounceLog, DeliveryStat, ProcessedReport
 from tests import factories, ses_samples, sns_helpers
 from tests.conftest import need
 
@@ -146,8 +147,8 @@ def test_malformed_ses_content_is_kept_and_answered_200(client, aws, payload):
     message = sns_helpers.notification(payload)
     answer = sns_helpers.post(client, message).get_json()
     assert answer["outcome"] == "malformed"
-    kept = db.session.scalar(select(SnsMessage).where(SnsMessage.message_id == message["MessageId"]))
-    assert kept.raw_message == payload
+    kept = db.session.scalar(select(ProcessedReport).where(ProcessedReport.report_key == message["MessageId"]))
+    assert kept.raw_body == payload
     assert reload(member).bounce_count == 0 and db.session.scalar(select(func.count()).select_from(BounceLog)) == 0
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from maillist.bounces import maintenance
 from maillist.extensions import db
-from maillist.models import BounceLog, SnsMessage
+from maillist.models import BounceLog, ProcessedReport
 from maillist.models.types import utcnow
 from tests import factories
 
@@ -16,8 +16,8 @@ def seed():
     now = utcnow()
     for age in (1, 50, 100, 200):
         factories.make_bounce(member, "Transient", occurred_at=now - timedelta(days=age))
-        db.session.add(SnsMessage(message_id=f"m-{age}", message_type="Notification", topic_arn="t", outcome="applied",
-                                  received_at=now - timedelta(days=age)))
+        db.session.add(ProcessedReport(report_key=f"m-{age}", source="sns", kind="Notification", topic_arn="t", outcome="applied",
+                                       received_at=now - timedelta(days=age)))
     db.session.commit()
     return member
 
@@ -33,13 +33,13 @@ def test_cleanup_dry_run_then_batches(runner):
     assert count(BounceLog) == 4
     done = runner.invoke(args=["bounces", "cleanup", "--days", "90"])
     assert done.output.strip() == "deleted 2 bounce log rows and 2 processed-message records older than 90 days"
-    assert count(BounceLog) == 2 and count(SnsMessage) == 2
+    assert count(BounceLog) == 2 and count(ProcessedReport) == 2
     assert runner.invoke(args=["bounces", "cleanup", "--days", "0"]).exit_code != 0
 
 
 def test_cleanup_in_small_batches(app):
     seed()
-    assert maintenance.cleanup(30, batch=1) == {"bounce_log": 3, "sns_message": 3}
+    assert maintenance.cleanup(30, batch=1) == {"bounce_log": 3, "processed_report": 3}
     assert count(BounceLog) == 1
 
 

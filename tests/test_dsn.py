@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from maillist.bounces.dsn import NotABounce, parse_dsn
+from maillist.bounces.dsn_parser import NotABounce, parse_dsn
 from maillist.extensions import db
-from maillist.models import BounceLog, SnsMessage
+from maillist.models import BounceLog, ProcessedReport
 from tests import factories, ses_samples, sns_helpers
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "dsn"
@@ -65,7 +65,7 @@ def test_process_dsn_applies_once(runner):
     db.session.refresh(member)
     assert (member.bounce_status, member.active, member.bounce_count) == ("hard", False, 1)
     log = db.session.scalar(select(BounceLog))
-    assert (log.status, log.bounce_subtype, log.sns_message_id) == ("5.1.1", "DSN", "dsn:<20261127101502.9A1B21A0C3@mx.example.net>")
+    assert (log.status, log.bounce_subtype, log.report_key) == ("5.1.1", "DSN", "dsn:<20261127101502.9A1B21A0C3@mx.example.net>")
 
 
 def test_email_and_webhook_give_identical_member_states(runner, client, app, aws):
@@ -87,7 +87,7 @@ def test_switched_off_and_not_a_bounce(runner, app):
     assert off.exit_code == 0 and off.output.startswith("ignored")
     db.session.refresh(member)
     assert member.bounce_status == "clean"
-    assert db.session.scalar(select(func.count()).select_from(SnsMessage)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ProcessedReport)) == 0
 
 
 def test_storage_failure_exits_75_for_postfix_to_retry(runner):

@@ -15,7 +15,7 @@ WRITERS = ("admin", "operator")
 ADMINS = ("admin",)
 ANY_STAFF = ("admin", "operator", "viewer")
 # Routes that take no role: signing in, and the SNS webhook (it verifies signatures instead).
-PUBLIC_WRITES = {"auth.login", "webhooks.sns"}
+PUBLIC_WRITES = {"auth.login", "sns.webhook"}
 
 # endpoint -> (roles allowed, URL template, form data)
 MATRIX = {
@@ -103,7 +103,7 @@ def test_role_matrix(app, login, objects, endpoint, role):
 
 def test_every_endpoint_requires_a_role_or_is_public(app):
     """Every view carries the role decorator, except the few that must be public."""
-    public = {"static", "auth.login", "webhooks.sns", "health.health", "index"}
+    public = {"static", "auth.login", "sns.webhook", "health.health", "index"}
     missing = [
         endpoint for endpoint, view in app.view_functions.items()
         if endpoint not in public and not hasattr(view, "required_roles")

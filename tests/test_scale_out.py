@@ -10,7 +10,7 @@ import requests
 from sqlalchemy import func, select
 
 from maillist.extensions import db
-from maillist.models import BounceLog, SnsMessage
+from maillist.models import BounceLog, ProcessedReport
 from tests import factories, ses_samples, sns_helpers
 from tests.gunicorn_servers import gunicorn
 
@@ -50,7 +50,7 @@ def test_same_message_to_both_replicas_at_once(replicas):
     db.session.refresh(member)
     assert member.bounce_count == 10
     assert db.session.scalar(select(func.count()).select_from(BounceLog)) == 10
-    assert db.session.scalar(select(func.count()).select_from(SnsMessage)) == 10
+    assert db.session.scalar(select(func.count()).select_from(ProcessedReport)) == 10
 
 
 def test_bounce_stream_split_across_replicas(replicas):

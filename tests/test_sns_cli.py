@@ -48,7 +48,7 @@ def test_replay_skip_verify_and_tampered(runner, tmp_path, aws):
     assert local.exit_code == 0 and "applied 200 bounce:Permanent:member" in local.output
     db.session.refresh(member)
     assert member.bounce_status == "hard"
-    assert db.session.scalar(select(BounceLog.sns_message_id)) == message["MessageId"]
+    assert db.session.scalar(select(BounceLog.report_key)) == message["MessageId"]
 
 
 def test_replay_reports_unreadable_files(runner, tmp_path):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 
 from maillist import create_app
 from maillist.extensions import db
-from maillist.models import BounceLog, SnsMessage
+from maillist.models import BounceLog, ProcessedReport
 from tests import factories, ses_samples, sns_helpers
 from tests.conftest import app_settings, need
 from tests.test_sns_verify import BAD_URLS, VECTORS
@@ -23,14 +23,14 @@ def count(model):
 
 
 def stored(message_id):
-    return db.session.scalar(select(SnsMessage).where(SnsMessage.message_id == message_id))
+    return db.session.scalar(select(ProcessedReport).where(ProcessedReport.report_key == message_id))
 
 
 def test_switched_off_webhook_answers_404(app, client, aws):
     app.config["ENABLE_SNS_WEBHOOKS"] = False
     response = sns_helpers.post(client, sns_helpers.notification("x"))
     assert response.status_code == 404
-    assert count(SnsMessage) == 0
+    assert count(ProcessedReport) == 0
 
 
 def test_bounce_handling_off_verifies_but_applies_nothing(app, client, aws):
@@ -54,7 +54,7 @@ def test_signed_bounce_is_applied_from_text_plain_body(client, aws, version):
     db.session.refresh(member)
     assert (member.bounce_status, member.active, member.bounce_count) == ("hard", False, 1)
     log = db.session.scalar(select(BounceLog))
-    assert (log.member_id, log.bounce_type, log.bounce_subtype, log.status, log.sns_message_id) == (
+    assert (log.member_id, log.bounce_type, log.bounce_subtype, log.status, log.report_key) == (
         member.id, "Permanent", "General", "5.1.1", message["MessageId"])
     assert "User unknown" in log.diagnostic_code
 
@@ -67,7 +67,7 @@ def test_repeat_delivery_changes_nothing(client, aws):
     assert first.get_json()["outcome"] == "applied"
     assert again.status_code == 200 and again.get_json()["outcome"] == "duplicate"
     db.session.refresh(member)
-    assert member.bounce_count == 1 and count(BounceLog) == 1 and count(SnsMessage) == 1
+    assert member.bounce_count == 1 and count(BounceLog) == 1 and count(ProcessedReport) == 1
 
 
 def test_certificate_is_fetched_once_and_cached(client, aws):
@@ -91,7 +91,7 @@ def test_tampered_message_is_refused_and_not_applied(client, aws, field):
     assert response.status_code == 403
     assert response.get_json()["outcome"] == "refused"
     db.session.refresh(member)
-    assert member.bounce_status == "clean" and count(BounceLog) == 0 and count(SnsMessage) == 0
+    assert member.bounce_status == "clean" and count(BounceLog) == 0 and count(ProcessedReport) == 0
 
 
 @pytest.mark.parametrize("url", [u for u in BAD_URLS if u])
@@ -189,7 +189,7 @@ def test_unsubscribe_confirmation_is_logged_not_resubscribed(client, aws):
     response = sns_helpers.post(client, message)
     assert response.status_code == 200 and response.get_json()["outcome"] == "unsubscribe-logged"
     assert not [c for c in aws.calls if "ConfirmSubscription" in c.request.url]
-    assert stored(message["MessageId"]).message_type == "UnsubscribeConfirmation"
+    assert stored(message["MessageId"]).kind == "UnsubscribeConfirmation"
 
 
 def test_store_failure_answers_503_and_the_retry_succeeds(client, aws, backend):
@@ -238,7 +238,7 @@ def test_genuine_vectors_over_http(app, client, aws):
         outcomes[path.name] = response.get_json()["outcome"]
     assert outcomes["django-ses_2022-04-01_ses-bounce_notification_nosubject_sha1.json"] == "applied"
     assert outcomes["unknown-h3-repo_2024-08-01_subscriptionconfirmation_sha256.json"] == "confirmed"
-    assert count(SnsMessage) == 19
+    assert count(ProcessedReport) == 19
     db.session.refresh(bounced)
     db.session.refresh(complainer)
     assert (bounced.bounce_status, bounced.active) == ("hard", False)

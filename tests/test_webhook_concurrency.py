@@ -8,7 +8,7 @@ import requests
 from sqlalchemy import func, select
 
 from maillist.extensions import db
-from maillist.models import BounceLog, SnsMessage
+from maillist.models import BounceLog, ProcessedReport
 from tests import factories, ses_samples, sns_helpers
 from tests.live_server import serve
 
@@ -57,7 +57,7 @@ def test_same_message_at_once_on_many_workers_has_one_effect(app, aws):
     db.session.refresh(member)
     assert member.bounce_count == 1
     assert db.session.scalar(select(func.count()).select_from(BounceLog)) == 1
-    assert db.session.scalar(select(func.count()).select_from(SnsMessage)) == 1
+    assert db.session.scalar(select(func.count()).select_from(ProcessedReport)) == 1
 
 
 def test_mixed_stream_gives_exact_counts(app, aws):

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, staff accounts and role checks."""
+"""Sign-in, sign-out, throttling and role checks (the accounts themselves live in `maillist.users`)."""
 
 from flask import Blueprint
 

@@ -6,6 +6,7 @@ from flask import abort
 from flask_login import current_user
 
 from maillist.extensions import login_manager
+from maillist.vocabulary import ADMIN, WRITE_ROLES
 
 
 def require_role(*roles):
@@ -28,5 +29,5 @@ def require_role(*roles):
 
 # The two rules most routes need, named once.
 require_login = require_role()
-require_writer = require_role("admin", "operator")
-require_admin = require_role("admin")
+require_writer = require_role(*WRITE_ROLES)
+require_admin = require_role(ADMIN)

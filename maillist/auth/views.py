@@ -4,6 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from maillist.auth import bp, services
+from maillist.users.services import change_own_password
 from maillist.auth.decorators import require_login
 from maillist.auth.forms import ChangePasswordForm, LoginForm
 from maillist.errors import DomainError
@@ -70,7 +71,7 @@ def change_password():
     error = None
     if form.validate_on_submit():
         try:
-            services.change_own_password(current_user, form.current_password.data, form.new_password.data)
+            change_own_password(current_user, form.current_password.data, form.new_password.data)
         except DomainError as refused:
             error = refused.message
         else:

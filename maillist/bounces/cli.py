@@ -5,8 +5,9 @@ import sys
 import click
 
 from maillist.bounces import maintenance
-from maillist.bounces.email_reports import log_result, process_dsn, report_key
+from maillist.bounces.email_intake import log_result, process_dsn, report_key
 from maillist.bounces.stats import dashboard_figures
+from maillist.vocabulary import BOUNCE_STATUSES
 
 
 @click.group("bounces")
@@ -35,7 +36,7 @@ def cleanup_command(days, dry_run):
     """Delete bounce logs and processed-message records older than --days, in small batches."""
     counts = maintenance.cleanup(days, dry_run)
     verb = "would delete" if dry_run else "deleted"
-    click.echo(f"{verb} {counts['bounce_log']} bounce log rows and {counts['sns_message']} processed-message records older than {days} days")
+    click.echo(f"{verb} {counts['bounce_log']} bounce log rows and {counts['processed_report']} processed-message records older than {days} days")
 
 
 @bounces_cli.command("stats")
@@ -43,7 +44,8 @@ def stats_command():
     """Print bounce figures: member states, events, and the dashboard's windows."""
     totals = maintenance.totals()
     members = totals["members"]
-    click.echo(f"members: {members.get('clean', 0)} clean, {members.get('soft', 0)} soft, {members.get('hard', 0)} hard; {totals['inactive']} inactive")
+    by_status = ", ".join(f"{members.get(status, 0)} {status}" for status in BOUNCE_STATUSES)
+    click.echo(f"members: {by_status}; {totals['inactive']} inactive")
     for event, bounce_type, count in sorted(totals["events"], key=lambda row: (row[0], row[1] or "")):
         click.echo(f"events: {event}{' ' + bounce_type if bounce_type else ''}: {count}")
     click.echo(f"processed messages: {totals['processed']}")

@@ -7,10 +7,11 @@ concurrent bounces for one member on several workers all count. The caller commi
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from maillist.bounces.ses_events import Bounce, Complaint, Deliveries
+from maillist.bounces.reports import Bounce, Complaint, Deliveries
 from maillist.extensions import db
 from maillist.models import BounceLog, DeliveryStat, Member
 from maillist.models.types import utcnow
+from maillist.vocabulary import BOUNCE, COMPLAINT, HARD, PERMANENT, SOFT, TRANSIENT
 
 
 def member_id_for(email):
@@ -29,18 +30,18 @@ def later_of_last_bounce(occurred_at):
 
 def bounce_status_after(bounce_type, threshold):
     """SQL for the status after one more bounce of `bounce_type` (hard is never downgraded)."""
-    if bounce_type == "Permanent":
-        return "hard"
-    if bounce_type == "Transient":
+    if bounce_type == PERMANENT:
+        return HARD
+    if bounce_type == TRANSIENT:
         return case(
-            (Member.bounce_status == "hard", "hard"),
-            (Member.bounce_count + 1 >= threshold, "soft"),
+            (Member.bounce_status == HARD, HARD),
+            (Member.bounce_count + 1 >= threshold, SOFT),
             else_=Member.bounce_status,
         )
     return Member.bounce_status
 
 
-def record_bounce(bounce: Bounce, sns_message_id, threshold):
+def record_bounce(bounce: Bounce, report_key, threshold):
     """Update the bounced member's record and log the bounce; returns the member id or None."""
     member_id = member_id_for(bounce.email)
     if member_id is not None:
@@ -54,29 +55,29 @@ def record_bounce(bounce: Bounce, sns_message_id, threshold):
             (Member.last_bounce_at, later_of_last_bounce(bounce.occurred_at)),
             (Member.updated_at, utcnow()),
         ]
-        if bounce.bounce_type == "Permanent":
+        if bounce.bounce_type == PERMANENT:
             changes.append((Member.active, False))
         db.session.execute(update(Member).where(Member.id == member_id).ordered_values(*changes))
     db.session.add(
         BounceLog(
-            member_id=member_id, email=bounce.email, event="bounce", bounce_type=bounce.bounce_type,
+            member_id=member_id, email=bounce.email, event=BOUNCE, bounce_type=bounce.bounce_type,
             bounce_subtype=bounce.subtype, diagnostic_code=bounce.diagnostic_code, action=bounce.action,
-            status=bounce.status, feedback_id=bounce.feedback_id, sns_message_id=sns_message_id,
+            status=bounce.status, feedback_id=bounce.feedback_id, report_key=report_key,
             occurred_at=bounce.occurred_at,
         )
     )
     return member_id
 
 
-def record_complaint(complaint: Complaint, sns_message_id, deactivate):
+def record_complaint(complaint: Complaint, report_key, deactivate):
     """Stop mail to a complaining member when `deactivate`, and log the complaint; returns the member id or None."""
     member_id = member_id_for(complaint.email)
     if member_id is not None and deactivate:
         db.session.execute(update(Member).where(Member.id == member_id).values(active=False, updated_at=utcnow()))
     db.session.add(
         BounceLog(
-            member_id=member_id, email=complaint.email, event="complaint", feedback_type=complaint.feedback_type,
-            user_agent=complaint.user_agent, feedback_id=complaint.feedback_id, sns_message_id=sns_message_id,
+            member_id=member_id, email=complaint.email, event=COMPLAINT, feedback_type=complaint.feedback_type,
+            user_agent=complaint.user_agent, feedback_id=complaint.feedback_id, report_key=report_key,
             occurred_at=complaint.occurred_at,
         )
     )
@@ -97,17 +98,17 @@ def count_deliveries(deliveries: Deliveries):
         db.session.execute(bump)
 
 
-def apply_events(events, sns_message_id, threshold, deactivate_on_complaint):
+def apply_events(events, report_key, threshold, deactivate_on_complaint):
     """Apply parsed SES events; returns a short description of what was done."""
     done = []
     # One order for every transaction's row locks: two messages touching the same members
     # then queue behind each other instead of deadlocking.
     for event in sorted(events, key=lambda e: getattr(e, "email", "")):
         if isinstance(event, Bounce):
-            found = record_bounce(event, sns_message_id, threshold)
+            found = record_bounce(event, report_key, threshold)
             done.append(f"bounce:{event.bounce_type}:{'member' if found else 'unknown'}")
         elif isinstance(event, Complaint):
-            found = record_complaint(event, sns_message_id, deactivate_on_complaint)
+            found = record_complaint(event, report_key, deactivate_on_complaint)
             done.append(f"complaint:{'member' if found else 'unknown'}")
         elif isinstance(event, Deliveries):
             count_deliveries(event)

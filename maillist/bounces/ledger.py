@@ -1,4 +1,4 @@
-"""Recording each incoming report once: the key is stored in the same transaction as its effects.
+"""Recording each incoming report once (used by `maillist.bounces.intake` alone): the key is stored in the same transaction as its effects.
 
 SNS delivers at least once and Postfix may hand a bounce email over twice; a repeat must change
 nothing, even when it arrives on another worker at the same moment. The key's unique index
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from maillist.extensions import db
-from maillist.models import SnsMessage
+from maillist.models import ProcessedReport
 from maillist.sqlite import write_queue
 
 log = logging.getLogger(__name__)
@@ -30,16 +30,16 @@ class Recorded:
     error: str = ""
 
 
-def record_once(key, kind, source, outcome, apply, raw=None):
-    """Store `key` and run `apply()` in one transaction; a repeat of `key` is a no-op.
+def record_once(report, outcome, apply, raw=None):
+    """Store `report.key` and run `apply()` in one transaction; a repeat of the key is a no-op.
 
     A transaction the database chose as a deadlock victim is run again at once.
     """
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with write_queue():
-                db.session.add(SnsMessage(message_id=key, message_type=kind, topic_arn=source[:255],
-                                          outcome=outcome, raw_message=raw))
+                db.session.add(ProcessedReport(report_key=report.key, source=report.source, kind=report.kind,
+                                               topic_arn=report.topic_arn, outcome=outcome, raw_body=raw))
                 db.session.flush()
                 done = apply()
                 db.session.commit()
@@ -49,13 +49,13 @@ def record_once(key, kind, source, outcome, apply, raw=None):
         except OperationalError as error:
             db.session.rollback()
             if attempt < MAX_ATTEMPTS and is_transient(error):
-                log.info("%s %s retrying after %s", kind, key, error.orig)
+                log.info("%s %s retrying after %s", report.kind, report.key, error.orig)
                 continue
-            log.error("%s %s could not be stored: %s", kind, key, error.orig)
+            log.error("%s %s could not be stored: %s", report.kind, report.key, error.orig)
             return Recorded("failed", error=type(error).__name__)
         except SQLAlchemyError as error:
             db.session.rollback()
-            log.error("%s %s could not be stored: %s", kind, key, error)
+            log.error("%s %s could not be stored: %s", report.kind, report.key, error)
             return Recorded("failed", error=type(error).__name__)
         return Recorded("stored", tuple(done))
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, text
 
 from maillist.extensions import db
-from maillist.models import BounceLog, SnsMessage
+from maillist.models import BounceLog, ProcessedReport
 from maillist.models.types import utcnow
 from maillist.sqlite import write_queue
 
@@ -25,7 +25,7 @@ def cleanup(days, dry_run=False, batch=None):
     """
     batch = batch or (SQLITE_CLEANUP_BATCH if db.engine.dialect.name == "sqlite" else CLEANUP_BATCH)
     cutoff = utcnow() - timedelta(days=days)
-    targets = ((BounceLog, BounceLog.occurred_at), (SnsMessage, SnsMessage.received_at))
+    targets = ((BounceLog, BounceLog.occurred_at), (ProcessedReport, ProcessedReport.received_at))
     if dry_run:
         return {model.__tablename__: count_older(model, column, cutoff) for model, column in targets}
     removed = {}
@@ -61,5 +61,5 @@ def totals():
     events = db.session.execute(
         select(BounceLog.event, BounceLog.bounce_type, func.count()).group_by(BounceLog.event, BounceLog.bounce_type)
     ).all()
-    processed = db.session.scalar(select(func.count()).select_from(SnsMessage))
+    processed = db.session.scalar(select(func.count()).select_from(ProcessedReport))
     return {"members": members, "inactive": inactive, "events": events, "processed": processed}

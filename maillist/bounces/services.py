@@ -6,6 +6,7 @@ from maillist import audit
 from maillist.extensions import db
 from maillist.models import BounceLog
 from maillist.models.types import utcnow
+from maillist.vocabulary import CLEAN, RESET
 
 HISTORY_PAGE_SIZE = 20
 
@@ -26,9 +27,9 @@ def reset_bounce_status(member, actor_email):
     """Clear a member's bounce count and status and reactivate them; the history keeps a record."""
     before = f"status={member.bounce_status} count={member.bounce_count} active={member.active}"
     member.bounce_count = 0
-    member.bounce_status = "clean"
+    member.bounce_status = CLEAN
     member.active = True
-    db.session.add(BounceLog(member_id=member.id, email=member.email, event="reset", occurred_at=utcnow(),
+    db.session.add(BounceLog(member_id=member.id, email=member.email, event=RESET, occurred_at=utcnow(),
                              details=f"reset by {actor_email} ({before})"))
     audit.record("member.bounce_reset", member.email, before)
     db.session.commit()

@@ -8,6 +8,7 @@ from sqlalchemy import and_, case, distinct, func, or_, select
 from maillist.extensions import db
 from maillist.models import BounceLog, DeliveryStat
 from maillist.models.types import utcnow
+from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, PERMANENT
 
 # SES puts an account under review above these rates.
 BOUNCE_RATE_LIMIT = 0.05
@@ -60,15 +61,13 @@ def window_figures(label, length, deactivating_complaints=True, now=None):
     count_if = lambda condition: func.sum(case((condition, 1), else_=0))  # noqa: E731
     row = db.session.execute(
         select(
-            count_if(and_(BounceLog.event == "bounce", BounceLog.bounce_type == "Permanent")),
-            count_if(and_(BounceLog.event == "bounce", BounceLog.bounce_type == "Transient")),
-            count_if(and_(BounceLog.event == "bounce", BounceLog.bounce_type == "Undetermined")),
-            count_if(BounceLog.event == "complaint"),
+            *(count_if(and_(BounceLog.event == BOUNCE, BounceLog.bounce_type == kind)) for kind in BOUNCE_TYPES),
+            count_if(BounceLog.event == COMPLAINT),
         ).where(in_window)
     ).one()
-    deactivating = BounceLog.bounce_type == "Permanent"
+    deactivating = BounceLog.bounce_type == PERMANENT
     if deactivating_complaints:
-        deactivating = or_(deactivating, BounceLog.event == "complaint")
+        deactivating = or_(deactivating, BounceLog.event == COMPLAINT)
     deactivated = db.session.scalar(
         select(func.count(distinct(BounceLog.member_id))).where(in_window, BounceLog.member_id.is_not(None), deactivating)
     )
@@ -91,11 +90,11 @@ def daily_series(days=30, now=None):
     day = func.date(BounceLog.occurred_at)
     rows = db.session.execute(
         select(day, BounceLog.event, func.count())
-        .where(BounceLog.occurred_at >= first, BounceLog.event.in_(("bounce", "complaint")))
+        .where(BounceLog.occurred_at >= first, BounceLog.event.in_((BOUNCE, COMPLAINT)))
         .group_by(day, BounceLog.event)
     ).all()
     counts = {}
     for when, event, number in rows:
         when = when if isinstance(when, date) else date.fromisoformat(str(when))
-        counts.setdefault(when, {"bounce": 0, "complaint": 0})[event] = number
-    return [(first + timedelta(days=i), counts.get(first + timedelta(days=i), {"bounce": 0, "complaint": 0})) for i in range(days)]
+        counts.setdefault(when, {BOUNCE: 0, COMPLAINT: 0})[event] = number
+    return [(first + timedelta(days=i), counts.get(first + timedelta(days=i), {BOUNCE: 0, COMPLAINT: 0})) for i in range(days)]

@@ -1,12 +1,13 @@
 """The Bounces tab: recent events, figures against SES's limits, a 30-day chart, CSV export."""
 
-from flask import Response, current_app, request, stream_with_context
+from flask import current_app, request
 
 from maillist.auth.decorators import require_login
 from maillist.bounces import bp
+from maillist.bounces.bounce_log import CSV_COLUMNS, KIND_LABELS, EventQuery, event_rows, recent_events
 from maillist.bounces.chart import daily_chart
-from maillist.bounces.events import EventQuery, event_csv_lines, recent_events
 from maillist.bounces.stats import BOUNCE_RATE_LIMIT, COMPLAINT_RATE_LIMIT, daily_series, dashboard_figures
+from maillist.csv_download import csv_download
 from maillist.htmx import render
 
 
@@ -23,7 +24,7 @@ def index():
     return render(
         "bounces/index.html", "bounces/_dashboard.html",
         figures=dashboard_figures(deactivating), chart=daily_chart(daily_series(30)),
-        bounce_limit=BOUNCE_RATE_LIMIT, complaint_limit=COMPLAINT_RATE_LIMIT, **context,
+        bounce_limit=BOUNCE_RATE_LIMIT, complaint_limit=COMPLAINT_RATE_LIMIT, kind_labels=KIND_LABELS, **context,
     )
 
 
@@ -31,6 +32,4 @@ def index():
 @require_login
 def export():
     """Download the bounce log (honouring the type and date filters) as CSV."""
-    lines = event_csv_lines(EventQuery.from_args(request.args))
-    return Response(stream_with_context(lines), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="bounce-log.csv"'})
+    return csv_download("bounce-log.csv", CSV_COLUMNS, event_rows(EventQuery.from_args(request.args)))

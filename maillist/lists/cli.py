@@ -3,6 +3,7 @@
 import click
 
 from maillist.cli_support import domain_errors_exit
+from maillist import subscriptions
 from maillist.lists import services
 
 
@@ -29,7 +30,7 @@ def add_list(address, name, description):
 def subscribe(address, emails):
     """Subscribe existing members to a list (all or none)."""
     mailing_list = services.get_list_by_address(address)
-    added = services.subscribe(mailing_list, emails)
+    added = subscriptions.subscribe(mailing_list, emails)
     click.echo(f"Subscribed {len(added)} member(s) to {mailing_list.address}")
 
 

@@ -1,11 +1,10 @@
-"""Mailing-list operations shared by the web pages and the `flask lists` commands."""
+"""Mailing-list operations shared by the web pages and the `flask lists` commands (subscriptions: `maillist.subscriptions`)."""
 
 from sqlalchemy import case, func, select
 
 from maillist import audit
 from maillist.errors import Conflict, InvalidInput, NotFound
 from maillist.extensions import db
-from maillist.members.services import find_member_by_email
 from maillist.models import MailingList, Member, Subscription
 from maillist.models.member import normalise_email
 from maillist.validation import check_email
@@ -86,36 +85,6 @@ def delete_list(mailing_list):
     db.session.commit()
 
 
-def subscribe(mailing_list, emails):
-    """Subscribe existing members by address; all or nothing. Returns the newly subscribed."""
-    members, unknown = [], []
-    for email in emails:
-        member = find_member_by_email(email)
-        (members.append(member) if member else unknown.append(normalise_email(email)))
-    if unknown:
-        raise NotFound(f"No member with email {', '.join(unknown)}.")
-    existing = set(
-        db.session.scalars(select(Subscription.member_id).where(Subscription.list_id == mailing_list.id))
-    )
-    added = []
-    for member in members:
-        if member.id not in existing:
-            db.session.add(Subscription(member_id=member.id, list_id=mailing_list.id))
-            existing.add(member.id)
-            added.append(member)
-    if added:
-        audit.record("list.subscribe", mailing_list.address, ",".join(m.email for m in added))
-    db.session.commit()
-    return added
-
-
-def unsubscribe(mailing_list, member):
-    """Remove a member from a list; unsubscribing a non-subscriber is a no-op."""
-    subscription = db.session.scalar(
-        select(Subscription).where(Subscription.list_id == mailing_list.id, Subscription.member_id == member.id)
-    )
-    if subscription is not None:
-        db.session.delete(subscription)
-        audit.record("list.unsubscribe", mailing_list.address, member.email)
-        db.session.commit()
-    return subscription is not None
+def all_lists():
+    """Every mailing list, by address, for filters and subscription choices."""
+    return db.session.scalars(select(MailingList).order_by(MailingList.address)).all()

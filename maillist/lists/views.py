@@ -1,12 +1,15 @@
 """The lists pages: create, edit, deactivate and delete lists; search, add and remove subscribers."""
 
-from flask import Response, flash, redirect, request, stream_with_context, url_for
+from flask import flash, redirect, request, url_for
 
+from maillist import subscriptions
 from maillist.auth.decorators import require_login, require_writer
+from maillist.csv_download import csv_download
 from maillist.errors import DomainError
-from maillist.htmx import fragment, is_htmx, notice, render
+from maillist.htmx import fragment, is_htmx, notice, render, render_dialog
 from maillist.lists import bp, services
-from maillist.members.csv_export import member_csv_lines
+from maillist.members.csv_export import COLUMNS, member_rows
+from maillist.members.services import get_member
 from maillist.members.search import MemberQuery, search_members
 
 
@@ -21,7 +24,7 @@ def index():
 @require_writer
 def new():
     """The form for a new list (a modal for htmx, a page otherwise)."""
-    return render("lists/form_page.html", "lists/_form_modal.html", mailing_list=None, values={}, error=None)
+    return render_dialog("lists/form.html", mailing_list=None, values={}, error=None)
 
 
 @bp.post("/")
@@ -32,7 +35,7 @@ def create():
     try:
         mailing_list = services.add_list(form.get("address", ""), form.get("name", ""), form.get("description", ""))
     except DomainError as error:
-        return render("lists/form_page.html", "lists/_form_modal.html", status=error.status_code, mailing_list=None,
+        return render_dialog("lists/form.html", status=error.status_code, mailing_list=None,
                       values=form, error=error.message)
     if is_htmx():
         return notice(f"Created list {mailing_list.address}.", trigger={"close-modal": True, "lists-changed": True})
@@ -63,7 +66,7 @@ def edit_form(list_id):
     """The form to change a list's name and description."""
     mailing_list = services.get_list(list_id)
     values = {"address": mailing_list.address, "name": mailing_list.name, "description": mailing_list.description}
-    return render("lists/form_page.html", "lists/_form_modal.html", mailing_list=mailing_list, values=values, error=None)
+    return render_dialog("lists/form.html", mailing_list=mailing_list, values=values, error=None)
 
 
 @bp.post("/<int:list_id>/edit")
@@ -74,7 +77,7 @@ def edit(list_id):
     try:
         services.update_list(mailing_list, request.form.get("name"), request.form.get("description"))
     except DomainError as error:
-        return render("lists/form_page.html", "lists/_form_modal.html", status=error.status_code,
+        return render_dialog("lists/form.html", status=error.status_code,
                       mailing_list=mailing_list, values=request.form, error=error.message)
     return list_changed(mailing_list, f"Saved {mailing_list.address}.")
 
@@ -108,7 +111,7 @@ def subscribe(list_id):
     emails = request.form.get("emails", "").replace(",", " ").replace(";", " ").split()
     query = subscriber_query(list_id)
     try:
-        added = services.subscribe(mailing_list, emails)
+        added = subscriptions.subscribe(mailing_list, emails)
     except DomainError as error:
         if not is_htmx():
             raise
@@ -125,9 +128,7 @@ def subscribe(list_id):
 @require_writer
 def unsubscribe(list_id, member_id):
     """Remove one member from this list."""
-    from maillist.members.services import get_member
-
-    services.unsubscribe(services.get_list(list_id), get_member(member_id))
+    subscriptions.unsubscribe(services.get_list(list_id), get_member(member_id))
     if is_htmx():
         return fragment(None)
     flash("Unsubscribed.", "success")
@@ -139,10 +140,8 @@ def unsubscribe(list_id, member_id):
 def export(list_id):
     """Download this list's subscribers as CSV."""
     mailing_list = services.get_list(list_id)
-    lines = member_csv_lines(MemberQuery(list_id=list_id))
-    filename = mailing_list.address.replace("@", "_at_")
-    return Response(stream_with_context(lines), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
+    filename = mailing_list.address.replace("@", "_at_") + ".csv"
+    return csv_download(filename, COLUMNS, member_rows(MemberQuery(list_id=list_id)))
 
 
 def list_changed(mailing_list, message):

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from maillist.auth.decorators import require_login, require_writer
 from maillist.bounces.services import HISTORY_PAGE_SIZE, bounce_history, reset_bounce_status
-from maillist.htmx import fragment, is_htmx, render
+from maillist.htmx import fragment, is_htmx, render_dialog
 from maillist.members import bp, services
 
 
@@ -33,7 +33,7 @@ def bounces(member_id):
     context = history_context(member, request.args.get("page", 1, type=int))
     if request.headers.get("HX-Target") == "bounce-history":
         return fragment("members/_bounce_history.html", **context)
-    return render("members/bounces_page.html", "members/_bounces_modal.html", **context)
+    return render_dialog("members/bounces.html", **context)
 
 
 @bp.post("/<int:member_id>/bounces/reset")

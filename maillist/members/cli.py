@@ -5,6 +5,7 @@ import json
 import click
 
 from maillist.cli_support import domain_errors_exit
+from maillist import subscriptions
 from maillist.members import services
 
 
@@ -20,7 +21,7 @@ def members_cli():
 @domain_errors_exit
 def add_member(email, name, list_addresses):
     """Add a member, optionally subscribed to lists."""
-    member = services.add_member(email, name, list_addresses)
+    member = subscriptions.add_member(email, name, list_addresses)
     click.echo(f"Added {member.email}")
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from maillist.errors import InvalidInput
 from maillist.extensions import db
 from maillist.models import Member, Subscription
-from maillist.models.member import BOUNCE_STATUSES
+from maillist.vocabulary import BOUNCE_STATUSES
 
 PAGE_SIZES = (25, 50, 100, 200)
 SORTS = {"name": Member.name, "email": Member.email, "last_bounce": Member.last_bounce_at}
@@ -96,6 +96,11 @@ class MemberPage:
     @property
     def pages(self):
         return max((self.total - 1) // self.query.per_page + 1, 1)
+
+    @property
+    def position(self):
+        """Where this page stands, as the pager says it: 'Page 2 of 7', or 'Page 2' when the count is capped."""
+        return f"Page {self.query.page}" if self.more else f"Page {self.query.page} of {self.pages}"
 
     @property
     def has_next(self):

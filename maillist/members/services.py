@@ -1,11 +1,11 @@
-"""Member operations shared by the web pages and the `flask members` commands."""
+"""Member operations shared by the web pages and the `flask members` commands (subscriptions: `maillist.subscriptions`)."""
 
 from sqlalchemy import select
 
 from maillist import audit
 from maillist.errors import Conflict, NotFound
 from maillist.extensions import db
-from maillist.models import MailingList, Member, Subscription
+from maillist.models import Member, Subscription
 from maillist.models.member import normalise_email
 from maillist.validation import check_email
 
@@ -31,14 +31,11 @@ def get_member_by_email(email):
     return member
 
 
-def add_member(email, name="", list_addresses=()):
-    """Create a member, optionally subscribed to lists; refuses duplicates and unknown lists."""
-    from maillist.lists.services import get_list_by_address
-
+def add_member(email, name="", lists=()):
+    """Create a member, subscribed to `lists` (MailingList objects); refuses a bad or taken address."""
     email = check_email(email)
     if find_member_by_email(email):
         raise Conflict(f"A member with email {email} already exists.")
-    lists = [get_list_by_address(address) for address in list_addresses]
     member = Member(email=email, name=(name or "").strip()[:200])
     db.session.add(member)
     for mailing_list in lists:
@@ -93,29 +90,3 @@ def member_summary(member):
         "lists": [lst.address for lst in member.lists],
         "created_at": member.created_at.isoformat() + "Z",
     }
-
-
-def set_subscriptions(member, list_ids):
-    """Make `member` subscribed to exactly the lists in `list_ids`; returns (added, removed) addresses."""
-    wanted = {int(i) for i in list_ids}
-    lists = {lst.id: lst for lst in all_lists()}
-    unknown = wanted - set(lists)
-    if unknown:
-        raise NotFound("No such list.")
-    current = {s.list_id: s for s in member.subscriptions}
-    added = [lists[i].address for i in sorted(wanted - set(current))]
-    removed = [lists[i].address for i in sorted(set(current) - wanted)]
-    for list_id in wanted - set(current):
-        db.session.add(Subscription(member_id=member.id, list_id=list_id))
-    for list_id in set(current) - wanted:
-        db.session.delete(current[list_id])
-    if added or removed:
-        audit.record("member.lists", member.email, f"added={','.join(added)} removed={','.join(removed)}")
-    db.session.commit()
-    db.session.refresh(member)
-    return added, removed
-
-
-def all_lists():
-    """Every mailing list, for filters and subscription choices."""
-    return db.session.scalars(select(MailingList).order_by(MailingList.address)).all()

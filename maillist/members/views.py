@@ -3,13 +3,16 @@
 Every action works as a plain form or link; htmx requests get just the fragment they swap.
 """
 
-from flask import Response, flash, redirect, request, stream_with_context, url_for
+from flask import flash, redirect, request, url_for
 
+from maillist import subscriptions
 from maillist.auth.decorators import require_login, require_writer
+from maillist.csv_download import csv_download
 from maillist.errors import DomainError
-from maillist.htmx import fragment, is_htmx, notice, render
+from maillist.htmx import fragment, is_htmx, notice, render, render_dialog
+from maillist.lists.services import all_lists
 from maillist.members import bp, services
-from maillist.members.csv_export import member_csv_lines
+from maillist.members.csv_export import COLUMNS, member_rows
 from maillist.members.search import PAGE_SIZES, MemberQuery, search_members
 
 CLOSE_AND_REFRESH = {"close-modal": True, "members-changed": True}
@@ -18,7 +21,7 @@ CLOSE_AND_REFRESH = {"close-modal": True, "members-changed": True}
 def page_context(query=None, **extra):
     """What the members page and its table need."""
     query = query or MemberQuery.from_args(request.args)
-    return dict(result=search_members(query), query=query, lists=services.all_lists(), page_sizes=PAGE_SIZES, **extra)
+    return dict(result=search_members(query), query=query, lists=all_lists(), page_sizes=PAGE_SIZES, **extra)
 
 
 @bp.get("/")
@@ -32,7 +35,7 @@ def index():
 @require_writer
 def new():
     """The form for a new member (a modal for htmx, a page otherwise)."""
-    return render("members/form_page.html", "members/_form_modal.html", member=None, values={}, lists=services.all_lists(), error=None)
+    return render_dialog("members/form.html", member=None, values={}, lists=all_lists(), error=None)
 
 
 @bp.post("/")
@@ -41,10 +44,10 @@ def create():
     """Add a member; a refused address re-shows the form with what was typed."""
     form = request.form
     try:
-        member = services.add_member(form.get("email", ""), form.get("name", ""), form.getlist("lists"))
+        member = subscriptions.add_member(form.get("email", ""), form.get("name", ""), form.getlist("lists"))
     except DomainError as error:
-        return render("members/form_page.html", "members/_form_modal.html", status=error.status_code, member=None,
-                      values=form, lists=services.all_lists(), error=error.message)
+        return render_dialog("members/form.html", status=error.status_code, member=None,
+                      values=form, lists=all_lists(), error=error.message)
     if is_htmx():
         return notice(f"Added {member.email}.", trigger=CLOSE_AND_REFRESH)
     flash(f"Added {member.email}.", "success")
@@ -56,7 +59,7 @@ def create():
 def edit_form(member_id):
     """The form to change a member's address or name."""
     member = services.get_member(member_id)
-    return render("members/form_page.html", "members/_form_modal.html", member=member,
+    return render_dialog("members/form.html", member=member,
                   values={"email": member.email, "name": member.name}, lists=[], error=None)
 
 
@@ -68,7 +71,7 @@ def edit(member_id):
     try:
         services.update_member(member, request.form.get("email", ""), request.form.get("name", ""))
     except DomainError as error:
-        return render("members/form_page.html", "members/_form_modal.html", status=error.status_code, member=member,
+        return render_dialog("members/form.html", status=error.status_code, member=member,
                       values=request.form, lists=[], error=error.message)
     return row_answer(member, f"Saved {member.email}.", close_modal=True)
 
@@ -99,7 +102,7 @@ def delete(member_id):
 def lists_form(member_id):
     """The form to choose which lists a member is on."""
     member = services.get_member(member_id)
-    return render("members/lists_page.html", "members/_lists_modal.html", member=member, lists=services.all_lists())
+    return render_dialog("members/lists.html", member=member, lists=all_lists())
 
 
 @bp.post("/<int:member_id>/lists")
@@ -107,7 +110,7 @@ def lists_form(member_id):
 def set_lists(member_id):
     """Subscribe a member to exactly the ticked lists."""
     member = services.get_member(member_id)
-    added, removed = services.set_subscriptions(member, request.form.getlist("list_ids"))
+    added, removed = subscriptions.set_subscriptions(member, request.form.getlist("list_ids"))
     return row_answer(member, f"Lists saved for {member.email} ({len(added)} added, {len(removed)} removed).", close_modal=True)
 
 
@@ -115,9 +118,7 @@ def set_lists(member_id):
 @require_login
 def export():
     """Download the members matching the current search and filters as CSV."""
-    lines = member_csv_lines(MemberQuery.from_args(request.args))
-    headers = {"Content-Disposition": 'attachment; filename="members.csv"'}
-    return Response(stream_with_context(lines), mimetype="text/csv", headers=headers)
+    return csv_download("members.csv", COLUMNS, member_rows(MemberQuery.from_args(request.args)))
 
 
 def row_answer(member, message, close_modal=False):
@@ -125,6 +126,6 @@ def row_answer(member, message, close_modal=False):
     if is_htmx():
         trigger = {"close-modal": True} if close_modal else None
         return fragment("members/_row.html", retarget=f"#member-{member.id}", reswap="outerHTML", trigger=trigger,
-                        member=member, lists=services.all_lists())
+                        member=member, lists=all_lists())
     flash(message, "success")
     return redirect(url_for("members.index"), code=303)

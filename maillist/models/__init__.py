@@ -5,7 +5,7 @@ from maillist.models.bounce import BounceLog, DeliveryStat
 from maillist.models.login_failure import LoginFailure
 from maillist.models.mailing_list import MailingList, Subscription
 from maillist.models.member import Member
-from maillist.models.sns_message import SnsMessage
+from maillist.models.processed_report import ProcessedReport
 from maillist.models.user import User
 
 __all__ = [
@@ -15,7 +15,7 @@ __all__ = [
     "LoginFailure",
     "MailingList",
     "Member",
-    "SnsMessage",
+    "ProcessedReport",
     "Subscription",
     "User",
 ]

@@ -7,9 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillist.extensions import db
 from maillist.models.types import UTCDateTime, utcnow
-
-EVENTS = ("bounce", "complaint", "reset")
-BOUNCE_TYPES = ("Permanent", "Transient", "Undetermined")
+from maillist.vocabulary import BOUNCE, COMPLAINT, RESET
 
 
 class BounceLog(db.Model):
@@ -22,7 +20,7 @@ class BounceLog(db.Model):
     # Nullable: bounces for addresses that are not (or no longer) members are kept too.
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     email: Mapped[str] = mapped_column(String(255), index=True)
-    event: Mapped[str] = mapped_column(String(20), default="bounce")
+    event: Mapped[str] = mapped_column(String(20), default=BOUNCE)
     bounce_type: Mapped[str | None] = mapped_column(String(20))
     bounce_subtype: Mapped[str | None] = mapped_column(String(50))
     diagnostic_code: Mapped[str | None] = mapped_column(Text)
@@ -31,12 +29,37 @@ class BounceLog(db.Model):
     feedback_type: Mapped[str | None] = mapped_column(String(50))
     user_agent: Mapped[str | None] = mapped_column(String(255))
     feedback_id: Mapped[str | None] = mapped_column(String(255))
-    sns_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    # The key of the processed report that brought this event (see ProcessedReport).
+    report_key: Mapped[str | None] = mapped_column(String(128), index=True)
     details: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     member = relationship("Member")
+
+    @property
+    def is_bounce(self):
+        return self.event == BOUNCE
+
+    @property
+    def is_complaint(self):
+        return self.event == COMPLAINT
+
+    @property
+    def is_reset(self):
+        return self.event == RESET
+
+    @property
+    def kind_label(self):
+        """How people read this event's kind: 'Permanent bounce', 'Complaint', 'Reset'."""
+        if self.is_bounce:
+            return f"{self.bounce_type} bounce"
+        return self.event.capitalize()
+
+    @property
+    def kind_class(self):
+        """The CSS class that colours this event's kind."""
+        return (self.bounce_type or "").lower() if self.is_bounce else self.event
 
     def __repr__(self):
         return f"<BounceLog {self.event} {self.email} {self.bounce_type}>"

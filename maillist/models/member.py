@@ -7,8 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillist.extensions import db
 from maillist.models.types import UTCDateTime, utcnow
-
-BOUNCE_STATUSES = ("clean", "soft", "hard")
+from maillist.vocabulary import CLEAN, HARD, SOFT
 
 
 def normalise_email(address):
@@ -26,7 +25,7 @@ class Member(db.Model):
     email: Mapped[str] = mapped_column(String(255), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     bounce_count: Mapped[int] = mapped_column(Integer, default=0)
-    bounce_status: Mapped[str] = mapped_column(String(10), default="clean", index=True)
+    bounce_status: Mapped[str] = mapped_column(String(10), default=CLEAN, index=True)
     last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -39,6 +38,16 @@ class Member(db.Model):
     def lists(self):
         """The mailing lists this member is subscribed to, by address."""
         return sorted((s.mailing_list for s in self.subscriptions), key=lambda lst: lst.address)
+
+    @property
+    def has_bounce_badge(self):
+        """Whether the member's bounce status is worth a warning badge (soft or hard)."""
+        return self.bounce_status in (SOFT, HARD)
+
+    @property
+    def has_bounce_record(self):
+        """Whether there is anything for a reset to clear: a status, a count, or a deactivation."""
+        return self.bounce_status != CLEAN or bool(self.bounce_count) or not self.active
 
     def __repr__(self):
         return f"<Member {self.email}>"

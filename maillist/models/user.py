@@ -9,9 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from maillist.extensions import db
 from maillist.models.types import UTCDateTime, utcnow
-
-ROLES = ("admin", "operator", "viewer")
-WRITE_ROLES = ("admin", "operator")
+from maillist.vocabulary import ADMIN, VIEWER, WRITE_ROLES
 
 
 class User(UserMixin, db.Model):
@@ -23,7 +21,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(255), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20), default="viewer")
+    role: Mapped[str] = mapped_column(String(20), default=VIEWER)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -45,6 +43,11 @@ class User(UserMixin, db.Model):
     def can_write(self):
         """Whether this user may change lists, members and subscriptions."""
         return self.role in WRITE_ROLES
+
+    @property
+    def is_admin(self):
+        """Whether this user manages staff accounts."""
+        return self.role == ADMIN
 
     def __repr__(self):
         return f"<User {self.email} {self.role}>"

@@ -7,7 +7,7 @@ from cryptography import x509
 
 from maillist.sns.envelope import parse_envelope
 from maillist.sns.errors import SnsError, VerificationFailed
-from maillist.webhooks.processing import handle_message
+from maillist.sns.intake import handle_message
 
 
 def local_certificates(cert_dir):

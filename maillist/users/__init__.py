@@ -1,4 +1,4 @@
-"""The administrators' page for staff accounts."""
+"""Staff accounts: their services, forms, the administrators' Users page and `flask users`."""
 
 from flask import Blueprint
 

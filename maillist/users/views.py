@@ -2,11 +2,10 @@
 
 from flask import flash, redirect, render_template, url_for
 
-from maillist.auth import services
 from maillist.auth.decorators import require_admin
-from maillist.auth.forms import PasswordResetForm, RoleForm, UserCreateForm
 from maillist.errors import InvalidInput
-from maillist.users import bp
+from maillist.users import bp, services
+from maillist.users.forms import PasswordResetForm, RoleForm, UserCreateForm
 
 
 def render_page(form=None, error=None, status=200):

@@ -1,4 +1,4 @@
-"""What happens to one SNS message: verify, de-duplicate, act, store, and say what was done."""
+"""What happens to one SNS message: verify, act, record it once, and say what was done."""
 
 import logging
 from dataclasses import dataclass
@@ -7,15 +7,16 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from maillist.bounces.engine import apply_events
-from maillist.bounces.ledger import record_once
-from maillist.bounces.ses_events import MalformedEvent, parse_ses_message
+from maillist.bounces.intake import apply_report
+from maillist.bounces.reports import Report
+from maillist.bounces.ses_notifications import MalformedEvent, parse_ses_message
 from maillist.extensions import db
-from maillist.models import SnsMessage
+from maillist.models import ProcessedReport
 from maillist.sns.certificates import cache
 from maillist.sns.errors import SnsError, TopicNotAllowed
 from maillist.sns.subscriptions import confirm_subscription
 from maillist.sns.verify import verify_message
+from maillist.vocabulary import SOURCE_SNS
 
 log = logging.getLogger("maillist.sns")
 
@@ -43,7 +44,7 @@ def handle_message(message, verify=True, get_certificate=None):
         elif kind == "SubscriptionConfirmation":
             result = store_confirmation(message)
         else:
-            result = store_once(message, "unsubscribe-logged", lambda: [])
+            result = store(message, "unsubscribe-logged")
     except SnsError as error:
         result = Result(error.status, "refused", error.reason)
     except SQLAlchemyError as error:
@@ -63,40 +64,31 @@ def check_topic(topic, allowed):
 
 def store_notification(message):
     """Apply the SES events in a Notification once, recording its MessageId in the same transaction."""
-    config = current_app.config
-    if not config["ENABLE_BOUNCE_HANDLING"]:
-        return store_once(message, "ignored", lambda: [], detail="ENABLE_BOUNCE_HANDLING is off")
+    if not current_app.config["ENABLE_BOUNCE_HANDLING"]:
+        return store(message, "ignored", detail="ENABLE_BOUNCE_HANDLING is off")
     try:
         events = parse_ses_message(message["Message"])
     except MalformedEvent as error:
         # Retrying a signed message cannot fix its content: keep it for a person, answer 200.
-        return store_once(message, "malformed", lambda: [], raw=message["Message"], detail=str(error))
-
-    def apply():
-        return apply_events(events, message["MessageId"], config["SOFT_BOUNCE_THRESHOLD"], config["COMPLAINT_ACTION"] == "deactivate")
-
-    return store_once(message, "applied", apply)
+        return store(message, "malformed", raw=message["Message"], detail=str(error))
+    return store(message, "applied", events)
 
 
 def store_confirmation(message):
     """Confirm a subscription unless this MessageId was confirmed already."""
-    if db.session.scalar(select(SnsMessage.id).where(SnsMessage.message_id == message["MessageId"])):
+    if db.session.scalar(select(ProcessedReport.id).where(ProcessedReport.report_key == message["MessageId"])):
         return Result(200, "duplicate")
     # Confirm before storing, outside any transaction: a failed confirmation is not stored, so
     # SNS's retry tries again, and no database lock is held during the HTTP request.
     db.session.rollback()
     confirm_subscription(message, current_app.config["SNS_CERT_TIMEOUT"])
-    return store_once(message, "confirmed", lambda: [])
+    return store(message, "confirmed")
 
 
-def store_once(message, outcome, apply, raw=None, detail=""):
-    """Record the MessageId with the message's effects, once (see `maillist.bounces.ledger`).
-
-    Answers 200 for a repeat and 503 when the database cannot store the message, so SNS retries.
-    """
-    recorded = record_once(message["MessageId"], message["Type"], message["TopicArn"], outcome, apply, raw)
-    if recorded.state == "duplicate":
+def store(message, outcome, events=(), raw=None, detail=""):
+    """Hand the message to the one intake; 200 for a repeat, 503 when it cannot be stored so SNS retries."""
+    report = Report(message["MessageId"], SOURCE_SNS, message["Type"], message["TopicArn"][:255])
+    intake = apply_report(report, events, outcome, raw, detail)
+    if intake.state == "duplicate":
         return Result(200, "duplicate")
-    if recorded.state == "failed":
-        return Result(503, "storage-failed", recorded.error)
-    return Result(200, outcome, detail or " ".join(recorded.done))
+    return Result(503 if intake.failed else 200, intake.outcome, intake.detail)

@@ -1,7 +1,5 @@
 """The bounce log across all members: filtering, paging and CSV export."""
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -10,17 +8,19 @@ from sqlalchemy import select
 from maillist.errors import InvalidInput
 from maillist.extensions import db
 from maillist.models import BounceLog
+from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, RESET
 
+# The dashboard's "type" filter: one choice per bounce type, then complaints and resets.
 KINDS = {
-    "permanent": (BounceLog.event == "bounce") & (BounceLog.bounce_type == "Permanent"),
-    "transient": (BounceLog.event == "bounce") & (BounceLog.bounce_type == "Transient"),
-    "undetermined": (BounceLog.event == "bounce") & (BounceLog.bounce_type == "Undetermined"),
-    "complaint": BounceLog.event == "complaint",
-    "reset": BounceLog.event == "reset",
+    **{bounce_type.lower(): (BounceLog.event == BOUNCE) & (BounceLog.bounce_type == bounce_type) for bounce_type in BOUNCE_TYPES},
+    COMPLAINT: BounceLog.event == COMPLAINT,
+    RESET: BounceLog.event == RESET,
 }
+KIND_LABELS = {**{bounce_type.lower(): f"{bounce_type} bounces" for bounce_type in BOUNCE_TYPES},
+               COMPLAINT: "Complaints", RESET: "Resets"}
 PAGE_SIZE = 50
 CSV_COLUMNS = ["occurred_at", "event", "email", "bounce_type", "bounce_subtype", "status", "action",
-               "diagnostic_code", "feedback_type", "user_agent", "feedback_id", "sns_message_id", "details"]
+               "diagnostic_code", "feedback_type", "user_agent", "feedback_id", "report_key", "details"]
 
 
 def parse_day(value, name):
@@ -77,12 +77,8 @@ def recent_events(query: EventQuery):
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
-def event_csv_lines(query: EventQuery, batch=5000):
-    """The matching events as CSV text, newest first, a batch at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    yield buffer.getvalue()
+def event_rows(query: EventQuery, batch=5000):
+    """One row of CSV_COLUMNS for every matching event, newest first, read a batch at a time."""
     last = None
     while True:
         statement = select(BounceLog).where(*query.conditions()).order_by(BounceLog.id.desc()).limit(batch)
@@ -91,10 +87,7 @@ def event_csv_lines(query: EventQuery, batch=5000):
         rows = db.session.scalars(statement).all()
         if not rows:
             return
-        buffer.seek(0)
-        buffer.truncate()
         for row in rows:
-            writer.writerow([row.occurred_at.isoformat() + "Z"] + [getattr(row, column) or "" for column in CSV_COLUMNS[1:]])
-        yield buffer.getvalue()
+            yield [row.occurred_at.isoformat() + "Z"] + [getattr(row, column) for column in CSV_COLUMNS[1:]]
         last = rows[-1].id
         db.session.expunge_all()

@@ -12,9 +12,10 @@ from dataclasses import replace
 from email import message_from_bytes, policy
 from email.utils import parseaddr, parsedate_to_datetime
 
-from maillist.bounces.ses_events import Bounce
+from maillist.bounces.reports import Bounce
 from maillist.models.member import normalise_email
 from maillist.models.types import as_naive_utc, utcnow
+from maillist.vocabulary import PERMANENT, TRANSIENT, UNDETERMINED
 
 ADDRESS = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -66,7 +67,7 @@ def status_type(status):
     if not status:
         return None
     first = status.strip()[0]
-    return {"5": "Permanent", "4": "Transient", "2": None}.get(first, "Undetermined")
+    return {"5": PERMANENT, "4": TRANSIENT, "2": None}.get(first, UNDETERMINED)
 
 
 def from_delivery_status(part, occurred_at, feedback_id):
@@ -84,7 +85,7 @@ def from_delivery_status(part, occurred_at, feedback_id):
         status = (group.get("Status") or "").strip()
         match = ENHANCED.search(status)
         status = match.group(0) if match else status[:20]
-        bounce_type = status_type(status) or ("Permanent" if action == "failed" else None)
+        bounce_type = status_type(status) or (PERMANENT if action == "failed" else None)
         if bounce_type is None or "@" not in address:
             continue
         diagnostic = " ".join((group.get("Diagnostic-Code") or "").split())[:4000] or None

@@ -4,12 +4,12 @@ from flask import abort, current_app, jsonify, request
 
 from maillist.sns.envelope import parse_envelope
 from maillist.sns.errors import MessageTooLarge, SnsError
-from maillist.webhooks import bp
-from maillist.webhooks.processing import Result, handle_message, log
+from maillist.sns import bp
+from maillist.sns.intake import Result, handle_message, log
 
 
 @bp.post("/sns")
-def sns():
+def webhook():
     """Verify and process one SNS message; the answer tells SNS whether to retry."""
     if not current_app.config["ENABLE_SNS_WEBHOOKS"]:
         abort(404)

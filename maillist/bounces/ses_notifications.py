@@ -5,58 +5,17 @@ event publishing (`eventType`). Both carry the same `bounce`, `complaint` and `d
 """
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
 
+from maillist.bounces.reports import Bounce, Complaint, Deliveries, OtherEvent
 from maillist.models.member import normalise_email
 from maillist.models.types import as_naive_utc
-
-BOUNCE_TYPES = ("Permanent", "Transient", "Undetermined")
+from maillist.vocabulary import BOUNCE_TYPES
 
 
 class MalformedEvent(ValueError):
     """The Message is not an SES event maillist can read."""
-
-
-@dataclass(frozen=True)
-class Bounce:
-    """One bounced recipient."""
-
-    email: str
-    bounce_type: str
-    subtype: str | None
-    diagnostic_code: str | None
-    action: str | None
-    status: str | None
-    feedback_id: str | None
-    occurred_at: datetime
-
-
-@dataclass(frozen=True)
-class Complaint:
-    """One recipient who marked the mail as spam."""
-
-    email: str
-    feedback_type: str | None
-    user_agent: str | None
-    feedback_id: str | None
-    occurred_at: datetime
-
-
-@dataclass(frozen=True)
-class Deliveries:
-    """Mail delivered to `count` recipients on `occurred_at`'s day."""
-
-    count: int
-    occurred_at: datetime
-
-
-@dataclass(frozen=True)
-class OtherEvent:
-    """An SES event maillist does not act on (Send, Open, Click, DeliveryDelay, ...)."""
-
-    kind: str
 
 
 def parse_ses_message(text):

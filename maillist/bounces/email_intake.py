@@ -1,4 +1,4 @@
-"""Bounce emails (for SES sandbox users without SNS): parse a DSN and apply it once."""
+"""Bounce emails piped in by Postfix (for SES sandbox users without SNS): read one, hand it to the intake."""
 
 import hashlib
 import logging
@@ -7,9 +7,10 @@ from email import message_from_bytes, policy
 
 from flask import current_app
 
-from maillist.bounces.dsn import NotABounce, parse_dsn
-from maillist.bounces.engine import apply_events
-from maillist.bounces.ledger import record_once
+from maillist.bounces.dsn_parser import NotABounce, parse_dsn
+from maillist.bounces.intake import apply_report
+from maillist.bounces.reports import Report
+from maillist.vocabulary import SOURCE_EMAIL
 
 log = logging.getLogger("maillist.dsn")
 
@@ -35,26 +36,18 @@ def report_key(raw):
 
 
 def process_dsn(raw):
-    """Apply the bounces in the bounce email `raw` through the same engine as the SNS webhook."""
-    config = current_app.config
-    if not config["ENABLE_EMAIL_BOUNCE_PROCESSING"]:
+    """Apply the bounces in the bounce email `raw` through the one intake, as the SNS webhook does."""
+    if not current_app.config["ENABLE_EMAIL_BOUNCE_PROCESSING"]:
         return DsnResult("ignored", "ENABLE_EMAIL_BOUNCE_PROCESSING is off")
     try:
         bounces = parse_dsn(raw)
     except NotABounce as error:
         # Bouncing or retrying a message that is not a bounce would help nobody.
         return DsnResult("not-a-bounce", str(error))
-    key = report_key(raw)
-
-    def apply():
-        return apply_events(bounces, key, config["SOFT_BOUNCE_THRESHOLD"], config["COMPLAINT_ACTION"] == "deactivate")
-
-    recorded = record_once(key, "DSN", "email", "applied", apply)
-    if recorded.state == "failed":
-        return DsnResult("storage-failed", recorded.error, EX_TEMPFAIL)
-    if recorded.state == "duplicate":
-        return DsnResult("duplicate", key)
-    return DsnResult("applied", " ".join(recorded.done))
+    intake = apply_report(Report(report_key(raw), SOURCE_EMAIL, "DSN"), bounces)
+    if intake.failed:
+        return DsnResult(intake.outcome, intake.detail, EX_TEMPFAIL)
+    return DsnResult(intake.outcome, intake.detail)
 
 
 def log_result(result, key=""):

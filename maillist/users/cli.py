@@ -4,8 +4,9 @@ import sys
 
 import click
 
-from maillist.auth import services
+from maillist.users import services
 from maillist.cli_support import domain_errors_exit
+from maillist.vocabulary import ROLES, VIEWER
 
 
 def read_password(password_stdin, prompt):
@@ -22,7 +23,7 @@ def users_cli():
 
 @users_cli.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "operator", "viewer"]), default="viewer", show_default=True)
+@click.option("--role", type=click.Choice(ROLES), default=VIEWER, show_default=True)
 @click.option("--name", default="", help="The person's name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @domain_errors_exit

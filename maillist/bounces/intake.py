@@ -1,0 +1,50 @@
+"""The one door every bounce report comes in by: the SNS webhook, `flask sns replay` and bounce emails.
+
+Each intake verifies and parses in its own module, then hands the report's key and events to
+`apply_report`, which records the key with the events' effects in one transaction.
+"""
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from maillist.bounces.engine import apply_events
+from maillist.bounces.ledger import record_once
+
+APPLIED = "applied"
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What became of a report: `stored`, `duplicate` or `failed`, with the outcome and a detail."""
+
+    state: str
+    outcome: str
+    detail: str = ""
+
+    @property
+    def failed(self):
+        """The database could not store the report; the sender should try again later."""
+        return self.state == "failed"
+
+
+def apply_report(report, events=(), outcome=APPLIED, raw=None, detail=""):
+    """Record `report` with the effects of `events` once; a repeat of its key changes nothing.
+
+    `outcome` names what is stored for the report (`applied`, `ignored`, `malformed`, ...);
+    `raw` keeps the body for a person to inspect when it could not be understood.
+    """
+    config = current_app.config
+    threshold = config["SOFT_BOUNCE_THRESHOLD"]
+    deactivate_on_complaint = config["COMPLAINT_ACTION"] == "deactivate"
+    events = list(events)
+
+    def apply():
+        return apply_events(events, report.key, threshold, deactivate_on_complaint) if events else []
+
+    recorded = record_once(report, outcome, apply, raw)
+    if recorded.state == "duplicate":
+        return Intake("duplicate", "duplicate", report.key)
+    if recorded.state == "failed":
+        return Intake("failed", "storage-failed", recorded.error)
+    return Intake("stored", outcome, detail or " ".join(recorded.done))

@@ -1,0 +1,76 @@
+"""Subscriptions: which members receive which list's mail, changed from either side.
+
+Members and lists know nothing of each other's services; everything that joins them lives here.
+"""
+
+from sqlalchemy import select
+
+from maillist import audit
+from maillist.errors import NotFound
+from maillist.extensions import db
+from maillist.lists.services import all_lists, get_list_by_address
+from maillist.members.services import add_member as create_member, find_member_by_email
+from maillist.models import Subscription
+from maillist.models.member import normalise_email
+
+
+def add_member(email, name="", list_addresses=()):
+    """Create a member subscribed to the lists at `list_addresses`; refuses duplicates and unknown lists."""
+    lists = [get_list_by_address(address) for address in list_addresses]
+    return create_member(email, name, lists)
+
+
+def subscribe(mailing_list, emails):
+    """Subscribe existing members by address; all or nothing. Returns the newly subscribed."""
+    members, unknown = [], []
+    for email in emails:
+        member = find_member_by_email(email)
+        (members.append(member) if member else unknown.append(normalise_email(email)))
+    if unknown:
+        raise NotFound(f"No member with email {', '.join(unknown)}.")
+    existing = set(
+        db.session.scalars(select(Subscription.member_id).where(Subscription.list_id == mailing_list.id))
+    )
+    added = []
+    for member in members:
+        if member.id not in existing:
+            db.session.add(Subscription(member_id=member.id, list_id=mailing_list.id))
+            existing.add(member.id)
+            added.append(member)
+    if added:
+        audit.record("list.subscribe", mailing_list.address, ",".join(m.email for m in added))
+    db.session.commit()
+    return added
+
+
+def unsubscribe(mailing_list, member):
+    """Remove a member from a list; unsubscribing a non-subscriber is a no-op."""
+    subscription = db.session.scalar(
+        select(Subscription).where(Subscription.list_id == mailing_list.id, Subscription.member_id == member.id)
+    )
+    if subscription is not None:
+        db.session.delete(subscription)
+        audit.record("list.unsubscribe", mailing_list.address, member.email)
+        db.session.commit()
+    return subscription is not None
+
+
+def set_subscriptions(member, list_ids):
+    """Make `member` subscribed to exactly the lists in `list_ids`; returns (added, removed) addresses."""
+    wanted = {int(i) for i in list_ids}
+    lists = {lst.id: lst for lst in all_lists()}
+    unknown = wanted - set(lists)
+    if unknown:
+        raise NotFound("No such list.")
+    current = {s.list_id: s for s in member.subscriptions}
+    added = [lists[i].address for i in sorted(wanted - set(current))]
+    removed = [lists[i].address for i in sorted(set(current) - wanted)]
+    for list_id in wanted - set(current):
+        db.session.add(Subscription(member_id=member.id, list_id=list_id))
+    for list_id in set(current) - wanted:
+        db.session.delete(current[list_id])
+    if added or removed:
+        audit.record("member.lists", member.email, f"added={','.join(added)} removed={','.join(removed)}")
+    db.session.commit()
+    db.session.refresh(member)
+    return added, removed

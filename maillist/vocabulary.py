@@ -1,0 +1,42 @@
+"""The words maillist's data is made of, defined once for models, services, templates and commands."""
+
+# Staff roles, most powerful first; writers may change lists, members and subscriptions.
+ADMIN = "admin"
+OPERATOR = "operator"
+VIEWER = "viewer"
+ROLES = (ADMIN, OPERATOR, VIEWER)
+WRITE_ROLES = (ADMIN, OPERATOR)
+
+# A member's bounce record: clean, soft (repeated transient bounces) or hard (address is dead).
+CLEAN = "clean"
+SOFT = "soft"
+HARD = "hard"
+BOUNCE_STATUSES = (CLEAN, SOFT, HARD)
+
+# SES's bounce types, which bounce emails are classed into too.
+PERMANENT = "Permanent"
+TRANSIENT = "Transient"
+UNDETERMINED = "Undetermined"
+BOUNCE_TYPES = (PERMANENT, TRANSIENT, UNDETERMINED)
+
+# What one row of a member's bounce history records.
+BOUNCE = "bounce"
+COMPLAINT = "complaint"
+RESET = "reset"
+EVENT_KINDS = (BOUNCE, COMPLAINT, RESET)
+
+# Where a processed report came in: the SNS webhook or a bounce email through Postfix.
+SOURCE_SNS = "sns"
+SOURCE_EMAIL = "email"
+REPORT_SOURCES = (SOURCE_SNS, SOURCE_EMAIL)
+
+
+def template_globals():
+    """The vocabulary as templates see it."""
+    return {
+        "ROLES": ROLES,
+        "WRITE_ROLES": WRITE_ROLES,
+        "BOUNCE_STATUSES": BOUNCE_STATUSES,
+        "BOUNCE_TYPES": BOUNCE_TYPES,
+        "EVENT_KINDS": EVENT_KINDS,
+    }
