@@ -29,7 +29,7 @@ from bench.databases import add_database_arguments, migrated_database  # noqa: E
 from maillist import create_app  # noqa: E402
 from maillist.models import BounceLog, Member  # noqa: E402
 from maillist.sns.certificates import cache  # noqa: E402
-from tests import ses_samples, sns_helpers  # noqa: E402
+from tests import helpers  # noqa: E402
 
 
 def main():
@@ -59,9 +59,9 @@ def run(args, url, workdir):
                  "bounce_type": "Transient", "occurred_at": old + timedelta(seconds=i), "created_at": old,
                  "report_key": str(uuid.uuid4())} for i in range(start, min(start + 10_000, args.rows))])
     engine.dispose()
-    cache.put(sns_helpers.CERT_URL, sns_helpers.signing_pair()[1])
+    cache.put(helpers.CERT_URL, helpers.signing_pair()[1])
     client = app.test_client()
-    messages = [sns_helpers.body(sns_helpers.notification(ses_samples.identity("Bounce", [f"m{i % 1000}@example.org"], bounce_type="Transient")))
+    messages = [helpers.sns_body(helpers.sns_notification(helpers.ses_identity("Bounce", [f"m{i % 1000}@example.org"], bounce_type="Transient")))
                 for i in range(20_000)]
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", FLASK_APP="wsgi:app", LOG_LEVEL="WARNING")
     started = time.perf_counter()
@@ -70,7 +70,7 @@ def run(args, url, workdir):
     latencies = []
     while cleanup.poll() is None and len(latencies) < len(messages):
         before = time.perf_counter()
-        response = client.post("/webhooks/sns", data=messages[len(latencies)], headers=sns_helpers.HEADERS)
+        response = client.post("/webhooks/sns", data=messages[len(latencies)], headers=helpers.SNS_HEADERS)
         latencies.append((time.perf_counter() - before) * 1000)
         assert response.status_code == 200, response.get_json()
     output = cleanup.communicate()[0].strip()

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import add_database_arguments, migrated_database  # noqa: E402
-from tests import ses_samples, sns_helpers  # noqa: E402
+from tests import helpers  # noqa: E402
 
 
 def add_members(url, count):
@@ -50,25 +50,25 @@ def build_messages(count, members, seed=7, deliveries_only=False):
         address = f"m{rng.randrange(members)}@example.org"
         roll = 1.0 if deliveries_only else rng.random()
         if roll < 0.7:
-            payload = ses_samples.identity("Bounce", [address], bounce_type="Transient")
+            payload = helpers.ses_identity("Bounce", [address], bounce_type="Transient")
             transient[address] = transient.get(address, 0) + 1
         elif roll < 0.8:
-            payload = ses_samples.event("Complaint", [address])
+            payload = helpers.ses_event("Complaint", [address])
         else:
-            payload = ses_samples.event("Delivery", [address])
-        bodies.append(json.dumps(sns_helpers.notification(payload, version=rng.choice("12"))).encode())
+            payload = helpers.ses_event("Delivery", [address])
+        bodies.append(json.dumps(helpers.sns_notification(payload, version=rng.choice("12"))).encode())
     return bodies, transient
 
 
 def start_gunicorn(url, port, workers, threads, workdir):
     cert = Path(workdir) / "cert.pem"
-    cert.write_bytes(sns_helpers.cert_pem())
+    cert.write_bytes(helpers.cert_pem())
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", ENABLE_SNS_WEBHOOKS="true",
-               ENABLE_BOUNCE_HANDLING="true", BENCH_CERT_URL=sns_helpers.CERT_URL, BENCH_CERT_PEM=str(cert),
+               ENABLE_BOUNCE_HANDLING="true", BENCH_CERT_URL=helpers.CERT_URL, BENCH_CERT_PEM=str(cert),
                LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning", "tests.gunicorn_sns_app:app"],
+         "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning", "tests.system.gunicorn_sns_app:app"],
         cwd=ROOT, env=env,
     )
     for _ in range(100):
@@ -87,7 +87,7 @@ def send_all(port, bodies, concurrency):
     """POST every body from `concurrency` keep-alive connections; returns latencies and statuses."""
     latencies, statuses, lock = [], {}, threading.Lock()
     queue = list(reversed(bodies))
-    headers = dict(sns_helpers.HEADERS, **{"x-amz-sns-message-type": "Notification"})
+    headers = dict(helpers.SNS_HEADERS, **{"x-amz-sns-message-type": "Notification"})
 
     def worker():
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)

@@ -14,6 +14,11 @@ from maillist.models import Subscription
 from maillist.models.member import normalise_email
 
 
+def list_choices():
+    """Every list, by address: the lists a member can be put on."""
+    return all_lists()
+
+
 def add_member(email, name="", list_addresses=()):
     """Create a member subscribed to the lists at `list_addresses`; refuses duplicates and unknown lists."""
     lists = [get_list_by_address(address) for address in list_addresses]

@@ -1,28 +1,22 @@
-"""Fixtures: an app built by the real factory on a real database (SQLite file and MariaDB)."""
+"""Fixtures every ring shares: an app built by the real factory on a real database (SQLite file and MariaDB)."""
 
 import os
 import uuid
+from functools import partial
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.security import generate_password_hash
 
 from maillist import create_app
 from maillist.extensions import db
-from tests import factories
+from maillist.models import user as user_model
+from tests import helpers
+from tests.helpers import REQUIRE_ALL, app_settings, need, throwaway_database
 
-REQUIRE_ALL = os.environ.get("MAILLIST_REQUIRE_ALL_TESTS") == "1"
 BACKENDS = ["sqlite", "mariadb"]
-
-
-def need(condition, reason):
-    """Skip the test when `condition` is false, or fail it where CI demands every test run."""
-    if condition:
-        return
-    if REQUIRE_ALL:
-        pytest.fail(f"required but unavailable: {reason}")
-    pytest.skip(reason)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -31,6 +25,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if REQUIRE_ALL and skipped:
         terminalreporter.write_line(f"{len(skipped)} test(s) skipped, and MAILLIST_REQUIRE_ALL_TESTS=1 forbids it", red=True)
         terminalreporter._session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashes():
+    """Hash test passwords with few PBKDF2 rounds: signing in works the same, at a hundredth of the cost.
+
+    Only this process is affected; the servers the system tests start hash as in production.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(user_model, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000"))
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -56,19 +61,6 @@ def mariadb_database(mariadb_server_url):
     yield from throwaway_database(mariadb_server_url, name)
 
 
-def throwaway_database(server_url, name):
-    """Create database `name` on the server, yield its URL, drop it afterwards."""
-    admin = create_engine(server_url)
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-    try:
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def mariadb_schema(mariadb_database):
     """The MariaDB test database with the models' tables created once for the session."""
@@ -84,18 +76,6 @@ def empty_all_tables():
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
     db.session.commit()
-
-
-def app_settings(database_url, **extra):
-    """Settings every test app shares."""
-    settings = {
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": "test-secret-key",
-        "TESTING": True,
-        "SERVER_NAME": None,
-    }
-    settings.update(extra)
-    return settings
 
 
 @pytest.fixture(params=BACKENDS)
@@ -135,7 +115,7 @@ def app(backend, database_url, tmp_path, app_overrides):
 @pytest.fixture
 def client(app):
     """A test client that keeps cookies and knows the CSRF token."""
-    return factories.staff_client(app)
+    return helpers.staff_client(app)
 
 
 @pytest.fixture
@@ -150,16 +130,14 @@ def login(app):
 
     def sign_in(role="admin", email=None, password="a long enough password"):
         email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.org"
-        factories.make_user(email=email, role=role, password=password)
-        staff = factories.staff_client(app)
+        helpers.make_user(email=email, role=role, password=password)
+        staff = helpers.staff_client(app)
         response = staff.post_form("/login", {"email": email, "password": password})
         assert response.status_code == 303, response.get_data(as_text=True)
         staff.user_email = email
         return staff
 
     return sign_in
-
-
 
 
 @pytest.fixture
@@ -174,60 +152,10 @@ def aws():
     import responses
 
     from maillist.sns.certificates import cache
-    from tests import sns_helpers
 
     cache.clear()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get(sns_helpers.CERT_URL, body=sns_helpers.cert_pem(), content_type="application/x-x509-ca-cert")
-        mock.get(sns_helpers.SUBSCRIBE_URL, body="<ConfirmSubscriptionResponse/>", status=200)
+        mock.get(helpers.CERT_URL, body=helpers.cert_pem(), content_type="application/x-x509-ca-cert")
+        mock.get(helpers.SUBSCRIBE_URL, body="<ConfirmSubscriptionResponse/>", status=200)
         yield mock
     cache.clear()
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """A headless Debian Chromium driven by Playwright, for the whole run."""
-    from pathlib import Path
-
-    from tests.browser import CHROMIUM, CHROMIUM_ARGS
-
-    need(Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live_url(app):
-    """The test app served over HTTP on 127.0.0.1."""
-    from tests.live_server import serve
-
-    with serve(app) as url:
-        yield url
-
-
-@pytest.fixture
-def browse(chromium, live_url):
-    """Open a fresh browser session signed in as a new user of `role`; returns the page."""
-    contexts = []
-
-    def open_as(role="operator", password="a long enough password"):
-        email = f"{role}-{uuid.uuid4().hex[:6]}@example.org"
-        factories.make_user(email=email, role=role, password=password)
-        context = chromium.new_context(base_url=live_url, viewport={"width": 1280, "height": 800})
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto("/login")
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/members/")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()

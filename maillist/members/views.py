@@ -10,7 +10,6 @@ from maillist.auth.decorators import require_login, require_writer
 from maillist.csv_download import csv_download
 from maillist.errors import DomainError
 from maillist.htmx import fragment, is_htmx, notice, render, render_dialog
-from maillist.lists.services import all_lists
 from maillist.members import bp, services
 from maillist.members.csv_export import COLUMNS, member_rows
 from maillist.members.search import PAGE_SIZES, MemberQuery, search_members
@@ -21,7 +20,7 @@ CLOSE_AND_REFRESH = {"close-modal": True, "members-changed": True}
 def page_context(query=None, **extra):
     """What the members page and its table need."""
     query = query or MemberQuery.from_args(request.args)
-    return dict(result=search_members(query), query=query, lists=all_lists(), page_sizes=PAGE_SIZES, **extra)
+    return dict(result=search_members(query), query=query, lists=subscriptions.list_choices(), page_sizes=PAGE_SIZES, **extra)
 
 
 @bp.get("/")
@@ -35,7 +34,7 @@ def index():
 @require_writer
 def new():
     """The form for a new member (a modal for htmx, a page otherwise)."""
-    return render_dialog("members/form.html", member=None, values={}, lists=all_lists(), error=None)
+    return render_dialog("members/form.html", member=None, values={}, lists=subscriptions.list_choices(), error=None)
 
 
 @bp.post("/")
@@ -47,7 +46,7 @@ def create():
         member = subscriptions.add_member(form.get("email", ""), form.get("name", ""), form.getlist("lists"))
     except DomainError as error:
         return render_dialog("members/form.html", status=error.status_code, member=None,
-                      values=form, lists=all_lists(), error=error.message)
+                      values=form, lists=subscriptions.list_choices(), error=error.message)
     if is_htmx():
         return notice(f"Added {member.email}.", trigger=CLOSE_AND_REFRESH)
     flash(f"Added {member.email}.", "success")
@@ -102,7 +101,7 @@ def delete(member_id):
 def lists_form(member_id):
     """The form to choose which lists a member is on."""
     member = services.get_member(member_id)
-    return render_dialog("members/lists.html", member=member, lists=all_lists())
+    return render_dialog("members/lists.html", member=member, lists=subscriptions.list_choices())
 
 
 @bp.post("/<int:member_id>/lists")
@@ -126,6 +125,6 @@ def row_answer(member, message, close_modal=False):
     if is_htmx():
         trigger = {"close-modal": True} if close_modal else None
         return fragment("members/_row.html", retarget=f"#member-{member.id}", reswap="outerHTML", trigger=trigger,
-                        member=member, lists=all_lists())
+                        member=member, lists=subscriptions.list_choices())
     flash(message, "success")
     return redirect(url_for("members.index"), code=303)

@@ -1,0 +1,68 @@
+"""Fixtures for the system ring: a real Chromium, the app served over HTTP. Every test here is marked `system`."""
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests import helpers
+from tests.helpers import need
+from tests.system.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.system.live_server import serve
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test in this folder `system`, so `-m "not system"` leaves the slow ring out.
+
+    They also share one xdist group: one worker runs them one after another (they start servers and
+    measure concurrency), while the other workers take the unit and web rings.
+    """
+    for item in items:
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.system)
+            item.add_marker(pytest.mark.xdist_group("system"))
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A headless Debian Chromium driven by Playwright, for the whole run."""
+    need(Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_url(app):
+    """The test app served over HTTP on 127.0.0.1."""
+    with serve(app) as url:
+        yield url
+
+
+@pytest.fixture
+def browse(chromium, live_url):
+    """Open a fresh browser session signed in as a new user of `role`; returns the page."""
+    contexts = []
+
+    def open_as(role="operator", password="a long enough password"):
+        email = f"{role}-{uuid.uuid4().hex[:6]}@example.org"
+        helpers.make_user(email=email, role=role, password=password)
+        context = chromium.new_context(base_url=live_url, viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/members/")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

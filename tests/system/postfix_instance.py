@@ -1,0 +1,141 @@
+"""A real Postfix instance with maillist's configuration, its own directories and ports, relaying
+to an SMTP sink on loopback: started for a test, stopped by its pid file."""
+
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sysconfig
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+from tests.helpers import free_port
+from tests.system.postfix_helpers import POSTFIX, ROOT, render_config
+
+SYSTEM_PYTHON = "/usr/bin/python3"  # the pipes run as `nobody`, who cannot read root's Python
+
+
+
+class Sink:
+    """An SMTP server that keeps every message it is given (the stand-in for SES)."""
+
+    def __init__(self):
+        self.messages = []
+        self.arrived = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.arrived:
+            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+            self.arrived.notify_all()
+        return "250 OK"
+
+    def wait_for(self, count, timeout=30):
+        """Wait until `count` messages have arrived; returns them."""
+        deadline = time.monotonic() + timeout
+        with self.arrived:
+            while len(self.messages) < count and time.monotonic() < deadline:
+                self.arrived.wait(deadline - time.monotonic())
+            return list(self.messages)
+
+
+def wait_for_port(port, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def app_copy_for_pipes(base):
+    """The app and its installed packages where the pipe user can read them.
+
+    The checkout or the virtualenv may sit below a directory only root may enter (such as
+    /root); the Postfix pipe runs as `nobody`, so it gets a world-readable copy.
+    """
+    target = base / "app"
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    shutil.copytree(site_packages, target / "site-packages",
+                    ignore=shutil.ignore_patterns("playwright", "hypothesis", "pip", "setuptools", "__pycache__"))
+    for name in ("maillist", "config.py", "wsgi.py"):
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
+    for path in [target, *target.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
+def dsn_command(database_url, app_dir):
+    """`flask bounces process-dsn` run by Debian's Python on a copy of the project and its packages."""
+    parts = ["/usr/bin/env", f"PYTHONPATH={app_dir / 'site-packages'}:{app_dir}", f"DATABASE_URL={database_url}",
+             "ENABLE_EMAIL_BOUNCE_PROCESSING=true", "SECRET_KEY=test", "PYTHONDONTWRITEBYTECODE=1", SYSTEM_PYTHON,
+             "-m", "flask", "--app", str(app_dir / "wsgi.py"), "bounces", "process-dsn"]
+    return " ".join(shlex.quote(part) for part in parts)
+
+
+@contextmanager
+def running_postfix(database_url):
+    """Start Postfix and a sink; yields (smtp port, sink, config dir). Stops both afterwards."""
+    base = Path(tempfile.mkdtemp(prefix="maillist-postfix-"))
+    base.chmod(0o755)  # Postfix and the pipe user must reach their files
+    sink = Sink()
+    sink_port, smtp_port, reinject_port = free_port(), free_port(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=sink_port)
+    controller.start()
+    config = render_config(
+        base / "etc", database_url,
+        POSTFIX_RELAYHOST=f"[127.0.0.1]:{sink_port}",
+        POSTFIX_MYHOSTNAME="lists.example.org",
+        POSTFIX_INET_INTERFACES="127.0.0.1",
+        POSTFIX_SMTPD_LISTEN=f"127.0.0.1:{smtp_port}",
+        POSTFIX_REINJECT_PORT=str(reinject_port),
+        POSTFIX_QUEUE_DIRECTORY=str(base / "queue"),
+        POSTFIX_DATA_DIRECTORY=str(base / "data"),
+        POSTFIX_MAILLOG_FILE=str(base / "maillog"),
+        POSTFIX_PYTHON=SYSTEM_PYTHON,
+        MAILLIST_DSN_COMMAND=dsn_command(database_url, app_copy_for_pipes(base)),
+    )
+    with open(config / "main.cf", "a") as main_cf:
+        # No aliases file in this throw-away instance; local delivery is only for bounce tests.
+        main_cf.write("alias_maps =\nalias_database =\nbounce_queue_lifetime = 0\nmaximal_queue_lifetime = 0\n")
+    (base / "queue").mkdir()  # root's; Postfix makes its subdirectories with the right owners
+    (base / "data").mkdir()
+    shutil.chown(base / "data", user="postfix")
+    environment = dict(os.environ, MAIL_CONFIG=str(config))
+    subprocess.run([POSTFIX, "-c", str(config), "start"], check=True, capture_output=True, timeout=60, env=environment)
+    try:
+        wait_for_port(smtp_port)
+        wait_for_port(reinject_port)
+        yield smtp_port, sink, config, base
+    finally:
+        stop(base)
+        controller.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def stop(base):
+    """Stop Postfix by the master's pid file, and wait until it is gone."""
+    pid_file = base / "queue" / "pid" / "master.pid"
+    if not pid_file.exists():
+        return
+    pid = int(pid_file.read_text().split()[0])
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,90 @@
+"""Configuration: defaults, refused values, the generated secret key, SQLite settings."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from config import Config, ConfigError
+from maillist import create_app
+from maillist.extensions import db
+from tests.helpers import ROOT
+
+
+
+def test_defaults():
+    config = Config({})
+    assert config.ENABLE_SNS_WEBHOOKS is False
+    assert config.ENABLE_BOUNCE_HANDLING is False
+    assert config.SOFT_BOUNCE_THRESHOLD == 3
+    assert config.SNS_MAX_MESSAGE_AGE == 86400
+    assert config.SNS_TOPIC_ARNS == []
+    assert config.COMPLAINT_ACTION == "deactivate"
+
+
+def test_values_from_environment():
+    config = Config({"ENABLE_SNS_WEBHOOKS": "yes", "SOFT_BOUNCE_THRESHOLD": "5", "SNS_TOPIC_ARNS": "arn:a, arn:b"})
+    assert config.ENABLE_SNS_WEBHOOKS is True
+    assert config.SOFT_BOUNCE_THRESHOLD == 5
+    assert config.SNS_TOPIC_ARNS == ["arn:a", "arn:b"]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("SOFT_BOUNCE_THRESHOLD", "abc"),
+        ("SOFT_BOUNCE_THRESHOLD", "0"),
+        ("ENABLE_SNS_WEBHOOKS", "maybe"),
+        ("ENABLE_BOUNCE_HANDLING", "2"),
+        ("SNS_MAX_MESSAGE_AGE", "-1"),
+        ("COMPLAINT_ACTION", "shout"),
+    ],
+)
+def test_bad_value_names_the_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Config({name: value})
+
+
+def test_bad_value_stops_start_up_with_a_message(tmp_path):
+    env = dict(os.environ, SOFT_BOUNCE_THRESHOLD="abc", DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "SOFT_BOUNCE_THRESHOLD" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_secret_key_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    url = f"sqlite:///{tmp_path}/x.db"
+    first = create_app(overrides={"SQLALCHEMY_DATABASE_URI": url}, instance_path=str(tmp_path / "inst"))
+    second = create_app(overrides={"SQLALCHEMY_DATABASE_URI": url}, instance_path=str(tmp_path / "inst"))
+    key_file = tmp_path / "inst" / "secret_key"
+    assert len(first.config["SECRET_KEY"]) >= 32
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"] == key_file.read_text().strip()
+    assert key_file.stat().st_mode & 0o077 == 0
+
+
+def test_default_database_is_sqlite_in_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app(instance_path=str(tmp_path / "inst"))
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'inst' / 'maillist.db'}"
+
+
+def test_sqlite_uses_wal_and_foreign_keys(tmp_path):
+    app = create_app(overrides={"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "SECRET_KEY": "k"})
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_session_cookie_flags(tmp_path):
+    app = create_app(overrides={"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "SECRET_KEY": "k"})
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    secure = Config({"SESSION_COOKIE_SECURE": "true"})
+    assert secure.SESSION_COOKIE_SECURE is True and secure.PREFERRED_URL_SCHEME == "https"

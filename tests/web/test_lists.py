@@ -1,0 +1,79 @@
+"""The lists pages over HTTP: create, edit, deactivate, delete, subscribers."""
+
+from sqlalchemy import func, select
+
+from maillist.extensions import db
+from maillist.models import MailingList, Member, Subscription
+from tests import helpers
+from tests.helpers import HX, emails_in
+
+
+def test_create_list_htmx_and_plain(login):
+    staff = login("operator")
+    assert staff.get("/lists/new", headers=HX).get_data(as_text=True).lstrip().startswith("<dialog")
+    response = staff.htmx_post("/lists/", {"address": "Club@Example.org", "name": "Club", "description": "Members"})
+    assert response.status_code == 200 and "lists-changed" in response.headers["HX-Trigger"]
+    club = db.session.scalar(select(MailingList))
+    assert (club.address, club.description) == ("club@example.org", "Members")
+    assert staff.post_form("/lists/", {"address": "choir@example.org", "name": "Choir"}).status_code == 303
+
+
+def test_duplicate_or_bad_list_is_refused_inline(login):
+    helpers.make_list("club@example.org")
+    staff = login("operator")
+    duplicate = staff.htmx_post("/lists/", {"address": "CLUB@example.org", "name": "Other"})
+    assert duplicate.status_code == 409 and 'value="Other"' in duplicate.get_data(as_text=True)
+    nameless = staff.htmx_post("/lists/", {"address": "new@example.org", "name": " "})
+    assert nameless.status_code == 400 and "needs a name" in nameless.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(MailingList)) == 1
+
+
+def test_index_shows_counts(login):
+    club = helpers.make_list()
+    helpers.make_member("ann@example.org", lists=[club])
+    helpers.make_member("bob@example.org", lists=[club], active=False)
+    html = login("viewer").get("/lists/").get_data(as_text=True)
+    assert '<td data-label="Subscribers" class="num">2</td>' in html
+    assert '<td data-label="Active subscribers" class="num">1</td>' in html
+
+
+def test_subscribe_search_and_unsubscribe(login):
+    club = helpers.make_list()
+    ann = helpers.make_member("ann@example.org", "Ann")
+    helpers.make_member("bob@example.org", "Bob")
+    staff = login("operator")
+    added = staff.htmx_post(f"/lists/{club.id}/subscribe", {"emails": "ann@example.org, BOB@example.org"})
+    html = added.get_data(as_text=True)
+    assert html.lstrip().startswith('<section id="subscribers">') and "Subscribed 2 member(s)." in html
+    assert emails_in(html) == ["ann@example.org", "bob@example.org"]
+    unknown = staff.htmx_post(f"/lists/{club.id}/subscribe", {"emails": "ghost@example.org"})
+    assert unknown.status_code == 404 and "ghost@example.org" in unknown.get_data(as_text=True)
+    assert 'value="ghost@example.org"' in unknown.get_data(as_text=True)
+    found = staff.get(f"/lists/{club.id}?q=bob", headers=HX).get_data(as_text=True)
+    assert emails_in(found) == ["bob@example.org"]
+    assert staff.htmx_post(f"/lists/{club.id}/unsubscribe/{ann.id}").get_data(as_text=True) == ""
+    assert db.session.scalar(select(func.count()).select_from(Subscription)) == 1
+
+
+def test_edit_deactivate_delete(login):
+    club = helpers.make_list()
+    helpers.make_member("ann@example.org", lists=[club])
+    staff = login("operator")
+    assert staff.htmx_post(f"/lists/{club.id}/edit", {"name": "Club 2", "description": "d"}).headers["HX-Redirect"] == f"/lists/{club.id}"
+    assert staff.htmx_post(f"/lists/{club.id}/active").status_code == 200
+    db.session.refresh(club)
+    assert (club.name, club.active) == ("Club 2", False)
+    assert "inactive: delivers to nobody" in staff.get(f"/lists/{club.id}").get_data(as_text=True)
+    assert staff.htmx_post(f"/lists/{club.id}/delete").headers["HX-Redirect"] == "/lists/"
+    assert db.session.scalar(select(func.count()).select_from(Subscription)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Member)) == 1
+
+
+def test_viewer_sees_no_list_controls(login):
+    club = helpers.make_list()
+    helpers.make_member("ann@example.org", lists=[club])
+    staff = login("viewer")
+    for url in ("/lists/", f"/lists/{club.id}"):
+        html = staff.get(url).get_data(as_text=True)
+        for control in ("Create list", ">Subscribe</button>", ">Unsubscribe</button>", "Deactivate", "Delete list", ">Edit</a>", "<form method=\"post\" action=\"/lists"):
+            assert control not in html, (url, control)

@@ -1,0 +1,118 @@
+"""Every route that changes data, for every role: anonymous -> sign-in, viewer -> 403, writers -> done.
+
+A route added later without an entry here fails `test_every_write_route_is_in_the_matrix`, so
+nobody can add a write route and forget its role check.
+"""
+
+import pytest
+from sqlalchemy import func, select
+
+from maillist.extensions import db
+from maillist.models import AuditLog
+from tests import helpers
+
+WRITERS = ("admin", "operator")
+ADMINS = ("admin",)
+ANY_STAFF = ("admin", "operator", "viewer")
+# Routes that take no role: signing in, and the SNS webhook (it verifies signatures instead).
+PUBLIC_WRITES = {"auth.login", "sns.webhook"}
+
+# endpoint -> (roles allowed, URL template, form data)
+MATRIX = {
+    "auth.logout": (ANY_STAFF, "/logout", {}),
+    "auth.change_password": (ANY_STAFF, "/account/password", {"current_password": "a long enough password", "new_password": "n" * 12, "confirm": "n" * 12}),
+    "members.create": (WRITERS, "/members/", {"email": "new@example.org", "name": "New"}),
+    "members.edit": (WRITERS, "/members/{member}/edit", {"email": "ann@example.org", "name": "Ann B"}),
+    "members.toggle_active": (WRITERS, "/members/{member}/active", {}),
+    "members.delete": (WRITERS, "/members/{member}/delete", {}),
+    "members.reset_bounces": (WRITERS, "/members/{member}/bounces/reset", {}),
+    "members.set_lists": (WRITERS, "/members/{member}/lists", {}),  # no box ticked: leave every list
+    "members.import_preview": (WRITERS, "/members/import/preview", {"csv_text": "name,email\nNew,new@example.org\n"}),
+    "members.import_apply": (WRITERS, "/members/import", {"csv_text": "name,email\nNew,new@example.org\n"}),
+    "lists.create": (WRITERS, "/lists/", {"address": "new-list@example.org", "name": "New"}),
+    "lists.edit": (WRITERS, "/lists/{list}/edit", {"name": "Renamed", "description": "d"}),
+    "lists.toggle_active": (WRITERS, "/lists/{list}/active", {}),
+    "lists.delete": (WRITERS, "/lists/{list}/delete", {}),
+    "lists.subscribe": (WRITERS, "/lists/{list}/subscribe", {"emails": "bob@example.org"}),
+    "lists.unsubscribe": (WRITERS, "/lists/{list}/unsubscribe/{member}", {}),
+    "users.create": (ADMINS, "/users/", {"email": "staff2@example.org", "role": "viewer", "password": "p" * 12}),
+    "users.change_role": (ADMINS, "/users/{user}/role", {"role": "operator"}),
+    "users.toggle_active": (ADMINS, "/users/{user}/active", {}),
+    "users.reset_password": (ADMINS, "/users/{user}/password", {"password": "p" * 12}),
+}
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Pages that only show a form for a write: viewers get 403 here too, not a form they cannot use.
+WRITE_FORMS = {
+    "members.new": "/members/new",
+    "members.edit_form": "/members/{member}/edit",
+    "members.lists_form": "/members/{member}/lists",
+    "members.import_form": "/members/import",
+    "lists.new": "/lists/new",
+    "lists.edit_form": "/lists/{list}/edit",
+}
+
+
+def write_endpoints(app):
+    """Every endpoint that accepts a method which changes data."""
+    return {rule.endpoint for rule in app.url_map.iter_rules() if rule.methods & WRITE_METHODS}
+
+
+def test_every_write_route_is_in_the_matrix(app):
+    missing = write_endpoints(app) - set(MATRIX) - PUBLIC_WRITES
+    assert not missing, f"write routes without a role-matrix entry: {sorted(missing)}"
+
+
+@pytest.fixture
+def objects(app):
+    """A list, two members (one subscribed) and a second staff user to act on."""
+    mailing_list = helpers.make_list()
+    member = helpers.make_member(lists=[mailing_list])
+    helpers.make_member("bob@example.org", "Bob")
+    user = helpers.make_user("target@example.org", role="viewer")
+    return {"list": mailing_list.id, "member": member.id, "user": user.id}
+
+
+def audit_count():
+    return db.session.scalar(select(func.count()).select_from(AuditLog))
+
+
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+@pytest.mark.parametrize("role", ["anonymous", "viewer", "operator", "admin"])
+def test_role_matrix(app, login, objects, endpoint, role):
+    allowed, template, data = MATRIX[endpoint]
+    url = template.format(**objects)
+    if role == "anonymous":
+        staff = helpers.staff_client(app)
+    else:
+        staff = login(role)
+    before = audit_count()
+    data = {key: value.format(**objects) for key, value in data.items()}
+    response = staff.post_form(url, data)
+    if role == "anonymous":
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login")
+        assert audit_count() == before
+    elif role in allowed:
+        assert response.status_code in (200, 303), response.get_data(as_text=True)
+        if endpoint not in ("auth.logout", "members.import_preview"):
+            assert audit_count() == before + 1
+    else:
+        assert response.status_code == 403
+        assert audit_count() == before
+
+
+def test_every_endpoint_requires_a_role_or_is_public(app):
+    """Every view carries the role decorator, except the few that must be public."""
+    public = {"static", "auth.login", "sns.webhook", "health.health", "index"}
+    missing = [
+        endpoint for endpoint, view in app.view_functions.items()
+        if endpoint not in public and not hasattr(view, "required_roles")
+    ]
+    assert not missing, f"views without require_role: {missing}"
+
+
+@pytest.mark.parametrize("endpoint", sorted(WRITE_FORMS))
+@pytest.mark.parametrize("role, status", [("anonymous", 302), ("viewer", 403), ("operator", 200), ("admin", 200)])
+def test_write_forms_matrix(app, login, objects, endpoint, role, status):
+    staff = helpers.staff_client(app) if role == "anonymous" else login(role)
+    assert staff.get(WRITE_FORMS[endpoint].format(**objects)).status_code == status
