@@ -1,0 +1,42 @@
+"""The one intake: every source records its report once, with its source, through the same engine."""
+
+from sqlalchemy import func, select
+
+from maillist.bounces.intake import apply_report
+from maillist.bounces.reports import Bounce, Report
+from maillist.extensions import db
+from maillist.models import BounceLog, Member, ProcessedReport
+from maillist.models.types import utcnow
+from tests import helpers
+
+
+def bounce(email, bounce_type="Permanent"):
+    return Bounce(email, bounce_type, "General", "smtp; 550 5.1.1 unknown", "failed", "5.1.1", None, utcnow())
+
+
+def test_a_report_is_applied_once_and_remembers_its_source(app):
+    member = helpers.make_member("ann@example.org")
+    first = apply_report(Report("dsn:<1@mx>", "email", "DSN"), [bounce("ann@example.org")])
+    again = apply_report(Report("dsn:<1@mx>", "email", "DSN"), [bounce("ann@example.org")])
+    assert (first.state, first.outcome, first.detail) == ("stored", "applied", "bounce:Permanent:member")
+    assert (again.state, again.outcome) == ("duplicate", "duplicate")
+    db.session.refresh(member)
+    assert (member.bounce_count, member.bounce_status, member.active) == (1, "hard", False)
+    stored = db.session.scalar(select(ProcessedReport))
+    assert (stored.report_key, stored.source, stored.kind, stored.topic_arn) == ("dsn:<1@mx>", "email", "DSN", None)
+    assert db.session.scalar(select(BounceLog.report_key)) == "dsn:<1@mx>"
+
+
+def test_the_key_is_shared_across_sources(app):
+    """A key seen from one source is a duplicate from another: the ledger has one namespace."""
+    helpers.make_member("ann@example.org")
+    apply_report(Report("k-1", "sns", "Notification", helpers.TOPIC_ARN), [bounce("ann@example.org", "Transient")])
+    assert apply_report(Report("k-1", "email", "DSN"), [bounce("ann@example.org")]).state == "duplicate"
+    assert db.session.scalar(select(Member.bounce_status)) == "clean"
+
+
+def test_a_report_without_events_is_recorded_with_its_outcome_and_body(app):
+    result = apply_report(Report("m-2", "sns", "Notification", helpers.TOPIC_ARN), outcome="malformed", raw="{oops", detail="not JSON")
+    assert (result.state, result.outcome, result.detail) == ("stored", "malformed", "not JSON")
+    assert db.session.scalar(select(ProcessedReport.raw_body)) == "{oops"
+    assert db.session.scalar(select(func.count()).select_from(BounceLog)) == 0
