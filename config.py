@@ -1,6 +1,7 @@
 """Configuration read from the environment (and a `.env` file when present)."""
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -8,6 +9,9 @@ from dotenv import load_dotenv
 
 load_dotenv()
 
+# arn:<partition>:sns:<region>:<12-digit account>:<topic name>, as AWS spells topic ARNs.
+TOPIC_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:sns:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?", re.ASCII)
+ANY_TOPIC = "*"
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
@@ -60,6 +64,24 @@ def env_list(environ, name):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def topic_allow_list(environ):
+    """SNS_TOPIC_ARNS: topic ARNs, or `*` for any topic; anything else is refused."""
+    topics = env_list(environ, "SNS_TOPIC_ARNS")
+    for topic in topics:
+        if topic != ANY_TOPIC and not TOPIC_ARN.fullmatch(topic):
+            raise ConfigError(f"SNS_TOPIC_ARNS: {topic!r} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME) or *")
+    return topics
+
+
+def check_settings(config):
+    """Refuse combinations of settings that would leave maillist open; `config` is a mapping."""
+    if config.get("ENABLE_SNS_WEBHOOKS") and not config.get("SNS_TOPIC_ARNS"):
+        raise ConfigError(
+            "SNS_TOPIC_ARNS must name the SNS topics the webhook accepts when ENABLE_SNS_WEBHOOKS is on "
+            "(otherwise any AWS account could publish to it); set it to * to accept any topic"
+        )
+
+
 def load_secret_key(instance_path):
     """Return the secret key stored in the instance folder, creating it on first use."""
     path = Path(instance_path) / "secret_key"
@@ -82,7 +104,7 @@ class Config:
         self.ENABLE_BOUNCE_HANDLING = env_bool(env, "ENABLE_BOUNCE_HANDLING", False)
         self.ENABLE_EMAIL_BOUNCE_PROCESSING = env_bool(env, "ENABLE_EMAIL_BOUNCE_PROCESSING", False)
         self.SOFT_BOUNCE_THRESHOLD = env_int(env, "SOFT_BOUNCE_THRESHOLD", 3, minimum=1)
-        self.SNS_TOPIC_ARNS = env_list(env, "SNS_TOPIC_ARNS")
+        self.SNS_TOPIC_ARNS = topic_allow_list(env)
         self.SNS_MAX_MESSAGE_AGE = env_int(env, "SNS_MAX_MESSAGE_AGE", 86400)
         self.COMPLAINT_ACTION = env_choice(env, "COMPLAINT_ACTION", "deactivate", {"deactivate", "log"})
         self.PROXY_FIX_HOPS = env_int(env, "PROXY_FIX_HOPS", 0)
@@ -91,7 +113,8 @@ class Config:
         self.LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, minimum=1)
         self.LOGIN_MAX_FAILURES_PER_ADDRESS = env_int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
         self.LOGIN_FAILURE_WINDOW = env_int(env, "LOGIN_FAILURE_WINDOW", 900, minimum=1)
-        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").upper()
+        self.LOG_LEVEL = env_choice(env, "LOG_LEVEL", "info", {"debug", "info", "warning", "error", "critical"}).upper()
+        check_settings(vars(self))
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -45,7 +45,7 @@ def main():
 def run(args, url, workdir):
     """Load the old rows, then run the clean-up and the webhook side by side."""
     settings = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "ENABLE_SNS_WEBHOOKS": True,
-                "ENABLE_BOUNCE_HANDLING": True}
+                "ENABLE_BOUNCE_HANDLING": True, "SNS_TOPIC_ARNS": [helpers.TOPIC_ARN]}
     app = create_app(overrides=settings, instance_path=workdir)
     engine = create_engine(url)
     old = datetime.utcnow() - timedelta(days=200)

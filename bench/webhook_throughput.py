@@ -64,7 +64,7 @@ def start_gunicorn(url, port, workers, threads, workdir):
     cert = Path(workdir) / "cert.pem"
     cert.write_bytes(helpers.cert_pem())
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", ENABLE_SNS_WEBHOOKS="true",
-               ENABLE_BOUNCE_HANDLING="true", BENCH_CERT_URL=helpers.CERT_URL, BENCH_CERT_PEM=str(cert),
+               ENABLE_BOUNCE_HANDLING="true", SNS_TOPIC_ARNS=helpers.TOPIC_ARN, BENCH_CERT_URL=helpers.CERT_URL, BENCH_CERT_PEM=str(cert),
                LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),

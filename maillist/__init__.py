@@ -6,8 +6,9 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Config, load_secret_key
+from config import ANY_TOPIC, Config, check_settings, load_secret_key
 from maillist.extensions import csrf, db, login_manager, migrate
+from maillist.logs import configure_logging
 
 
 def create_app(config_class=Config, overrides=None, instance_path=None):
@@ -16,10 +17,14 @@ def create_app(config_class=Config, overrides=None, instance_path=None):
     app.config.from_object(config_class())
     if overrides:
         app.config.update(overrides)
+    check_settings(app.config)
     configure_database(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(app.config.get("LOG_LEVEL", "INFO"))
+    if app.config.get("ENABLE_SNS_WEBHOOKS") and ANY_TOPIC in app.config.get("SNS_TOPIC_ARNS", ()):
+        logging.getLogger("maillist").warning(
+            "SNS_TOPIC_ARNS=* : the webhook accepts messages from any AWS account's topic; name your topics instead")
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))

@@ -143,7 +143,7 @@ def login(app):
 @pytest.fixture
 def webhook_settings():
     """Settings with the SNS webhook and bounce handling switched on."""
-    return {"ENABLE_SNS_WEBHOOKS": True, "ENABLE_BOUNCE_HANDLING": True}
+    return {"ENABLE_SNS_WEBHOOKS": True, "ENABLE_BOUNCE_HANDLING": True, "SNS_TOPIC_ARNS": [helpers.TOPIC_ARN]}
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ REQUIRED = {
     "UnsubscribeConfirmation": ("Type", "MessageId", "Token", "TopicArn", "Message", "SubscribeURL", "Timestamp", "SignatureVersion", "Signature", "SigningCertURL"),
 }
 MAX_ID_LENGTH = 128
+# The SNS message envelope is flat: a body nested deeper than this is not one.
+MAX_DEPTH = 8
 
 
 def parse_envelope(body, header_type=None):
@@ -18,6 +20,8 @@ def parse_envelope(body, header_type=None):
         message = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         raise MalformedMessage("body is not JSON") from None
+    except RecursionError:
+        raise MalformedMessage("body is nested too deeply") from None
     if not isinstance(message, dict):
         raise MalformedMessage("body is not a JSON object")
     kind = message.get("Type")
@@ -32,4 +36,23 @@ def parse_envelope(body, header_type=None):
         raise MalformedMessage("Subject is not a string")
     if len(message["MessageId"]) > MAX_ID_LENGTH or len(message["TopicArn"]) > 255:
         raise MalformedMessage("MessageId or TopicArn is too long")
+    check_text(message)
     return message
+
+
+def check_text(value, depth=0):
+    """Refuse deep nesting and strings that are not valid Unicode (a lone surrogate cannot be UTF-8)."""
+    if depth > MAX_DEPTH:
+        raise MalformedMessage("body is nested too deeply")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MalformedMessage("body holds text that is not valid Unicode") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key, depth + 1)
+            check_text(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            check_text(item, depth + 1)

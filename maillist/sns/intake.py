@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from config import ANY_TOPIC
 from maillist.bounces.intake import apply_report
 from maillist.bounces.reports import Report
 from maillist.bounces.ses_notifications import MalformedEvent, parse_ses_message
@@ -15,7 +16,7 @@ from maillist.models import ProcessedReport
 from maillist.sns.certificates import cache
 from maillist.sns.errors import SnsError, TopicNotAllowed
 from maillist.sns.subscriptions import confirm_subscription
-from maillist.sns.verify import verify_message
+from maillist.sns.verify import check_fields, verify_message
 from maillist.vocabulary import SOURCE_SNS
 
 log = logging.getLogger("maillist.sns")
@@ -35,6 +36,7 @@ def handle_message(message, verify=True, get_certificate=None):
     config = current_app.config
     kind, message_id, topic = message["Type"], message["MessageId"], message["TopicArn"]
     try:
+        check_fields(message)
         check_topic(topic, config["SNS_TOPIC_ARNS"])
         if verify:
             getter = get_certificate or (lambda url: cache.get(url, config["SNS_CERT_TIMEOUT"]))
@@ -57,8 +59,8 @@ def handle_message(message, verify=True, get_certificate=None):
 
 
 def check_topic(topic, allowed):
-    """Refuse topics outside SNS_TOPIC_ARNS, when that allow-list is set."""
-    if allowed and topic not in allowed:
+    """Refuse topics outside SNS_TOPIC_ARNS; an empty list refuses all, `*` accepts any."""
+    if ANY_TOPIC not in allowed and topic not in allowed:
         raise TopicNotAllowed(f"topic {topic} is not in SNS_TOPIC_ARNS")
 
 

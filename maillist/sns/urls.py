@@ -5,7 +5,13 @@ from urllib.parse import urlsplit
 
 from maillist.sns.errors import VerificationFailed
 
-SNS_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+# sns.<region>.amazonaws.com(.cn), where a region looks like AWS's: us-east-1, cn-north-1, us-gov-west-1.
+SNS_HOST = re.compile(r"sns\.([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.amazonaws\.com(?:\.cn)?", re.ASCII)
+
+
+def sns_region(url):
+    """The region of an SNS URL already passed by `check_sns_url`."""
+    return SNS_HOST.fullmatch(urlsplit(url).hostname or "").group(1)
 
 
 def check_sns_url(url, what, path_suffix=None):
@@ -27,7 +33,10 @@ def check_sns_url(url, what, path_suffix=None):
     netloc = parts.netloc.lower()
     if netloc.endswith(":443"):
         netloc = netloc[: -len(":443")]
-    if not SNS_HOST.match(host) or netloc != host:
+    match = SNS_HOST.fullmatch(host)
+    if not match or netloc != host:
+        raise VerificationFailed(f"{what} host {host!r} is not an SNS host")
+    if host.endswith(".cn") != match.group(1).startswith("cn-"):
         raise VerificationFailed(f"{what} host {host!r} is not an SNS host")
     if path_suffix and (parts.query or parts.fragment):
         raise VerificationFailed(f"{what} carries a query or fragment")

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import re
 from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
@@ -11,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from maillist.sns.errors import MalformedMessage, VerificationFailed
-from maillist.sns.urls import check_sns_url
+from maillist.sns.urls import check_sns_url, sns_region
 
 NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
 CONFIRMATION_FIELDS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type")
@@ -20,10 +21,40 @@ SIGNED_FIELDS = {
     "SubscriptionConfirmation": CONFIRMATION_FIELDS,
     "UnsubscribeConfirmation": CONFIRMATION_FIELDS,
 }
+ENVELOPE_FIELDS = ("SignatureVersion", "Signature", "SigningCertURL")
+# SNS gives every message a UUID; nothing else can be a MessageId.
+MESSAGE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII | re.IGNORECASE)
+TOPIC_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:sns:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?", re.ASCII)
 HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
 SIGNER_NAME = "sns.amazonaws.com"
 # Clocks differ a little; a message from slightly in the future is not an attack.
 CLOCK_SKEW = timedelta(minutes=5)
+
+
+def check_fields(message):
+    """Refuse a message whose signed fields could be re-cut: each a string, one line (Message aside).
+
+    The string to sign joins fields with newlines, so a newline inside MessageId could carry a
+    dropped Subject and replay a genuine signature under a new id; SNS never sends one.
+    """
+    for name in SIGNED_FIELDS[message["Type"]] + ENVELOPE_FIELDS:
+        value = message.get(name)
+        if value is None and name == "Subject":
+            continue
+        if not isinstance(value, str):
+            raise VerificationFailed(f"{name} is not a string")
+        if name != "Message" and ("\n" in value or "\r" in value):
+            raise VerificationFailed(f"{name} contains a line break")
+    if not MESSAGE_ID.fullmatch(message["MessageId"]):
+        raise VerificationFailed("MessageId is not an SNS message id")
+    if not TOPIC_ARN.fullmatch(message["TopicArn"]):
+        raise VerificationFailed("TopicArn is not an SNS topic ARN")
+
+
+def topic_region(topic_arn):
+    """The region a topic ARN names."""
+    match = TOPIC_ARN.fullmatch(topic_arn)
+    return match.group(1) if match else None
 
 
 def string_to_sign(message):
@@ -96,9 +127,13 @@ def verify_message(message, get_certificate, max_age, now=None):
     `get_certificate(url)` returns the certificate at the message's SigningCertURL; it must
     refuse URLs that are not SNS's own (see `maillist.sns.urls`).
     """
+    check_fields(message)
     timestamp = parse_timestamp(message.get("Timestamp"))
     check_age(timestamp, max_age, now)
-    cert = get_certificate(check_sns_url(message.get("SigningCertURL"), "SigningCertURL", path_suffix=".pem"))
+    cert_url = check_sns_url(message.get("SigningCertURL"), "SigningCertURL", path_suffix=".pem")
+    if sns_region(cert_url) != topic_region(message["TopicArn"]):
+        raise VerificationFailed("SigningCertURL is not in the TopicArn's region")
+    cert = get_certificate(cert_url)
     check_certificate(cert, timestamp)
     verify_signature(message, cert)
     return True

@@ -23,7 +23,7 @@ def gunicorn(database_url, tmp_path, workers=2, threads=4, **settings):
     cert.write_bytes(helpers.cert_pem())
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="test", ENABLE_SNS_WEBHOOKS="true",
-               ENABLE_BOUNCE_HANDLING="true", BENCH_CERT_URL=helpers.CERT_URL, BENCH_CERT_PEM=str(cert),
+               ENABLE_BOUNCE_HANDLING="true", SNS_TOPIC_ARNS=helpers.TOPIC_ARN, BENCH_CERT_URL=helpers.CERT_URL, BENCH_CERT_PEM=str(cert),
                LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT), **{k: str(v) for k, v in settings.items()})
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),

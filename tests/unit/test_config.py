@@ -26,10 +26,11 @@ def test_defaults():
 
 
 def test_values_from_environment():
-    config = Config({"ENABLE_SNS_WEBHOOKS": "yes", "SOFT_BOUNCE_THRESHOLD": "5", "SNS_TOPIC_ARNS": "arn:a, arn:b"})
+    topics = "arn:aws:sns:eu-west-1:123456789012:ses-bounces, arn:aws-cn:sns:cn-north-1:123456789012:b.fifo"
+    config = Config({"ENABLE_SNS_WEBHOOKS": "yes", "SOFT_BOUNCE_THRESHOLD": "5", "SNS_TOPIC_ARNS": topics})
     assert config.ENABLE_SNS_WEBHOOKS is True
     assert config.SOFT_BOUNCE_THRESHOLD == 5
-    assert config.SNS_TOPIC_ARNS == ["arn:a", "arn:b"]
+    assert config.SNS_TOPIC_ARNS == ["arn:aws:sns:eu-west-1:123456789012:ses-bounces", "arn:aws-cn:sns:cn-north-1:123456789012:b.fifo"]
 
 
 @pytest.mark.parametrize(
@@ -41,6 +42,10 @@ def test_values_from_environment():
         ("ENABLE_BOUNCE_HANDLING", "2"),
         ("SNS_MAX_MESSAGE_AGE", "-1"),
         ("COMPLAINT_ACTION", "shout"),
+        ("LOG_LEVEL", "LOUD"),
+        ("SNS_TOPIC_ARNS", "arn:a, arn:b"),
+        ("SNS_TOPIC_ARNS", "arn:aws:sns:eu-west-1:123456789012:ok\nforged"),
+        ("SNS_TOPIC_ARNS", "arn:aws:s3:eu-west-1:123456789012:bucket"),
     ],
 )
 def test_bad_value_names_the_variable(name, value):
@@ -88,3 +93,26 @@ def test_session_cookie_flags(tmp_path):
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     secure = Config({"SESSION_COOKIE_SECURE": "true"})
     assert secure.SESSION_COOKIE_SECURE is True and secure.PREFERRED_URL_SCHEME == "https"
+
+
+def test_webhook_needs_a_topic_allow_list():
+    """Secure by default: switching the webhook on without naming topics stops start-up."""
+    with pytest.raises(ConfigError, match="SNS_TOPIC_ARNS"):
+        Config({"ENABLE_SNS_WEBHOOKS": "true"})
+    with pytest.raises(ConfigError, match="SNS_TOPIC_ARNS"):
+        create_app(overrides={"ENABLE_SNS_WEBHOOKS": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert Config({"ENABLE_SNS_WEBHOOKS": "true", "SNS_TOPIC_ARNS": "*"}).SNS_TOPIC_ARNS == ["*"]
+
+
+def test_any_topic_is_a_warning_at_every_start(caplog):
+    settings = {"ENABLE_SNS_WEBHOOKS": True, "SNS_TOPIC_ARNS": ["*"], "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    for _ in range(2):
+        create_app(overrides=settings)
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "SNS_TOPIC_ARNS=*" in r.getMessage()]
+    assert len(warnings) == 2
+
+
+def test_bad_log_level_stops_start_up_without_a_traceback(tmp_path):
+    env = dict(os.environ, LOG_LEVEL="LOUD", DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+    result = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "LOG_LEVEL" in result.stderr and "Traceback" not in result.stderr

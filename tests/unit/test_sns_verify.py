@@ -17,10 +17,6 @@ from tests.helpers import LOOKALIKE_CERT_URLS, SNS_VECTOR_FILES, SNS_VECTORS, lo
 SIGNED_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "SubscribeURL", "Token")
 
 
-
-
-
-
 def test_all_nineteen_vectors_are_present():
     need(SNS_VECTORS.is_dir(), "../shared/sns-vectors is absent")
     assert len(SNS_VECTOR_FILES) == 19

@@ -70,6 +70,7 @@ def test_process_dsn_applies_once(runner):
 
 def test_email_and_webhook_give_identical_member_states(runner, client, app, aws):
     app.config["ENABLE_SNS_WEBHOOKS"] = app.config["ENABLE_BOUNCE_HANDLING"] = True
+    app.config["SNS_TOPIC_ARNS"] = [helpers.TOPIC_ARN]
     by_email = [helpers.make_member("full@example.net"), helpers.make_member("busy@example.net")]
     run(runner, load("rfc3464-two-recipients-mixed.eml"))
     by_sns = [helpers.make_member("full2@example.net"), helpers.make_member("busy2@example.net")]

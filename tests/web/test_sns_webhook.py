@@ -213,7 +213,7 @@ def test_store_failure_answers_503_and_the_retry_succeeds(client, aws, backend):
 
 def test_unreachable_database_answers_503(tmp_path, aws):
     url = "mysql+pymysql://maillist:pw@127.0.0.1:1/maillist"
-    app = create_app(overrides=app_settings(url, ENABLE_SNS_WEBHOOKS=True, ENABLE_BOUNCE_HANDLING=True), instance_path=str(tmp_path))
+    app = create_app(overrides=app_settings(url, ENABLE_SNS_WEBHOOKS=True, ENABLE_BOUNCE_HANDLING=True, SNS_TOPIC_ARNS=[helpers.TOPIC_ARN]), instance_path=str(tmp_path))
     response = helpers.post_sns(app.test_client(), helpers.sns_notification(helpers.ses_identity("Bounce", ["a@example.org"])))
     assert response.status_code == 503
 
@@ -222,6 +222,7 @@ def test_genuine_vectors_over_http(app, client, aws):
     """The 19 AWS-signed messages, certificates served at their URLs, age check off."""
     need(SNS_VECTORS.is_dir(), "../shared/sns-vectors is absent")
     app.config["SNS_MAX_MESSAGE_AGE"] = 0
+    app.config["SNS_TOPIC_ARNS"] = ["*"]
     for cert in (SNS_VECTORS / "certs").glob("*.pem"):
         for region in ("us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1"):
             aws.get(f"https://sns.{region}.amazonaws.com/{cert.name}", body=cert.read_bytes())
