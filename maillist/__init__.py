@@ -5,10 +5,12 @@ from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from config import ANY_TOPIC, Config, check_settings, load_secret_key
 from maillist.extensions import csrf, db, login_manager, migrate
 from maillist.logs import configure_logging
+from maillist.validation import MAX_ID
 
 
 def create_app(config_class=Config, overrides=None, instance_path=None):
@@ -35,6 +37,8 @@ def create_app(config_class=Config, overrides=None, instance_path=None):
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
+    # Ids in URLs are INTEGER columns: a longer number is no page of ours (404), not a database error.
+    app.url_map.converters["int"] = BoundedInteger
     register_blueprints(app)
     register_cli(app)
 
@@ -44,6 +48,15 @@ def create_app(config_class=Config, overrides=None, instance_path=None):
     sqlite.register(app)
     template_filters.register(app)
     return app
+
+
+class BoundedInteger(IntegerConverter):
+    """`<int:...>` in a route, matching 1 to MAX_ID only."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def configure_database(app):

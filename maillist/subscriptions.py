@@ -62,11 +62,11 @@ def unsubscribe(mailing_list, member):
 
 def set_subscriptions(member, list_ids):
     """Make `member` subscribed to exactly the lists in `list_ids`; returns (added, removed) addresses."""
-    wanted = {int(i) for i in list_ids}
-    lists = {lst.id: lst for lst in all_lists()}
-    unknown = wanted - set(lists)
-    if unknown:
+    lists = {str(lst.id): lst for lst in all_lists()}
+    if any(str(i) not in lists for i in list_ids):
         raise NotFound("No such list.")
+    wanted = {lists[str(i)].id for i in list_ids}
+    lists = {lst.id: lst for lst in lists.values()}
     current = {s.list_id: s for s in member.subscriptions}
     added = [lists[i].address for i in sorted(wanted - set(current))]
     removed = [lists[i].address for i in sorted(set(current) - wanted)]

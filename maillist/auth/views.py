@@ -16,7 +16,7 @@ from maillist.models import User
 @login_manager.user_loader
 def load_user(user_id):
     """Flask-Login's look-up of the signed-in user."""
-    return db.session.get(User, int(user_id))
+    return db.session.get(User, int(user_id)) if str(user_id).isdigit() and len(str(user_id)) < 12 else None
 
 
 @login_manager.unauthorized_handler

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from maillist.errors import InvalidInput
 from maillist.extensions import db
 from maillist.models import BounceLog
+from maillist.validation import MAX_PAGE, day, whole_number
 from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, RESET
 
 # The dashboard's "type" filter: one choice per bounce type, then complaints and resets.
@@ -21,16 +22,6 @@ KIND_LABELS = {**{bounce_type.lower(): f"{bounce_type} bounces" for bounce_type 
 PAGE_SIZE = 50
 CSV_COLUMNS = ["occurred_at", "event", "email", "bounce_type", "bounce_subtype", "status", "action",
                "diagnostic_code", "feedback_type", "user_agent", "feedback_id", "report_key", "details"]
-
-
-def parse_day(value, name):
-    """A YYYY-MM-DD date from a filter field, or None."""
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a date like 2026-11-27.") from None
 
 
 @dataclass(frozen=True)
@@ -47,8 +38,8 @@ class EventQuery:
         kind = args.get("type", "")
         if kind and kind not in KINDS:
             raise InvalidInput(f"Unknown event type {kind!r}.")
-        return cls(kind, parse_day(args.get("since"), "From"), parse_day(args.get("until"), "To"),
-                   max(args.get("page", 1, type=int) or 1, 1))
+        return cls(kind, day(args.get("since"), "From"), day(args.get("until"), "To"),
+                   whole_number(args.get("page"), "Page", 1, maximum=MAX_PAGE))
 
     def conditions(self):
         conditions = []

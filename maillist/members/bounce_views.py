@@ -7,6 +7,7 @@ from maillist.auth.decorators import require_login, require_writer
 from maillist.bounces.services import HISTORY_PAGE_SIZE, bounce_history, reset_bounce_status
 from maillist.htmx import fragment, is_htmx, render_dialog
 from maillist.members import bp, services
+from maillist.validation import MAX_PAGE, whole_number
 
 
 def history_context(member, page):
@@ -30,7 +31,7 @@ def row(member_id):
 def bounces(member_id):
     """A member's bounce history, newest first: the dialog, its paged list alone, or a page."""
     member = services.get_member(member_id)
-    context = history_context(member, request.args.get("page", 1, type=int))
+    context = history_context(member, whole_number(request.args.get("page"), "Page", 1, maximum=MAX_PAGE))
     if request.headers.get("HX-Target") == "bounce-history":
         return fragment("members/_bounce_history.html", **context)
     return render_dialog("members/bounces.html", **context)

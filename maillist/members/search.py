@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from maillist.errors import InvalidInput
 from maillist.extensions import db
 from maillist.models import Member, Subscription
+from maillist.validation import MAX_PAGE, whole_number
 from maillist.vocabulary import BOUNCE_STATUSES
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -30,7 +31,7 @@ class MemberQuery:
     @classmethod
     def from_args(cls, args):
         """Read a query from request arguments, falling back to defaults for unusable values."""
-        per_page = args.get("per_page", PAGE_SIZES[0], type=int)
+        per_page = whole_number(args.get("per_page"), "Page size", PAGE_SIZES[0])
         status = args.get("status") or None
         if status is not None and status not in BOUNCE_STATUSES:
             raise InvalidInput(f"Unknown bounce status {status!r}.")
@@ -38,10 +39,10 @@ class MemberQuery:
             text=(args.get("q") or "").strip()[:200],
             active={"active": True, "inactive": False}.get(args.get("active", "")),
             bounce_status=status,
-            list_id=args.get("list", type=int),
+            list_id=whole_number(args.get("list"), "List"),
             sort=args.get("sort") if args.get("sort") in SORTS else "email",
             descending=args.get("dir") == "desc",
-            page=max(args.get("page", 1, type=int) or 1, 1),
+            page=whole_number(args.get("page"), "Page", 1, maximum=MAX_PAGE),
             per_page=per_page if per_page in PAGE_SIZES else PAGE_SIZES[0],
         )
 

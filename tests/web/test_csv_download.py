@@ -4,11 +4,13 @@ import csv
 import io
 import re
 
+import pytest
+
 from sqlalchemy import func, select
 
 from maillist.extensions import db
 from maillist.members.csv_import import apply_import, plan_import
-from maillist.models import AuditLog, Member, Subscription
+from maillist.models import AuditLog, BounceLog, Member, Subscription
 from tests import helpers
 from tests.helpers import HX
 
@@ -148,3 +150,42 @@ def test_export_streams_in_batches(login, monkeypatch):
     monkeypatch.setattr("maillist.members.csv_export.iter_members", lambda query: original(query, batch=10))
     rows = read_csv(login("viewer").get("/members/export.csv"))
     assert [r["email"] for r in rows] == [f"m{n:02d}@example.org" for n in range(25)]
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(1,2)", "\tcmd", "\rcmd"]
+
+
+def export_rows(staff, url):
+    return list(csv.reader(io.StringIO(staff.get(url).get_data(as_text=True))))
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_bounce_log_export_neutralises_formulas_in_every_cell(login, formula):
+    member = helpers.make_member("ann@example.org")
+    helpers.make_bounce(member, "Permanent", diagnostic_code=formula, bounce_subtype=formula, status=formula[:20])
+    db.session.add(BounceLog(member=member, email=member.email, event="complaint", user_agent=formula, feedback_type=formula[:50]))
+    db.session.commit()
+    rows = export_rows(login("viewer"), "/bounces/export.csv")
+    cells = [cell for row in rows[1:] for cell in row]
+    assert cells and not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+    assert f"'{formula}" in cells or f"'{formula[:20]}" in cells
+
+
+@pytest.mark.parametrize("url", ["/members/export.csv", "/lists/{list}/export.csv"])
+def test_member_exports_neutralise_formulas_in_every_cell(login, url):
+    club = helpers.make_list("club@example.org")
+    helpers.make_member("=1+1@example.org", name="@cmd", lists=[club])
+    rows = export_rows(login("viewer"), url.format(list=club.id))
+    assert rows[1][:2] == ["'@cmd", "'=1+1@example.org"]
+
+
+def test_export_that_fails_at_once_answers_with_an_error_not_a_short_file(login, monkeypatch):
+    from maillist.errors import InvalidInput
+
+    def failing(query):
+        raise InvalidInput("The export could not be read.")
+        yield  # a generator, as the real one is
+
+    monkeypatch.setattr("maillist.members.views.member_rows", failing)
+    response = login("viewer").get("/members/export.csv")
+    assert response.status_code == 400 and "could not be read" in response.get_data(as_text=True)
