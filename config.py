@@ -110,9 +110,12 @@ class Config:
         self.PROXY_FIX_HOPS = env_int(env, "PROXY_FIX_HOPS", 0)
         self.SESSION_COOKIE_SECURE = env_bool(env, "SESSION_COOKIE_SECURE", False)
         self.PREFERRED_URL_SCHEME = "https" if self.SESSION_COOKIE_SECURE else "http"
-        self.LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, minimum=1)
+        self.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = env_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5, minimum=1)
+        self.LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 50, minimum=1)
         self.LOGIN_MAX_FAILURES_PER_ADDRESS = env_int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
         self.LOGIN_FAILURE_WINDOW = env_int(env, "LOGIN_FAILURE_WINDOW", 900, minimum=1)
+        self.SESSION_IDLE_TIMEOUT = env_int(env, "SESSION_IDLE_TIMEOUT", 4 * 3600, minimum=60)
+        self.SESSION_MAX_AGE = env_int(env, "SESSION_MAX_AGE", 24 * 3600, minimum=60)
         self.LOG_LEVEL = env_choice(env, "LOG_LEVEL", "info", {"debug", "info", "warning", "error", "critical"}).upper()
         check_settings(vars(self))
 

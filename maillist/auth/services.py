@@ -1,14 +1,25 @@
-"""Signing in: checking credentials, with throttling, for the sign-in page."""
+"""Signing in: checking credentials under throttling, and the sessions that follow."""
+
+import time
+from functools import lru_cache
+
+from flask import current_app, session
+from flask_login import login_user, logout_user
+from werkzeug.security import check_password_hash
 
 from maillist.auth import throttle
 from maillist.errors import DomainError
 from maillist.extensions import db
+from maillist.models import User
 from maillist.models.member import normalise_email
 from maillist.models.types import utcnow
 from maillist.users.services import find_user_by_email
 
 LOGIN_ERROR = "Invalid email or password."
 THROTTLED_ERROR = "Too many failed sign-ins. Wait a few minutes and try again."
+SIGNED_IN_AT, SEEN_AT = "signed_in_at", "seen_at"
+# Writing the session cookie on every request is needless; a minute is fine grain for an idle limit.
+SEEN_GRANULARITY = 60
 
 
 class LoginRefused(DomainError):
@@ -23,16 +34,56 @@ class LoginThrottled(LoginRefused):
     status_code = 429
 
 
+@lru_cache(maxsize=1)
+def dummy_hash():
+    """A hash made the way real ones are, so an unknown account costs as much as a known one."""
+    user = User()
+    user.set_password("not anyone's password")
+    return user.password_hash
+
+
 def authenticate(email, password, address):
     """Return the active user these credentials belong to, or raise LoginRefused."""
-    email = normalise_email(email)
-    if throttle.is_throttled(email, address):
+    email = normalise_email(email)[:255]
+    attempt = throttle.count_attempt(email, address)
+    if not attempt.allowed:
         raise LoginThrottled(THROTTLED_ERROR)
     user = find_user_by_email(email)
-    if user is None or not user.active or not user.check_password(password or ""):
-        throttle.record_failure(email, address)
+    if user is None:
+        check_password_hash(dummy_hash(), password or "")
         raise LoginRefused(LOGIN_ERROR)
-    throttle.clear_account(email)
+    if not user.check_password(password or "") or not user.active:
+        raise LoginRefused(LOGIN_ERROR)
+    throttle.give_back(attempt)
     user.last_login_at = utcnow()
     db.session.commit()
     return user
+
+
+def start_session(user):
+    """Sign `user` in on this browser, starting the idle and absolute clocks."""
+    login_user(user)
+    now = int(time.time())
+    session[SIGNED_IN_AT] = session[SEEN_AT] = now
+
+
+def end_all_sessions(user):
+    """Sign `user` out here and on every other browser (a copied cookie stops working too)."""
+    user.end_sessions()
+    db.session.commit()
+    logout_user()
+    session.pop(SIGNED_IN_AT, None)
+    session.pop(SEEN_AT, None)
+
+
+def session_expired():
+    """Whether the signed-in session has been idle, or alive, longer than the settings allow."""
+    config, now = current_app.config, int(time.time())
+    signed_in_at, seen_at = session.get(SIGNED_IN_AT), session.get(SEEN_AT)
+    if not isinstance(signed_in_at, int) or not isinstance(seen_at, int):
+        return True
+    if now - signed_in_at > config["SESSION_MAX_AGE"] or now - seen_at > config["SESSION_IDLE_TIMEOUT"]:
+        return True
+    if now - seen_at >= SEEN_GRANULARITY:
+        session[SEEN_AT] = now
+    return False

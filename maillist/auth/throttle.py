@@ -1,41 +1,133 @@
-"""Throttling failed sign-ins per account and per client address, stored in the database."""
+"""Throttling sign-in attempts so guessing stops without handing anyone a way to lock staff out.
 
+Every attempt is counted before its password is checked, in three counters, each raised inside
+one locked transaction (so parallel guesses queue and none slip under a limit):
+
+- the account from this address (`pair`): a few failures pause this account from this address
+  only, so a guesser elsewhere cannot lock the real user out;
+- the client address (`address`): one address guessing many accounts;
+- the account from anywhere (`account`), counting only attempts that reached a password check:
+  a much higher ceiling, and past twice the pair limit each attempt must wait twice as long as
+  the one before (up to MAX_BACKOFF seconds): a guesser with many addresses is slowed, then
+  stopped at the ceiling, which is the one lock-out left and the price of stopping them.
+
+A successful sign-in gives back its own attempt and clears the pair's count.
+"""
+
+import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from maillist.extensions import db
-from maillist.models import LoginFailure
+from maillist.models import LoginAttempt
 from maillist.models.types import utcnow
+from maillist.sqlite import write_queue
+
+log = logging.getLogger(__name__)
+
+PAIR, ADDRESS, ACCOUNT = "pair", "address", "account"
+MAX_BACKOFF = 60
+# Back-off starts once an account has had this many pair-limits' worth of checked attempts:
+# more than one address could have sent.
+BACKOFF_AFTER = 2
 
 
-def _recent_failures(scope, key, since):
-    query = select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.scope == scope, LoginFailure.key == key, LoginFailure.created_at >= since
-    )
-    return db.session.scalar(query)
+@dataclass(frozen=True)
+class Attempt:
+    """The keys one sign-in attempt was counted under, and whether it may go ahead."""
+
+    keys: dict
+    allowed: bool
 
 
-def is_throttled(email, address):
-    """Whether sign-in for this account or from this address is paused after too many failures."""
+def keys_for(email, address):
+    address = address or "unknown"
+    return {PAIR: f"{email} {address}"[:255], ADDRESS: address[:255], ACCOUNT: email[:255]}
+
+
+def count_attempt(email, address):
+    """Count one sign-in attempt under all three keys; says whether it is within every limit."""
     config = current_app.config
-    since = utcnow() - timedelta(seconds=config["LOGIN_FAILURE_WINDOW"])
-    return (
-        _recent_failures("account", email, since) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        or _recent_failures("address", address, since) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
-    )
+    window = timedelta(seconds=config["LOGIN_FAILURE_WINDOW"])
+    keys = keys_for(email, address)
+    pair_limit = config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"]
+    with write_queue():
+        now = utcnow()
+        pair, _ = raise_counter(PAIR, keys[PAIR], now, window)
+        address, _ = raise_counter(ADDRESS, keys[ADDRESS], now, window)
+        allowed = pair <= pair_limit and address <= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+        if allowed:
+            # Only attempts that reach a password check count against the account: one address
+            # stopped by its own limit cannot push the account towards its ceiling.
+            attempts, previous = raise_counter(ACCOUNT, keys[ACCOUNT], now, window)
+            allowed = (attempts <= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+                       and not backing_off(attempts - BACKOFF_AFTER * pair_limit, previous, now))
+        db.session.commit()
+    forget_expired(now - window - timedelta(seconds=MAX_BACKOFF))
+    return Attempt(keys, allowed)
 
 
-def record_failure(email, address):
-    """Count one failed sign-in against the account and the address, dropping expired rows."""
-    window = timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW"])
-    db.session.execute(delete(LoginFailure).where(LoginFailure.created_at < utcnow() - window))
-    db.session.add(LoginFailure(scope="account", key=email[:255]))
-    db.session.add(LoginFailure(scope="address", key=(address or "unknown")[:255]))
-    db.session.commit()
+def backing_off(excess, previous, now):
+    """Beyond the pair limit, an account's attempts must be spaced 1, 2, 4, ... seconds apart."""
+    if excess <= 0 or previous is None:
+        return False
+    return now - previous < timedelta(seconds=min(2 ** (excess - 1), MAX_BACKOFF))
 
 
-def clear_account(email):
-    """Forget an account's failures after it signs in successfully."""
-    db.session.execute(delete(LoginFailure).where(LoginFailure.scope == "account", LoginFailure.key == email))
+def raise_counter(scope, key, now, window):
+    """Add one to the counter for (scope, key), starting a new window when the old one is over.
+
+    Returns the count after this attempt and when the one before it was made (None in a new window).
+    """
+    for _ in range(3):
+        row = db.session.execute(
+            select(LoginAttempt).where(LoginAttempt.scope == scope, LoginAttempt.key == key).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(LoginAttempt(scope=scope, key=key, attempts=1, window_start=now, last_attempt_at=now))
+                return 1, None
+            except IntegrityError:
+                continue  # another worker created it first: lock and raise theirs
+        previous = row.last_attempt_at
+        if row.window_start < now - window:
+            row.attempts, row.window_start, previous = 1, now, None
+        else:
+            row.attempts += 1
+        row.last_attempt_at = now
+        db.session.flush()
+        return row.attempts, previous
+    raise RuntimeError("could not count a sign-in attempt")
+
+
+def give_back(attempt):
+    """After a successful sign-in: clear the pair's count and return the attempt to the others."""
+    with write_queue():
+        db.session.execute(delete(LoginAttempt).where(LoginAttempt.scope == PAIR, LoginAttempt.key == attempt.keys[PAIR]))
+        for scope in (ADDRESS, ACCOUNT):
+            db.session.execute(
+                update(LoginAttempt)
+                .where(LoginAttempt.scope == scope, LoginAttempt.key == attempt.keys[scope], LoginAttempt.attempts > 0)
+                .values(attempts=LoginAttempt.attempts - 1)
+            )
+        db.session.commit()
+
+
+def forget_expired(cutoff):
+    """Delete counters whose window ended before `cutoff`, in a transaction of its own.
+
+    Another sign-in may be resetting one of them at this moment; that one wins and this
+    tidying-up simply waits for the next attempt.
+    """
+    try:
+        with write_queue():
+            db.session.execute(delete(LoginAttempt).where(LoginAttempt.window_start < cutoff))
+            db.session.commit()
+    except OperationalError as error:
+        db.session.rollback()
+        log.info("expired sign-in counters left for later: %s", error.orig)

@@ -1,7 +1,7 @@
 """Sign-in, sign-out and changing one's own password."""
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from maillist.auth import bp, services
 from maillist.users.services import change_own_password
@@ -14,9 +14,15 @@ from maillist.models import User
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    """Flask-Login's look-up of the signed-in user."""
-    return db.session.get(User, int(user_id)) if str(user_id).isdigit() and len(str(user_id)) < 12 else None
+def load_user(session_user_id):
+    """Flask-Login's look-up of the signed-in user: "<id>:<session version>", both still current."""
+    user_id, _, version = str(session_user_id).partition(":")
+    if not (user_id.isdigit() and version.isdigit() and len(user_id) < 12):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or str(user.session_version) != version or services.session_expired():
+        return None
+    return user
 
 
 @login_manager.unauthorized_handler
@@ -41,7 +47,7 @@ def login():
         except services.LoginRefused as refused:
             error, status = refused.message, refused.status_code
         else:
-            login_user(user)
+            services.start_session(user)
             return redirect(safe_next(request.args.get("next")), code=303)
     elif request.method == "POST":
         error, status = services.LOGIN_ERROR, 401
@@ -58,8 +64,8 @@ def safe_next(target):
 @bp.post("/logout")
 @require_login
 def logout():
-    """Sign the user out."""
-    logout_user()
+    """Sign the user out, here and wherever else their sessions are open."""
+    services.end_all_sessions(current_user)
     return redirect(url_for("auth.login"), code=303)
 
 
@@ -75,6 +81,8 @@ def change_password():
         except DomainError as refused:
             error = refused.message
         else:
+            # The change ended every session of this user; this browser carries on in a new one.
+            services.start_session(current_user._get_current_object())
             flash("Your password was changed.", "success")
             return redirect(url_for("auth.change_password"), code=303)
     return render_template("auth/password.html", form=form, error=error), 400 if error else 200

@@ -2,7 +2,7 @@
 
 from maillist.models.audit import AuditLog
 from maillist.models.bounce import BounceLog, DeliveryStat
-from maillist.models.login_failure import LoginFailure
+from maillist.models.login_attempt import LoginAttempt
 from maillist.models.mailing_list import MailingList, Subscription
 from maillist.models.member import Member
 from maillist.models.processed_report import ProcessedReport
@@ -12,7 +12,7 @@ __all__ = [
     "AuditLog",
     "BounceLog",
     "DeliveryStat",
-    "LoginFailure",
+    "LoginAttempt",
     "MailingList",
     "Member",
     "ProcessedReport",

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,6 +25,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's user id: raising it ends all of this user's sessions at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def set_password(self, password):
         """Store a salted hash of `password`."""
@@ -33,6 +35,14 @@ class User(UserMixin, db.Model):
     def check_password(self, password):
         """Tell whether `password` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+    def get_id(self):
+        """What a session stores: the id and the session version (Flask-Login reads this)."""
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self):
+        """End every session of this user, wherever it was opened (the caller commits)."""
+        self.session_version = (self.session_version or 0) + 1
 
     @property
     def is_active(self):

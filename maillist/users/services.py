@@ -65,6 +65,7 @@ def set_role(user, role):
     check_role(role)
     _refuse_removing_last_admin(user, new_role=role)
     old, user.role = user.role, role
+    user.end_sessions()
     audit.record("user.role", user.email, f"{old} -> {role}")
     db.session.commit()
     return user
@@ -75,6 +76,8 @@ def set_active(user, active):
     if not active:
         _refuse_removing_last_admin(user, new_active=False)
     user.active = active
+    if not active:
+        user.end_sessions()
     audit.record("user.activate" if active else "user.deactivate", user.email)
     db.session.commit()
     return user
@@ -84,6 +87,7 @@ def set_password(user, password):
     """Give a user a new password (an admin's reset, or the CLI)."""
     check_password_rules(password)
     user.set_password(password)
+    user.end_sessions()
     audit.record("user.password", user.email)
     db.session.commit()
     return user

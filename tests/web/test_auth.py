@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from maillist.extensions import db
-from maillist.models import AuditLog, LoginFailure, User
+from maillist.models import AuditLog, LoginAttempt, User
 from tests import helpers
 
 PASSWORD = "a long enough password"
@@ -59,7 +59,7 @@ def test_writes_without_csrf_token_are_refused(login):
     assert htmx.status_code == 200 and "Created list a@example.org." in htmx.get_data(as_text=True)
 
 
-def test_failures_throttle_the_account(client):
+def test_failures_throttle_the_account_from_that_address(client):
     helpers.make_user("boss@example.org", "admin", PASSWORD)
     for _ in range(5):
         client.post_form("/login", {"email": "boss@example.org", "password": "wrong password!"})
@@ -82,7 +82,7 @@ def test_throttle_state_is_in_the_database_shared_by_workers(app, client):
     helpers.make_user("boss@example.org", "admin", PASSWORD)
     for _ in range(5):
         client.post_form("/login", {"email": "boss@example.org", "password": "wrong password!"})
-    assert db.session.scalar(select(func.count()).select_from(LoginFailure).where(LoginFailure.scope == "account")) == 5
+    assert db.session.scalar(select(LoginAttempt.attempts).where(LoginAttempt.scope == "pair")) == 5
     # A second app (another worker or host) on the same database sees the same state.
     other_worker = helpers.staff_client(app)
     response = other_worker.post_form("/login", {"email": "boss@example.org", "password": PASSWORD})
