@@ -1,13 +1,17 @@
 """maillist: a mailing-list manager for small organisations sending through Amazon SES."""
 
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from config import ANY_TOPIC, Config, check_settings, load_secret_key
+from config import ANY_TOPIC, Config, ConfigError, check_settings, load_secret_key
+from maillist import sqlite
 from maillist.extensions import csrf, db, login_manager, migrate
 from maillist.logs import configure_logging
 from maillist.validation import MAX_ID
@@ -20,6 +24,7 @@ def create_app(config_class=Config, overrides=None, instance_path=None):
     if overrides:
         app.config.update(overrides)
     check_settings(app.config)
+    protect_instance_folder(app.instance_path)
     configure_database(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
@@ -42,9 +47,10 @@ def create_app(config_class=Config, overrides=None, instance_path=None):
     register_blueprints(app)
     register_cli(app)
 
-    from maillist import errors, sqlite, template_filters
+    from maillist import errors, security_headers, template_filters
 
     errors.register(app)
+    security_headers.register(app)
     sqlite.register(app)
     template_filters.register(app)
     return app
@@ -59,14 +65,33 @@ class BoundedInteger(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def protect_instance_folder(path):
+    """The instance folder (secret key, SQLite database) is for the owner's eyes only."""
+    folder = Path(path)
+    if folder.is_dir() and folder.stat().st_uid == os.geteuid() and folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)
+
+
+def check_database_url(url):
+    """Refuse a DATABASE_URL maillist cannot use, naming the variable."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL is not a database URL (sqlite:///PATH or mysql+pymysql://USER:PASSWORD@HOST/NAME)") from None
+    if parsed.drivername not in ("sqlite", "mysql+pymysql", "mariadb+pymysql"):
+        raise ConfigError(f"DATABASE_URL: maillist runs on SQLite (sqlite:///PATH) or MariaDB/MySQL "
+                          f"(mysql+pymysql://...), not {parsed.drivername}")
+
+
 def configure_database(app):
     """Use DATABASE_URL, or a SQLite file in the instance folder when it is unset."""
     url = app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL")
     if not url:
-        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         url = "sqlite:///" + str(Path(app.instance_path) / "maillist.db")
+    check_database_url(url)
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):
+        sqlite.protect_files(make_url(url).database)
         # SQLite has no pool to recycle; waiting on a locked database beats failing at once.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     elif url.startswith("mysql"):

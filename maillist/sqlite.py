@@ -1,11 +1,34 @@
 """SQLite specifics: connection settings, and a writer queue shared by every worker process."""
 
 import fcntl
+import os
+import stat
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 
 from sqlalchemy import event
 
 from maillist.extensions import db
+
+
+# The database holds password hashes: only the account maillist runs as may read it.
+OWNER_ONLY_FILE, OWNER_ONLY_FOLDER = 0o600, 0o700
+
+
+def protect_files(database):
+    """Create the SQLite file owner-only (its -wal and -shm files follow its mode), and tighten an older one.
+
+    The folder is created owner-only too when maillist creates it (the instance folder).
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=OWNER_ONLY_FOLDER)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, OWNER_ONLY_FILE))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}.writelock")):
+        if name.exists() and stat.S_IMODE(name.stat().st_mode) & 0o077 and name.stat().st_uid == os.geteuid():
+            name.chmod(OWNER_ONLY_FILE)
 
 
 def register(app):
@@ -42,7 +65,7 @@ def write_queue():
 
 @contextmanager
 def _file_lock(path):
-    with open(path, "a") as handle:
+    with os.fdopen(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, OWNER_ONLY_FILE), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -1,5 +1,8 @@
 """Sign-in, sign-out and changing one's own password."""
 
+import re
+from urllib.parse import urlsplit
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -55,10 +58,19 @@ def login():
 
 
 def safe_next(target):
-    """Only follow a `next` that stays on this site."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("index")
+    """Only follow a `next` that is a path on this site, read the way a browser would read it.
+
+    Browsers drop tabs and line breaks from URLs and take a backslash for a slash, so
+    "/\t/evil.example" and "/\\evil.example" both mean //evil.example: normalise first, then check.
+    """
+    if not target:
+        return url_for("index")
+    cleaned = re.sub(r"[\t\n\r]", "", target).replace("\\", "/")
+    parts = urlsplit(cleaned)
+    if (not cleaned.startswith("/") or cleaned.startswith("//") or parts.scheme or parts.netloc
+            or any(ord(char) < 32 or ord(char) == 127 for char in cleaned)):
+        return url_for("index")
+    return cleaned
 
 
 @bp.post("/logout")

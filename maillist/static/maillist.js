@@ -53,4 +53,11 @@
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-close-modal]")) { closeDialogs(); }
   });
+  // A plain form (no hx-post) that asks for confirmation: htmx confirms its own requests.
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (form.matches("form[hx-confirm]:not([hx-post])") && !window.confirm(form.getAttribute("hx-confirm"))) {
+      event.preventDefault();
+    }
+  });
 })();

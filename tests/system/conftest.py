@@ -44,8 +44,30 @@ def live_url(app):
         yield url
 
 
+# Runs before any page script and is exempt from the page's CSP: reports every violation.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("Content Security Policy violation: " + event.violatedDirective + " " + event.blockedURI);
+});
+"""
+
+
 @pytest.fixture
-def browse(chromium, live_url):
+def csp_violations():
+    """Every Content-Security-Policy violation any page of the test reported; must stay empty."""
+    violations = []
+    yield violations
+    assert violations == [], "the Content-Security-Policy was violated"
+
+
+def watch_csp(context, violations):
+    """Record the CSP violations of every page opened in `context`."""
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    context.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+
+
+@pytest.fixture
+def browse(chromium, live_url, csp_violations):
     """Open a fresh browser session signed in as a new user of `role`; returns the page."""
     contexts = []
 
@@ -54,6 +76,7 @@ def browse(chromium, live_url):
         helpers.make_user(email=email, role=role, password=password)
         context = chromium.new_context(base_url=live_url, viewport={"width": 1280, "height": 800})
         context.set_default_timeout(10_000)
+        watch_csp(context, csp_violations)
         contexts.append(context)
         page = context.new_page()
         page.goto("/login")

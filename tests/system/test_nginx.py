@@ -110,6 +110,16 @@ def test_https_proxies_to_the_app_with_hsts(nginx):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=63072000")
 
 
+def test_security_headers_once_each_and_no_server_version(nginx):
+    http_port, https_port, cert = nginx
+    response = requests.get(f"https://127.0.0.1:{https_port}/login", verify=str(cert), timeout=10)
+    for name in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"):
+        assert response.raw.headers.getlist(name) and len(response.raw.headers.getlist(name)) == 1, name
+    assert response.headers["Server"] == "nginx"
+    missing = requests.get(f"http://127.0.0.1:{http_port}/nope", allow_redirects=False, timeout=10)
+    assert missing.headers["Server"] == "nginx" and "nginx/" not in missing.text
+
+
 def test_http_redirects_to_https(nginx):
     http_port, https_port, _ = nginx
     response = requests.get(f"http://127.0.0.1:{http_port}/members/?q=x", allow_redirects=False, timeout=10)
