@@ -14,7 +14,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 
 from maillist.bounces.reports import Bounce
 from maillist.models.member import normalise_email
-from maillist.models.types import as_naive_utc, utcnow
+from maillist.models.types import reported_time, utcnow
 from maillist.vocabulary import PERMANENT, TRANSIENT, UNDETERMINED
 
 ADDRESS = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
@@ -48,10 +48,10 @@ def parse_dsn(raw):
 def message_time(message):
     """When the report was written (its Date), as naive UTC; now when it has none."""
     try:
-        stamp = parsedate_to_datetime(message.get("Date", ""))
-    except (TypeError, ValueError):
+        stamp = parsedate_to_datetime(str(message.get("Date", "")))
+    except (TypeError, ValueError, OverflowError, IndexError):
         return utcnow()
-    return as_naive_utc(stamp)
+    return reported_time(stamp)
 
 
 def delivery_status_part(message):

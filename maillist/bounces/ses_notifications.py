@@ -10,7 +10,7 @@ from email.utils import parseaddr
 
 from maillist.bounces.reports import Bounce, Complaint, Deliveries, OtherEvent
 from maillist.models.member import normalise_email
-from maillist.models.types import as_naive_utc
+from maillist.models.types import reported_time
 from maillist.vocabulary import BOUNCE_TYPES
 
 
@@ -57,7 +57,7 @@ def event_time(value):
         stamp = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         raise MalformedEvent(f"timestamp {value!r} is not an ISO 8601 time") from None
-    return as_naive_utc(stamp)
+    return reported_time(stamp)
 
 
 def recipient_address(recipient):

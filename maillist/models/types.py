@@ -1,10 +1,12 @@
 """Column types shared by the models."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import DateTime
 from sqlalchemy.dialects import mysql
 
+# Clocks differ a little; an event time further ahead than this is not believed.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 # Naive UTC everywhere; microseconds on MariaDB too, so event order survives a round trip.
 UTCDateTime = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
@@ -19,3 +21,17 @@ def as_naive_utc(moment):
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment
+
+
+def reported_time(moment, received=None):
+    """When a report says something happened, as naive UTC; the time received when it claims the future.
+
+    A sender's clock (or a forger) must not pin a member's last bounce in the future. A time that
+    cannot be converted (year 9999 west of UTC, say) counts as the time received too.
+    """
+    received = received or utcnow()
+    try:
+        stamp = as_naive_utc(moment)
+    except (OverflowError, ValueError):
+        return received
+    return received if stamp > received + FUTURE_TOLERANCE else stamp
