@@ -11,7 +11,7 @@ from email.utils import parseaddr
 from maillist.bounces.reports import Bounce, Complaint, Deliveries, OtherEvent
 from maillist.models.member import normalise_email
 from maillist.models.types import reported_time
-from maillist.vocabulary import BOUNCE_TYPES
+from maillist.vocabulary import BOUNCE_TYPES, PERMANENT, TRANSIENT
 
 
 class MalformedEvent(ValueError):
@@ -87,7 +87,7 @@ def parse_bounce(bounce):
     return [
         Bounce(
             email=recipient_address(recipient),
-            bounce_type=bounce_type,
+            bounce_type=recipient_bounce_type(bounce_type, recipient),
             subtype=text_or_none(bounce.get("bounceSubType"), 50),
             diagnostic_code=text_or_none(recipient.get("diagnosticCode"), 4000),
             action=text_or_none(recipient.get("action"), 50),
@@ -97,6 +97,18 @@ def parse_bounce(bounce):
         )
         for recipient in recipients(bounce, "bouncedRecipients")
     ]
+
+
+def recipient_bounce_type(bounce_type, recipient):
+    """The notification's bounce type, unless this recipient was only delayed (action delayed, status 4.x.x).
+
+    SES can list a delayed recipient in a Permanent notification beside a failed one (AWS's own
+    sample does); a delay is at most Transient, as in a bounce email.
+    """
+    action, status = recipient.get("action"), recipient.get("status")
+    delayed = (isinstance(action, str) and action.strip().lower() == "delayed") or (
+        isinstance(status, str) and status.strip().startswith("4."))
+    return TRANSIENT if delayed and bounce_type == PERMANENT else bounce_type
 
 
 def parse_complaint(complaint):

@@ -178,3 +178,20 @@ def test_all_aws_documented_ses_samples_parse():
     assert len(multi) > 1
     with pytest.raises(MalformedEvent):
         parse_ses_message((SAMPLES / "ses-fragment-bounced-recipient.json").read_text())
+
+
+def test_a_delayed_recipient_in_a_permanent_notification_is_not_hard_bounced(client, aws):
+    """AWS's documented mixed bounce object: recipient1 failed (5.0.0), recipient2 delayed (4.0.0)."""
+    need(SAMPLES.is_dir(), "../shared/aws-samples is absent")
+    bounce = json.loads((SAMPLES / "ses-fragment-bounce-object-mixed-failed-and-delayed-recipients.json").read_text())
+    bounce["timestamp"] = helpers.sns_timestamp()
+    payload = {"notificationType": "Bounce", "bounce": bounce, "mail": helpers.ses_mail(["recipient1@example.com", "recipient2@example.com"])}
+    failed, delayed = helpers.make_member("recipient1@example.com"), helpers.make_member("recipient2@example.com")
+    response = helpers.post_sns(client, helpers.sns_notification(payload))
+    assert response.get_json()["outcome"] == "applied"
+    db.session.refresh(failed)
+    db.session.refresh(delayed)
+    assert (failed.bounce_status, failed.active) == ("hard", False)
+    assert (delayed.bounce_status, delayed.active, delayed.bounce_count) == ("clean", True, 1)
+    types = dict(db.session.execute(select(BounceLog.email, BounceLog.bounce_type)).all())
+    assert types == {"recipient1@example.com": "Permanent", "recipient2@example.com": "Transient"}
