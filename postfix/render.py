@@ -18,12 +18,23 @@ Settings (environment, with defaults):
   POSTFIX_DATA_DIRECTORY     /var/lib/postfix
   POSTFIX_MAILLOG_FILE       /dev/stdout
   POSTFIX_PIPE_USER          the user the pipes run as (nobody)
-  POSTFIX_PYTHON             the Python that runs reinject.py (this one)
-  MAILLIST_DSN_COMMAND       the command bounce emails are piped to
-                             (flask --app /app/wsgi.py bounces process-dsn, with the database settings)
+  MAILLIST_FLASK             the command that runs flask for the pipes (flask)
+  MAILLIST_APP               maillist's WSGI file (/app/wsgi.py)
+  MAILLIST_PYTHONPATH        extra import path for the pipes (none)
+  MAILLIST_PIPE_ENV          where the pipes' private settings go (/etc/maillist/pipe.env; outside
+                             Postfix's configuration folder, which must hold root's files only)
+  SECRET_KEY, BOUNCE_ADDRESS_KEY   the key that signs members' bounce addresses: the same value
+                             as the app's, or `flask members bounce-address` and the pipes disagree
+  ENABLE_EMAIL_BOUNCE_PROCESSING, SOFT_BOUNCE_THRESHOLD, COMPLAINT_ACTION, LOG_LEVEL: as for the app
+
+Secrets are kept out of world-readable files and out of every command line: the database
+settings go into the mysql-*.cf tables (root and Postfix's group), the SES password into
+sasl_passwd (root only), and what the pipes need into MAILLIST_PIPE_ENV, readable by the pipe
+user alone, which the maillist-pipe wrapper reads before running flask.
 """
 
 import os
+import secrets
 import shlex
 import shutil
 import sys
@@ -56,15 +67,9 @@ def settings(env, target):
         relayhost, tls, sasl, sasl_maps = env["POSTFIX_RELAYHOST"], "none", "no", ""
     elif ses_host and ses_user and ses_password:
         relayhost = f"[{ses_host}]:{env.get('SES_SMTP_PORT', '587')}"
-        tls, sasl, sasl_maps = "encrypt", "yes", f"static:{ses_user}:{ses_password}"
+        tls, sasl, sasl_maps = "encrypt", "yes", "texthash:$config_directory/sasl_passwd"
     else:
         sys.exit("render.py: set SES_SMTP_HOST, SES_SMTP_USERNAME and SES_SMTP_PASSWORD (or POSTFIX_RELAYHOST)")
-    dsn_env = ["/usr/bin/env", f"DATABASE_URL={url}", "ENABLE_EMAIL_BOUNCE_PROCESSING=true",
-               f"SECRET_KEY={env.get('SECRET_KEY', 'unused-by-the-bounce-command')}"]
-    for name in ("SOFT_BOUNCE_THRESHOLD", "COMPLAINT_ACTION"):
-        if env.get(name):
-            dsn_env.append(f"{name}={env[name]}")
-    default_dsn = dsn_env + [env.get("MAILLIST_FLASK", "flask"), "--app", env.get("MAILLIST_APP", "/app/wsgi.py"), "bounces", "process-dsn"]
     return {
         "DB_CONNECTION": database_connection(url),
         "MYHOSTNAME": env.get("POSTFIX_MYHOSTNAME", "lists.example.org"),
@@ -82,14 +87,46 @@ def settings(env, target):
         "REINJECT_PORT": env.get("POSTFIX_REINJECT_PORT", "10025"),
         "REINJECT_LISTEN": f"{env.get('POSTFIX_REINJECT_HOST', '127.0.0.1')}:{env.get('POSTFIX_REINJECT_PORT', '10025')}",
         "PIPE_USER": env.get("POSTFIX_PIPE_USER", "nobody"),
-        "PYTHON": env.get("POSTFIX_PYTHON", sys.executable),
         "CONFIG_DIRECTORY": str(target),
-        "DSN_COMMAND": env.get("MAILLIST_DSN_COMMAND") or " ".join(shlex.quote(part) for part in default_dsn),
+        "MAILLIST_FLASK": env.get("MAILLIST_FLASK", "flask"),
+        "MAILLIST_APP": shlex.quote(env.get("MAILLIST_APP", "/app/wsgi.py")),
+        "MAILLIST_PIPE_ENV": shlex.quote(env.get("MAILLIST_PIPE_ENV", "/etc/maillist/pipe.env")),
     }
 
 
+def pipe_environment(env):
+    """The pipes' settings file: what their flask needs, as sh assignments (values quoted for sh, not argv)."""
+    values = {"DATABASE_URL": env["DATABASE_URL"]}
+    if env.get("BOUNCE_ADDRESS_KEY"):
+        values["BOUNCE_ADDRESS_KEY"] = env["BOUNCE_ADDRESS_KEY"]
+    if not env.get("SECRET_KEY") and not env.get("BOUNCE_ADDRESS_KEY"):
+        print("render.py: neither SECRET_KEY nor BOUNCE_ADDRESS_KEY is set; members' bounce addresses are "
+              "signed with a key made now, so bounces for mail sent before a restart will not count", file=sys.stderr)
+    values["SECRET_KEY"] = env.get("SECRET_KEY") or secrets.token_hex(32)
+    values["ENABLE_EMAIL_BOUNCE_PROCESSING"] = env.get("ENABLE_EMAIL_BOUNCE_PROCESSING", "false")
+    for name in ("SOFT_BOUNCE_THRESHOLD", "COMPLAINT_ACTION", "LOG_LEVEL"):
+        if env.get(name):
+            values[name] = env[name]
+    if env.get("MAILLIST_PYTHONPATH"):
+        values["PYTHONPATH"] = env["MAILLIST_PYTHONPATH"]
+    values["PYTHONDONTWRITEBYTECODE"] = "1"
+    return "".join(f"{name}={shlex.quote(value)}\n" for name, value in values.items())
+
+
+def write_private(path, text, owner=None):
+    """Write `text` into a file only its owner (root, or `owner`) may read."""
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(text)
+    if owner:
+        try:
+            shutil.chown(path, user=owner)
+        except (LookupError, PermissionError):
+            pass  # rendering for another machine, or not as root
+
+
 def render(target, env=None):
-    """Write every *.in file with its @NAME@ values filled in, and reinject.py, into `target`."""
+    """Write every *.in file with its @NAME@ values filled in, and the pipes' private settings, into `target`."""
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
     values = settings(os.environ if env is None else env, target)
@@ -105,8 +142,13 @@ def render(target, env=None):
             shutil.chown(output, group="postfix")
         except (LookupError, PermissionError):
             pass  # no postfix group here (rendering for another machine)
-    shutil.copy(HERE / "reinject.py", target / "reinject.py")
-    (target / "reinject.py").chmod(0o755)
+    environment = os.environ if env is None else env
+    pipe_env = Path(environment.get("MAILLIST_PIPE_ENV", "/etc/maillist/pipe.env"))
+    pipe_env.parent.mkdir(parents=True, exist_ok=True)
+    write_private(pipe_env, pipe_environment(environment), owner=values["PIPE_USER"])
+    if values["SMTP_SASL_AUTH_ENABLE"] == "yes":
+        write_private(target / "sasl_passwd", f"{values['RELAYHOST']} {environment['SES_SMTP_USERNAME']}:{environment['SES_SMTP_PASSWORD']}\n")
+    (target / "maillist-pipe").chmod(0o755)
     return target
 
 

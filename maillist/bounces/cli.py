@@ -1,11 +1,13 @@
 """`flask bounces ...`: bounce emails, clean-up and figures from the shell."""
 
+import json
 import sys
 
 import click
 
 from maillist.bounces import maintenance
-from maillist.bounces.email_intake import log_result, process_dsn, report_key
+from maillist.bounces.dsn_parser import MAX_REPORT_BYTES, read_report
+from maillist.bounces.email_intake import log_result, process_dsn
 from maillist.bounces.stats import dashboard_figures
 from maillist.vocabulary import BOUNCE_STATUSES
 
@@ -16,17 +18,48 @@ def bounces_cli():
 
 
 @bounces_cli.command("process-dsn")
-@click.argument("source", type=click.File("rb"), default="-")
-def process_dsn_command(source):
-    """Apply a bounce email (a DSN) read from SOURCE or standard input, as Postfix pipes it.
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--recipient", metavar="ADDRESS", help="The bounce address the report came to (Postfix passes ${recipient}).")
+@click.option("--dry-run", is_flag=True, help="Only say what each file is and would do; change nothing, need no token.")
+@click.option("--json", "as_json", is_flag=True, help="With --dry-run: one JSON object per file, one per line.")
+def process_dsn_command(files, recipient, dry_run, as_json):
+    """Apply a bounce email read from FILE or standard input, as Postfix's bounce pipe hands it over.
 
-    Exits 75 (try again later) when the database cannot store it, 0 otherwise.
+    Exits 75 (try again later) only when the database cannot store it; 0 for anything the
+    report itself holds, including reports that change nothing.
     """
-    raw = source.read()
-    result = process_dsn(raw)
-    log_result(result, report_key(raw) if raw else "")
+    if dry_run:
+        failures = sum(not describe(name, as_json) for name in files or ["-"])
+        sys.exit(1 if failures else 0)
+    if len(files) > 1:
+        raise click.UsageError("give one report at a time (or --dry-run for several)")
+    if not recipient:
+        raise click.UsageError("--recipient is required: the bounce address the report came to")
+    with click.open_file(files[0] if files else "-", "rb") as source:
+        raw = source.read(MAX_REPORT_BYTES + 1)
+    result = process_dsn(raw, recipient)
+    log_result(result, recipient)
     click.echo(f"{result.outcome} {result.detail}".rstrip())
     sys.exit(result.exit_code)
+
+
+def describe(name, as_json):
+    """Print what the report in file `name` is and names; returns False when it could not be read."""
+    try:
+        with click.open_file(name, "rb") as source:
+            reading = read_report(source.read(MAX_REPORT_BYTES + 1))
+    except OSError as error:
+        report = {"file": name, "kind": None, "recipients": [], "error": f"{type(error).__name__}: {error.strerror or error}"}
+        click.echo(json.dumps(report) if as_json else f"{name}: could not be read ({report['error']})")
+        return False
+    report = {"file": name, **reading.as_dict(), "error": None}
+    if as_json:
+        click.echo(json.dumps(report))
+        return True
+    click.echo(f"{name}: {reading.kind}")
+    for entry in report["recipients"]:
+        click.echo(f"  {entry['email']}: {entry['bounce_type'] or 'not a failure'} {entry['status'] or ''} {entry['diagnostic'] or ''}".rstrip())
+    return True
 
 
 @bounces_cli.command("cleanup")

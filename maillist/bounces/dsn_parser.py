@@ -1,142 +1,257 @@
-"""Reading delivery status notifications (bounce emails) into the bounce engine's events.
+"""Reading a report that came to a bounce address: a bounce, a delay, an auto-reply, a complaint, or none.
 
-RFC 3464 reports carry a `message/delivery-status` part with one field group per recipient
-(Final-Recipient, Action, Status, Diagnostic-Code). Many servers still send only prose; for
-those the common forms are read too: Exim's `X-Failed-Recipients` and "SMTP error" lines,
-qmail's `<address>:` paragraphs, and any text that pairs an address with an SMTP code.
-Status 5.x.x is a Permanent bounce, 4.x.x a Transient one, as SES classifies them.
+- RFC 3464 delivery status notifications are read field by field: `Action` (failed, delayed,
+  delivered, ...) and `Status` (5.x.x Permanent, 4.x.x Transient), an rfc822
+  `Original-Recipient` before `Final-Recipient`, each recipient once.
+- RFC 5965 feedback reports (`message/feedback-report`) are complaints.
+- Auto-replies (RFC 3834 `Auto-Submitted`, `Precedence: auto_reply/bulk/junk`, `X-Autoreply`,
+  vacation subjects) are recognised and change nothing.
+- Everything else goes to flufl.bounce, Mailman's detectors for the prose forms mail servers
+  send, which says which addresses failed and whether permanently.
+
+Hostile input is expected: the message is cut at MAX_REPORT_BYTES, every field is cut to its
+column, unknown charsets and impossible dates fall back, and no pattern here can backtrack.
 """
 
+import logging
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field
+from datetime import datetime
 from email import message_from_bytes, policy
 from email.utils import parseaddr, parsedate_to_datetime
 
-from maillist.bounces.reports import Bounce
+from flufl.bounce import all_failures
+
 from maillist.models.member import normalise_email
 from maillist.models.types import reported_time, utcnow
 from maillist.vocabulary import PERMANENT, TRANSIENT, UNDETERMINED
 
-ADDRESS = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
-ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-BASIC = re.compile(r"\b([45])\d\d\b")
-QMAIL_BLOCK = re.compile(rf"^<({ADDRESS})>:\s*\n(.*?)(?=^<{ADDRESS}>:|\Z)", re.M | re.S)
-EXIM_BLOCK = re.compile(rf"^\s+({ADDRESS})\s*\n((?:\s{{3,}}.*\n?)+)", re.M)
-ADDRESS_THEN_CODE = re.compile(rf"<?({ADDRESS})>?[^\n]{{0,200}}?\b((?:[45]\.\d{{1,3}}\.\d{{1,3}})|(?:[45]\d\d))\b")
+log = logging.getLogger("maillist.dsn")
+
+# What kind of report it is.
+BOUNCE, DELAY, AUTO_REPLY, COMPLAINT, NOT_A_BOUNCE = "bounce", "delay", "auto-reply", "complaint", "not-a-bounce"
+REPORT_KINDS = (BOUNCE, DELAY, AUTO_REPLY, COMPLAINT, NOT_A_BOUNCE)
+
+# A DSN is a few KiB; with the original message attached, the parts that matter come first.
+MAX_REPORT_BYTES = 256 * 1024
+MAX_RECIPIENTS = 100
+ENHANCED_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mail.daemon", "maildaemon")
+AUTO_PRECEDENCE = ("auto_reply", "bulk", "junk")
+VACATION_SUBJECT = re.compile(r"^\s*(out of (the )?office|automatic reply|auto[- ]?reply|autoreply|auto:|abwesenheit|absence|vacation|on leave)", re.I)
+SEVERITY = {PERMANENT: 3, TRANSIENT: 2, UNDETERMINED: 1}
 
 
-class NotABounce(ValueError):
-    """The message is not a delivery failure report maillist can read."""
+@dataclass(frozen=True)
+class RecipientStatus:
+    """One recipient a report names, with what it says of them."""
+
+    email: str
+    bounce_type: str | None  # None: delayed, or delivered
+    status: str | None
+    diagnostic: str | None
+    action: str | None
 
 
-def parse_dsn(raw):
-    """The bounced recipients reported by the email `raw` (bytes); raises NotABounce."""
-    message = message_from_bytes(raw, policy=policy.default)
-    occurred_at = message_time(message)
-    subtype = "DSN"
-    report = delivery_status_part(message)
-    if report is not None:
-        bounces = from_delivery_status(report, occurred_at, message.get("Message-ID"))
-    else:
-        subtype = "DSN (text)"
-        bounces = from_text(message, occurred_at)
-    if not bounces:
-        raise NotABounce("no failed recipient found in the message")
-    return [replace(bounce, subtype=bounce.subtype or subtype) for bounce in bounces]
+@dataclass(frozen=True)
+class Reading:
+    """What a report says: its kind, the recipients it names, and when it was written."""
+
+    kind: str
+    recipients: tuple = ()
+    occurred_at: datetime = field(default_factory=utcnow)
+    feedback_type: str | None = None
+    user_agent: str | None = None
+    message_id: str | None = None
+
+    def most_severe(self):
+        """The failed recipient whose failure is the most permanent, or None."""
+        failed = [r for r in self.recipients if r.bounce_type]
+        return max(failed, key=lambda r: SEVERITY[r.bounce_type], default=None)
+
+    def for_address(self, email):
+        """The failed entry for `email` if the report names it, else the most severe failure."""
+        named = [r for r in self.recipients if r.email == email and r.bounce_type]
+        return named[0] if named else self.most_severe()
+
+    def as_dict(self):
+        """The reading as `flask bounces process-dsn --dry-run --json` prints it."""
+        return {
+            "kind": self.kind,
+            "recipients": [{"email": r.email, "bounce_type": r.bounce_type, "status": r.status,
+                            "diagnostic": r.diagnostic} for r in self.recipients],
+        }
 
 
-def message_time(message):
-    """When the report was written (its Date), as naive UTC; now when it has none."""
+def cut(text, limit):
+    """`text` on one line and at most `limit` characters, or None when empty."""
+    text = " ".join(str(text or "").split())
+    return text[:limit] or None
+
+
+def read_report(raw):
+    """Read the report in `raw` (bytes): never raises for what the bytes contain."""
+    message = message_from_bytes(raw[:MAX_REPORT_BYTES], policy=policy.compat32)
+    occurred_at = report_time(message)
+    message_id = cut(message.get("Message-ID"), 120)
+    feedback = part_of_type(message, "message/feedback-report")
+    if feedback is not None:
+        return read_feedback(message, feedback, occurred_at, message_id)
+    status_part = part_of_type(message, "message/delivery-status")
+    if status_part is not None:
+        recipients = read_delivery_status(status_part)
+        if recipients:
+            return Reading(kind_of(recipients), recipients, occurred_at, message_id=message_id)
+    if is_auto_reply(message):
+        return Reading(AUTO_REPLY, occurred_at=occurred_at, message_id=message_id)
+    recipients = read_prose(message)
+    if recipients:
+        return Reading(BOUNCE, recipients, occurred_at, message_id=message_id)
+    return Reading(NOT_A_BOUNCE, occurred_at=occurred_at, message_id=message_id)
+
+
+def report_time(message):
+    """When the report was written (its Date), bounded to now; now when it has none we can read."""
     try:
-        stamp = parsedate_to_datetime(str(message.get("Date", "")))
+        return reported_time(parsedate_to_datetime(str(message.get("Date", ""))))
     except (TypeError, ValueError, OverflowError, IndexError):
         return utcnow()
-    return reported_time(stamp)
 
 
-def delivery_status_part(message):
-    """The message/delivery-status part, if the report has one."""
+def part_of_type(message, content_type):
+    """The first part of `content_type`, if the report has one."""
     for part in message.walk():
-        if part.get_content_type() == "message/delivery-status":
+        if part.get_content_type() == content_type:
             return part
     return None
 
 
-def status_type(status):
-    """Permanent for 5.x.x, Transient for 4.x.x (and unknown codes), None for success (2.x.x)."""
-    if not status:
+def field_groups(part):
+    """The header blocks of a delivery-status or feedback-report part, as messages."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return [group for group in payload if hasattr(group, "get")]
+    text = payload if isinstance(payload, str) else ""
+    return [message_from_bytes(block.strip().encode("utf-8", "replace"), policy=policy.compat32)
+            for block in re.split(r"\n[ \t]*\r?\n", text.replace("\r\n", "\n")) if block.strip()]
+
+
+def address_of(value):
+    """The address in an `rfc822; someone@example.org` field, or None."""
+    if not value:
         return None
-    first = status.strip()[0]
-    return {"5": PERMANENT, "4": TRANSIENT, "2": None}.get(first, UNDETERMINED)
+    kind, _, address = str(value).partition(";")
+    if not address:
+        kind, address = "rfc822", kind
+    if kind.strip().lower() != "rfc822":
+        return None
+    address = normalise_email(parseaddr(address.strip())[1] or address.strip())
+    return address[:255] if "@" in address else None
 
 
-def from_delivery_status(part, occurred_at, feedback_id):
-    """One Bounce per failed recipient in an RFC 3464 report."""
-    groups = part.get_payload()
-    if isinstance(groups, str):  # some senders put the fields in as text
-        groups = [message_from_bytes(block.encode(), policy=policy.default) for block in re.split(r"\n\s*\n", groups)]
-    bounces = []
-    for group in groups[1:] if len(groups) > 1 else groups:
-        recipient = group.get("Final-Recipient") or group.get("Original-Recipient")
-        action = (group.get("Action") or "").strip().lower()
-        if not recipient or action in ("delivered", "relayed", "expanded", "delayed"):
-            continue
-        address = normalise_email(parseaddr(recipient.split(";", 1)[-1].strip())[1] or recipient.split(";", 1)[-1].strip())
-        status = (group.get("Status") or "").strip()
-        match = ENHANCED.search(status)
-        status = match.group(0) if match else status[:20]
-        bounce_type = status_type(status) or (PERMANENT if action == "failed" else None)
-        if bounce_type is None or "@" not in address:
-            continue
-        diagnostic = " ".join((group.get("Diagnostic-Code") or "").split())[:4000] or None
-        bounces.append(Bounce(address, bounce_type, None, diagnostic, action or "failed", status or None,
-                              (feedback_id or "")[:255] or None, occurred_at))
-    return bounces
+def status_type(status, action):
+    """Permanent for 5.x.x, Transient for 4.x.x; a failure without a status is Permanent; None otherwise."""
+    if action != "failed":
+        return None
+    if status:
+        return {"5": PERMANENT, "4": TRANSIENT}.get(status[0], UNDETERMINED)
+    return PERMANENT
 
 
-def text_body(message):
-    """The report's plain text: every text/plain part, joined."""
-    parts = [part.get_content() for part in message.walk() if part.get_content_type() == "text/plain"]
-    return "\n".join(p if isinstance(p, str) else p.decode("utf-8", "replace") for p in parts)
-
-
-def code_of(text):
-    """The enhanced status code (or SMTP reply code) found in `text`, and the bounce type it means."""
-    match = ENHANCED.search(text)
-    if match and match.group(1) in "45":
-        return match.group(0), status_type(match.group(0))
-    match = BASIC.search(text)
-    if match:
-        return match.group(0), status_type(match.group(0))
-    return None, None
-
-
-def from_text(message, occurred_at):
-    """Bounces from the prose forms of bounce messages."""
-    body = text_body(message)
+def read_delivery_status(part):
+    """One RecipientStatus per recipient group (groups without a recipient are per-message fields)."""
     found = {}
-    # The report's own sender and recipient (the mailer daemon, our bounce address) are not bounced.
-    own = {normalise_email(parseaddr(message.get(name) or "")[1]) for name in ("From", "To", "Return-Path", "Sender")}
+    for group in field_groups(part)[: MAX_RECIPIENTS * 2]:
+        # The address our mail was sent to: the rfc822 Original-Recipient, where given, is it;
+        # Final-Recipient may be a forwarding target.
+        address = address_of(group.get("Original-Recipient")) or address_of(group.get("Final-Recipient"))
+        if address is None or address in found:
+            continue
+        action = cut(group.get("Action"), 50)
+        action = action.lower() if action else None
+        match = ENHANCED_STATUS.search(str(group.get("Status") or "")[:100])
+        status = match.group(0) if match else None
+        found[address] = RecipientStatus(address, status_type(status, action), status,
+                                         cut(group.get("Diagnostic-Code"), 4000), action)
+        if len(found) >= MAX_RECIPIENTS:
+            break
+    return tuple(found.values())
 
-    def add(address, text):
-        address = normalise_email(address)
-        status, bounce_type = code_of(text)
-        if bounce_type is None or address in found or address in own:
-            return
-        found[address] = Bounce(address, bounce_type, None, " ".join(text.split())[:4000] or None, "failed", status,
-                                (message.get("Message-ID") or "")[:255] or None, occurred_at)
 
-    for address, text in QMAIL_BLOCK.findall(body):
-        add(address, text)
-    for address, text in EXIM_BLOCK.findall(body):
-        add(address, text)
-    failed = [a.strip() for a in (message.get("X-Failed-Recipients") or "").split(",") if a.strip()]
-    for address in failed:
-        if normalise_email(address) not in found:
-            context = body[max(body.find(address) - 50, 0):body.find(address) + 400] if address in body else body
-            add(address, context if code_of(context)[1] else "550 5.0.0 " + context)
-    if not found:
-        for address, _code in ADDRESS_THEN_CODE.findall(body):
-            start = body.find(address)
-            add(address, body[start:start + 300])
-    return list(found.values())
+def kind_of(recipients):
+    """A report with a failure is a bounce; with only delays, a delay; otherwise (delivered, relayed) none."""
+    if any(r.bounce_type for r in recipients):
+        return BOUNCE
+    if any(r.action == "delayed" for r in recipients):
+        return DELAY
+    return NOT_A_BOUNCE
+
+
+def sent_by_a_daemon(message):
+    """Whether the report comes from a mail server rather than a person's mailbox."""
+    local = parseaddr(str(message.get("From") or ""))[1].partition("@")[0].lower()
+    return local in DAEMONS
+
+
+def is_auto_reply(message):
+    """An out-of-office or other automatic answer from a person's mailbox (RFC 3834 and common forms)."""
+    if sent_by_a_daemon(message):
+        return False
+    auto_submitted = str(message.get("Auto-Submitted") or "").strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return True
+    if str(message.get("Precedence") or "").strip().lower() in AUTO_PRECEDENCE:
+        return True
+    if any(message.get(name) for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress", "X-Autogenerated")):
+        return True
+    return bool(VACATION_SUBJECT.match(str(message.get("Subject") or "")[:200]))
+
+
+def text_of(message, limit=64 * 1024):
+    """The report's plain text, decoded whatever charset it claims (unknown ones read as Latin-1)."""
+    chunks = []
+    for part in message.walk():
+        if part.get_content_type() != "text/plain":
+            continue
+        data = part.get_payload(decode=True) or b""
+        charset = part.get_content_charset() or "us-ascii"
+        try:
+            chunks.append(data.decode(charset, "replace"))
+        except LookupError:
+            chunks.append(data.decode("latin-1"))
+        if sum(map(len, chunks)) > limit:
+            break
+    return "\n".join(chunks)[:limit]
+
+
+def read_prose(message):
+    """The failed recipients flufl.bounce finds in a prose report, with a status from its text if any."""
+    try:
+        temporary, permanent = all_failures(message)
+    except Exception as error:  # noqa: BLE001 - a detector tripping on odd input must not lose the report
+        log.warning("flufl.bounce could not read a report: %s: %s", type(error).__name__, error)
+        return ()
+    text = text_of(message)
+    match = ENHANCED_STATUS.search(text)
+    status = match.group(0) if match and match.group(1) in "45" else None
+    diagnostic = cut(text, 4000)
+    found = {}
+    for addresses, bounce_type in ((permanent, PERMANENT), (temporary, TRANSIENT)):
+        for address in sorted(addresses):
+            email = normalise_email(address.decode("utf-8", "replace") if isinstance(address, bytes) else address)
+            if "@" in email and email not in found and len(found) < MAX_RECIPIENTS:
+                found[email] = RecipientStatus(email[:255], bounce_type, status, diagnostic, "failed")
+    return tuple(found.values())
+
+
+def read_feedback(message, part, occurred_at, message_id):
+    """An ARF complaint: who complained (Original-Rcpt-To), the feedback type and user agent."""
+    fields = {}
+    for group in field_groups(part):
+        for name in ("Feedback-Type", "User-Agent", "Original-Rcpt-To"):
+            if group.get(name) and name not in fields:
+                fields[name] = group.get(name)
+    address = address_of(fields.get("Original-Rcpt-To"))
+    recipients = (RecipientStatus(address, None, None, None, None),) if address else ()
+    return Reading(COMPLAINT, recipients, occurred_at, cut(fields.get("Feedback-Type"), 50),
+                   cut(fields.get("User-Agent"), 255), message_id)

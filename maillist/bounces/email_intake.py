@@ -1,20 +1,27 @@
-"""Bounce emails piped in by Postfix (for SES sandbox users without SNS): read one, hand it to the intake."""
+"""Bounce emails piped in by Postfix: a report counts only through a valid member token, for that member.
+
+The address the report came to (`club-bounces+<token>@...`, see `maillist.bounces.verp`) alone
+decides which member; the report decides only whether it is a bounce and of which kind. A report
+to the bare bounce address, or with a token that is not ours, is logged and changes nothing.
+"""
 
 import hashlib
 import logging
 from dataclasses import dataclass
-from email import message_from_bytes, policy
 
 from flask import current_app
 
-from maillist.bounces.dsn_parser import NotABounce, parse_dsn
+from maillist.bounces.dsn_parser import BOUNCE, COMPLAINT, read_report
 from maillist.bounces.intake import apply_report
-from maillist.bounces.reports import Report
+from maillist.bounces.reports import Bounce, Complaint, Report
+from maillist.bounces.verp import BadBounceAddress, read_bounce_address
+from maillist.extensions import db
+from maillist.models import Member
 from maillist.vocabulary import SOURCE_EMAIL
 
 log = logging.getLogger("maillist.dsn")
 
-# sysexits.h: Postfix keeps a message and retries later on EX_TEMPFAIL.
+# sysexits.h: Postfix keeps a message and retries later on EX_TEMPFAIL; content problems never ask for it.
 EX_OK, EX_TEMPFAIL = 0, 75
 
 
@@ -27,30 +34,47 @@ class DsnResult:
     exit_code: int = EX_OK
 
 
-def report_key(raw):
-    """The key that makes a report count once: its Message-ID, or a digest of its bytes."""
-    message_id = message_from_bytes(raw, policy=policy.compat32).get("Message-ID", "").strip()
-    if message_id:
-        return "dsn:" + message_id[:120]
-    return "dsn-sha256:" + hashlib.sha256(raw).hexdigest()[:100]
+def report_key(raw, member_id, reading):
+    """The key that makes a report count once for a member: its Message-ID, or a digest of its bytes."""
+    if reading.message_id:
+        return f"dsn:{member_id}:{reading.message_id}"[:128]
+    return f"dsn-sha256:{member_id}:{hashlib.sha256(raw).hexdigest()}"[:128]
 
 
-def process_dsn(raw):
-    """Apply the bounces in the bounce email `raw` through the one intake, as the SNS webhook does."""
+def process_dsn(raw, recipient):
+    """Apply the report in `raw`, which came to the bounce address `recipient`, to the member it names."""
     if not current_app.config["ENABLE_EMAIL_BOUNCE_PROCESSING"]:
         return DsnResult("ignored", "ENABLE_EMAIL_BOUNCE_PROCESSING is off")
     try:
-        bounces = parse_dsn(raw)
-    except NotABounce as error:
-        # Bouncing or retrying a message that is not a bounce would help nobody.
-        return DsnResult("not-a-bounce", str(error))
-    intake = apply_report(Report(report_key(raw), SOURCE_EMAIL, "DSN"), bounces)
+        list_address, member_id = read_bounce_address(recipient)
+    except BadBounceAddress as error:
+        return DsnResult("no-member-token", f"{recipient}: {error}")
+    member = db.session.get(Member, member_id)
+    if member is None:
+        return DsnResult("unknown-member", f"member {member_id} of {list_address} no longer exists")
+    reading = read_report(raw)
+    events = events_for(member.email, reading)
+    if not events:
+        return DsnResult(reading.kind, f"{member.email}: nothing to record")
+    intake = apply_report(Report(report_key(raw, member.id, reading), SOURCE_EMAIL, "DSN"), events)
     if intake.failed:
         return DsnResult(intake.outcome, intake.detail, EX_TEMPFAIL)
     return DsnResult(intake.outcome, intake.detail)
 
 
-def log_result(result, key=""):
+def events_for(email, reading):
+    """At most one event, for the token's member: the bounce the report describes, or a complaint."""
+    if reading.kind == COMPLAINT:
+        return [Complaint(email, reading.feedback_type, reading.user_agent, reading.message_id, reading.occurred_at)]
+    if reading.kind != BOUNCE:
+        return []
+    entry = reading.for_address(email)
+    # The report may name a forwarding target, or nobody we can read: the token says who it was.
+    return [Bounce(email, entry.bounce_type, "DSN", entry.diagnostic, entry.action, entry.status,
+                   reading.message_id, reading.occurred_at)]
+
+
+def log_result(result, recipient=""):
     """One structured line per report, like the webhook's."""
     level = logging.WARNING if result.exit_code else logging.INFO
-    log.log(level, "dsn key=%s outcome=%s %s", key, result.outcome, result.detail)
+    log.log(level, "dsn recipient=%s outcome=%s %s", recipient, result.outcome, result.detail)

@@ -1,9 +1,11 @@
 """`flask lists ...`: mailing lists from the shell."""
 
+import sys
+
 import click
 
+from maillist import list_delivery, subscriptions
 from maillist.cli_support import domain_errors_exit
-from maillist import subscriptions
 from maillist.lists import services
 
 
@@ -40,3 +42,21 @@ def list_lists():
     for mailing_list, total, active in services.lists_with_counts():
         state = "active" if mailing_list.active else "inactive"
         click.echo(f"{mailing_list.address}\t{mailing_list.name}\t{state}\t{total} subscribed, {active} active")
+
+
+@lists_cli.command("deliver")
+@click.argument("address")
+@click.option("--reinject", default="127.0.0.1:10025", show_default=True, metavar="HOST:PORT",
+              help="Postfix's re-injection listener.")
+def deliver(address, reinject):
+    """Send the message on standard input to every member of the list ADDRESS (Postfix's list pipe).
+
+    Exits 0 when sent, 67 when the list has nobody to deliver to (Postfix returns the message
+    with the reason), 75 when Postfix should try again later.
+    """
+    host, _, port = reinject.rpartition(":")
+    result = list_delivery.deliver(address, sys.stdin.buffer.read(), host, int(port))
+    if result.reason:
+        click.echo(f"{address}: {result.reason}", err=True)
+    click.echo(f"{address}: sent to {result.sent} member(s), {len(result.refused)} refused")
+    sys.exit(result.exit_code)

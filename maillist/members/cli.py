@@ -4,8 +4,10 @@ import json
 
 import click
 
-from maillist.cli_support import domain_errors_exit
 from maillist import subscriptions
+from maillist.bounces.verp import bounce_address
+from maillist.cli_support import domain_errors_exit
+from maillist.lists.services import get_list_by_address
 from maillist.members import services
 
 
@@ -39,3 +41,14 @@ def show_member(email, as_json):
         if key == "lists":
             value = ", ".join(value) or "(none)"
         click.echo(f"{key:15} {value}")
+
+
+@members_cli.command("bounce-address")
+@click.argument("email")
+@click.option("--list", "list_address", required=True, metavar="ADDRESS", help="The list the mail comes from.")
+@domain_errors_exit
+def bounce_address_command(email, list_address):
+    """Print the signed bounce address list mail from --list to EMAIL leaves with."""
+    member = services.get_member_by_email(email)
+    mailing_list = get_list_by_address(list_address)
+    click.echo(bounce_address(mailing_list.address, member.id))

@@ -24,7 +24,8 @@ def need_postfix():
 
 def render_config(target, database_url, **extra):
     """maillist's Postfix configuration for `database_url`, written into `target`."""
-    env = {"DATABASE_URL": database_url, "POSTFIX_RELAYHOST": "[127.0.0.1]:1", **extra}
+    env = {"DATABASE_URL": database_url, "POSTFIX_RELAYHOST": "[127.0.0.1]:1",
+           "MAILLIST_PIPE_ENV": str(Path(target).parent / "pipe.env"), **extra}
     return render.render(target, env)
 
 

@@ -2,7 +2,6 @@
 to an SMTP sink on loopback: started for a test, stopped by its pid file."""
 
 import os
-import shlex
 import shutil
 import signal
 import socket
@@ -20,6 +19,8 @@ from tests.helpers import free_port
 from tests.system.postfix_helpers import POSTFIX, ROOT, render_config
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # the pipes run as `nobody`, who cannot read root's Python
+# The tests' app signs with this key too, so both sides agree on members' bounce addresses.
+SECRET_KEY = "test-secret-key"
 
 
 
@@ -74,13 +75,6 @@ def app_copy_for_pipes(base):
     return target
 
 
-def dsn_command(database_url, app_dir):
-    """`flask bounces process-dsn` run by Debian's Python on a copy of the project and its packages."""
-    parts = ["/usr/bin/env", f"PYTHONPATH={app_dir / 'site-packages'}:{app_dir}", f"DATABASE_URL={database_url}",
-             "ENABLE_EMAIL_BOUNCE_PROCESSING=true", "SECRET_KEY=test", "PYTHONDONTWRITEBYTECODE=1", SYSTEM_PYTHON,
-             "-m", "flask", "--app", str(app_dir / "wsgi.py"), "bounces", "process-dsn"]
-    return " ".join(shlex.quote(part) for part in parts)
-
 
 @contextmanager
 def running_postfix(database_url):
@@ -91,6 +85,7 @@ def running_postfix(database_url):
     sink_port, smtp_port, reinject_port = free_port(), free_port(), free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=sink_port)
     controller.start()
+    app_dir = app_copy_for_pipes(base)
     config = render_config(
         base / "etc", database_url,
         POSTFIX_RELAYHOST=f"[127.0.0.1]:{sink_port}",
@@ -101,8 +96,12 @@ def running_postfix(database_url):
         POSTFIX_QUEUE_DIRECTORY=str(base / "queue"),
         POSTFIX_DATA_DIRECTORY=str(base / "data"),
         POSTFIX_MAILLOG_FILE=str(base / "maillog"),
-        POSTFIX_PYTHON=SYSTEM_PYTHON,
-        MAILLIST_DSN_COMMAND=dsn_command(database_url, app_copy_for_pipes(base)),
+        MAILLIST_FLASK=f"{SYSTEM_PYTHON} -m flask",
+        MAILLIST_APP=str(app_dir / "wsgi.py"),
+        MAILLIST_PYTHONPATH=f"{app_dir / 'site-packages'}:{app_dir}",
+        SECRET_KEY=SECRET_KEY,
+        ENABLE_EMAIL_BOUNCE_PROCESSING="true",
+        MAILLIST_PIPE_ENV=str(base / "pipe" / "maillist.env"),
     )
     with open(config / "main.cf", "a") as main_cf:
         # No aliases file in this throw-away instance; local delivery is only for bounce tests.

@@ -9,11 +9,12 @@ from email import policy
 import pytest
 from sqlalchemy import select
 
+from maillist.bounces.verp import bounce_address
 from maillist.extensions import db
 from maillist.models import BounceLog, Member
 from tests import helpers
-from tests.system.postfix_helpers import need_postfix, run_as_root
 from tests.helpers import need
+from tests.system.postfix_helpers import need_postfix, run_as_root
 
 
 @pytest.fixture
@@ -21,13 +22,36 @@ def backend():
     return "mariadb"
 
 
+# A password with characters that shell quoting, URLs and pipe(8) each treat specially.
+PIPE_PASSWORD = "p!a%ss'x"
+
+
 @pytest.fixture
-def postfix(app, database_url):
+def pipe_database_url(database_url):
+    """The test database through its own MariaDB user, with a hard password and a query string."""
+    from urllib.parse import quote
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        for host in ("127.0.0.1", "localhost"):
+            connection.execute(text(f"CREATE USER IF NOT EXISTS 'maillist_pipe'@'{host}' IDENTIFIED BY :password"), {"password": PIPE_PASSWORD})
+            connection.execute(text(f"ALTER USER 'maillist_pipe'@'{host}' IDENTIFIED BY :password"), {"password": PIPE_PASSWORD})
+            connection.execute(text(f"GRANT ALL ON `{url.database}`.* TO 'maillist_pipe'@'{host}'"))
+    admin.dispose()
+    return f"mysql+pymysql://maillist_pipe:{quote(PIPE_PASSWORD, safe='')}@{url.host}:{url.port or 3306}/{url.database}?charset=utf8mb4"
+
+
+@pytest.fixture
+def postfix(app, pipe_database_url):
     need_postfix()
     need(run_as_root(), "starting Postfix needs root")
     from tests.system.postfix_instance import running_postfix
 
-    with running_postfix(database_url) as running:
+    with running_postfix(pipe_database_url) as running:
         yield running
 
 
@@ -46,21 +70,22 @@ def send(port, to, sender="secretary@example.org"):
         return smtp.send_message(message(to), from_addr=sender, to_addrs=[to])
 
 
-def test_list_mail_reaches_each_active_member_once(postfix):
-    port, sink, _config, _base = postfix
+def test_list_mail_reaches_each_active_member_once_with_their_own_signed_sender(postfix):
+    port, sink, _config, base = postfix
     club = helpers.make_list("club@lists.example.org", "Club")
-    for email in ("ann@example.org", "bob@example.net", "soft@example.org"):
-        helpers.make_member(email, lists=[club], bounce_status="soft" if email.startswith("soft") else "clean")
+    members = [helpers.make_member(email, lists=[club], bounce_status="soft" if email.startswith("soft") else "clean")
+               for email in ("ann@example.org", "bob@example.net", "soft@example.org")]
     helpers.make_member("off@example.org", lists=[club], active=False)
     helpers.make_member("hard@example.org", lists=[club], bounce_status="hard")
     helpers.make_member("outsider@example.org")
     send(port, "Club@Lists.Example.org")
-    received = sink.wait_for(1)
+    received = sink.wait_for(3)
     time.sleep(1)  # anything more would arrive now
     received = sink.messages
-    recipients = sorted(r for _, rcpts, _ in received for r in rcpts)
-    assert recipients == ["ann@example.org", "bob@example.net", "soft@example.org"]
-    assert {sender for sender, _, _ in received} == {"club-bounces@lists.example.org"}
+    assert sorted((rcpts, sender) for sender, rcpts, _ in received) == sorted(
+        ([member.email], bounce_address(club.address, member.id)) for member in members), (base / "maillog").read_text()[-3000:]
+    assert len({sender for sender, _, _ in received}) == 3
+    assert all(sender.startswith("club-bounces+") for sender, _, _ in received)
     headers = BytesParser(policy=policy.default).parsebytes(received[0][2])
     assert headers["List-Id"] == "Club <club.lists.example.org>"
     assert headers["List-Post"] == "<mailto:club@lists.example.org>"
@@ -86,25 +111,90 @@ def test_inactive_list_is_refused(postfix):
     assert sink.messages == []
 
 
-def test_bounce_comes_back_to_maillist_and_marks_the_member(postfix):
-    port, sink, _config, base = postfix
-    club = helpers.make_list("club@lists.example.org", "Club")
-    helpers.make_member("ann@example.org", lists=[club])
-    # A local address that does not exist: Postfix's own local delivery bounces it.
-    ghost = helpers.make_member("ghost@localhost", lists=[club])
-    send(port, "club@lists.example.org")
-    deadline = time.monotonic() + 60
+def wait_for_bounce(member_id, timeout=60):
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         db.session.expire_all()
-        member = db.session.get(Member, ghost.id)
+        member = db.session.get(Member, member_id)
         if member.bounce_status == "hard":
-            break
+            return member
         time.sleep(0.5)
+    return member
+
+
+def test_bounce_comes_back_through_the_members_token_and_marks_only_that_member(postfix):
+    port, sink, _config, base = postfix
+    club = helpers.make_list("club@lists.example.org", "Club")
+    ann = helpers.make_member("ann@example.org", lists=[club])
+    # A local address that does not exist: Postfix's own local delivery bounces it, to the
+    # ghost's signed bounce address.
+    ghost = helpers.make_member("ghost@localhost", lists=[club])
+    send(port, "club@lists.example.org")
+    member = wait_for_bounce(ghost.id)
     log = (base / "maillog").read_text()
     assert member.bounce_status == "hard" and member.active is False, log[-3000:]
     bounce = db.session.scalar(select(BounceLog).where(BounceLog.email == "ghost@localhost"))
     assert bounce.bounce_type == "Permanent" and bounce.status.startswith("5.")
     assert [r for _, rcpts, _ in sink.wait_for(1) for r in rcpts] == ["ann@example.org"]
+    db.session.refresh(ann)
+    assert (ann.bounce_status, ann.bounce_count) == ("clean", 0)
+
+
+FORGED_DSN = """From: stranger@attacker.example
+To: {to}
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <forged-{n}@attacker.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; attacker.example
+
+Final-Recipient: rfc822; ann@example.org
+Action: failed
+Status: 5.1.1
+
+--B--
+"""
+
+
+def send_raw(port, to, text, sender="stranger@attacker.example"):
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+        smtp.ehlo("client.example.org")
+        smtp.sendmail(sender, [to], text.encode())
+
+
+def pipe_ran(base, count, timeout=30):
+    """Wait until the bounce pipe has run `count` times (each run logs one delivery by maillist-dsn)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log = (base / "maillog").read_text()
+        if log.count("relay=maillist-dsn") >= count:
+            return log
+        time.sleep(0.3)
+    return (base / "maillog").read_text()
+
+
+def test_forged_reports_and_vacation_replies_change_nothing(postfix):
+    port, _sink, _config, base = postfix
+    club = helpers.make_list("club@lists.example.org", "Club")
+    ann = helpers.make_member("ann@example.org", lists=[club])
+    bob = helpers.make_member("bob@example.org", lists=[club])
+    token = bounce_address(club.address, bob.id)
+    wrong = token[:-len("@lists.example.org") - 1] + ("a" if token[-len("@lists.example.org") - 1] != "a" else "b") + "@lists.example.org"
+    send_raw(port, "club-bounces@lists.example.org", FORGED_DSN.format(to="club-bounces@lists.example.org", n=1))
+    send_raw(port, wrong, FORGED_DSN.format(to=wrong, n=2))
+    vacation = ("From: Bob <bob@example.org>\nTo: {to}\nSubject: Out of office\nAuto-Submitted: auto-replied\n"
+                "Message-ID: <away@example.org>\n\nAway until Monday; write to ann@example.org, 550 5.1.1.\n").format(to=token)
+    send_raw(port, token, vacation, sender="")
+    log = pipe_ran(base, 3)
+    assert log.count("relay=maillist-dsn") >= 3 and "status=sent" in log, log[-3000:]
+    for member in (ann, bob):
+        db.session.refresh(member)
+        assert (member.bounce_status, member.bounce_count, member.active) == ("clean", 0, True)
+    assert db.session.scalar(select(BounceLog)) is None
 
 
 def test_list_with_nobody_to_deliver_to_returns_the_message(postfix):

@@ -1,16 +1,18 @@
-"""Bounce emails: parsing the common DSN forms and applying them like the webhook does."""
+"""Bounce emails: read for what they are, and applied only through a valid member token, to that member."""
 
-from pathlib import Path
+import json
 
 import pytest
 from sqlalchemy import func, select
 
-from maillist.bounces.dsn_parser import NotABounce, parse_dsn
+from maillist.bounces.dsn_parser import AUTO_REPLY, BOUNCE, COMPLAINT, DELAY, NOT_A_BOUNCE, read_report
+from maillist.bounces.verp import bounce_address
 from maillist.extensions import db
-from maillist.models import BounceLog, ProcessedReport
+from maillist.models import BounceLog, Member, ProcessedReport
 from tests import helpers
 
 FIXTURES = helpers.ROOT / "tests" / "fixtures" / "dsn"
+LIST = "club@lists.example.org"
 
 
 def load(name):
@@ -18,33 +20,28 @@ def load(name):
 
 
 @pytest.mark.parametrize(
-    "name, expected",
+    "name, kind, expected",
     [
-        ("postfix-rfc3464-permanent.eml", [("gone@example.net", "Permanent", "5.1.1")]),
-        ("rfc3464-two-recipients-mixed.eml", [("full@example.net", "Permanent", "5.2.2"), ("busy@example.net", "Transient", "4.2.2")]),
-        ("exim-prose.eml", [("nobody@example.net", "Permanent", "5.1.1")]),
-        ("qmail-prose.eml", [("olduser@example.net", "Permanent", "550")]),
-        ("exchange-style.eml", [("left@example.net", "Permanent", "5.1.10")]),
+        ("postfix-rfc3464-permanent.eml", BOUNCE, [("gone@example.net", "Permanent", "5.1.1")]),
+        ("rfc3464-two-recipients-mixed.eml", BOUNCE, [("full@example.net", "Permanent", "5.2.2"), ("slow@example.net", None, "4.4.1"),
+                                                      ("busy@example.net", "Transient", "4.2.2")]),
+        ("exim-prose.eml", BOUNCE, [("nobody@example.net", "Permanent", "5.1.1")]),
+        ("qmail-prose.eml", BOUNCE, [("olduser@example.net", "Permanent", None)]),
+        ("exchange-style.eml", BOUNCE, [("left@example.net", "Permanent", "5.1.10")]),
+        ("not-a-bounce.eml", NOT_A_BOUNCE, []),
     ],
 )
-def test_parse_common_forms(name, expected):
-    bounces = parse_dsn(load(name))
-    assert [(b.email, b.bounce_type, b.status) for b in bounces] == expected
-    assert all(b.diagnostic_code for b in bounces)
+def test_read_common_forms(name, kind, expected):
+    reading = read_report(load(name))
+    assert reading.kind == kind
+    assert [(r.email, r.bounce_type, r.status) for r in reading.recipients] == expected
 
 
 def test_rfc3464_details():
-    (bounce,) = parse_dsn(load("postfix-rfc3464-permanent.eml"))
-    assert bounce.diagnostic_code.startswith("smtp; 550 5.1.1 <gone@example.net>: Recipient address rejected")
-    assert bounce.subtype == "DSN" and bounce.action == "failed"
-    assert bounce.occurred_at.isoformat() == "2026-11-27T10:15:02"
-
-
-def test_not_a_bounce():
-    with pytest.raises(NotABounce):
-        parse_dsn(load("not-a-bounce.eml"))
-    with pytest.raises(NotABounce):
-        parse_dsn(b"")
+    reading = read_report(load("postfix-rfc3464-permanent.eml"))
+    (entry,) = reading.recipients
+    assert entry.diagnostic.startswith("smtp; 550 5.1.1 <gone@example.net>: Recipient address rejected")
+    assert entry.action == "failed" and reading.occurred_at.isoformat() == "2026-11-27T10:15:02"
 
 
 @pytest.fixture
@@ -52,27 +49,205 @@ def app_overrides():
     return {"ENABLE_EMAIL_BOUNCE_PROCESSING": True}
 
 
-def run(runner, raw):
-    return runner.invoke(args=["bounces", "process-dsn"], input=raw)
+@pytest.fixture
+def club(app):
+    return helpers.make_list(LIST, "Club")
 
 
-def test_process_dsn_applies_once(runner):
-    member = helpers.make_member("gone@example.net")
-    first = run(runner, load("postfix-rfc3464-permanent.eml"))
-    assert first.exit_code == 0 and first.output.startswith("applied bounce:Permanent:member")
-    again = run(runner, load("postfix-rfc3464-permanent.eml"))
+def run(runner, raw, recipient):
+    return runner.invoke(args=["bounces", "process-dsn", "--recipient", recipient], input=raw)
+
+
+def token_for(member):
+    return bounce_address(LIST, member.id)
+
+
+def test_a_report_through_the_members_token_applies_once(runner, club):
+    member = helpers.make_member("gone@example.net", lists=[club])
+    first = run(runner, load("postfix-rfc3464-permanent.eml"), token_for(member))
+    assert first.exit_code == 0 and first.output.startswith("applied bounce:Permanent:member"), first.output
+    again = run(runner, load("postfix-rfc3464-permanent.eml"), token_for(member))
     assert again.exit_code == 0 and again.output.startswith("duplicate")
     db.session.refresh(member)
     assert (member.bounce_status, member.active, member.bounce_count) == ("hard", False, 1)
     log = db.session.scalar(select(BounceLog))
-    assert (log.status, log.bounce_subtype, log.report_key) == ("5.1.1", "DSN", "dsn:<20261127101502.9A1B21A0C3@mx.example.net>")
+    assert (log.status, log.bounce_subtype, log.email) == ("5.1.1", "DSN", "gone@example.net")
+    assert log.report_key == f"dsn:{member.id}:<20261127101502.9A1B21A0C3@mx.example.net>"
 
 
-def test_email_and_webhook_give_identical_member_states(runner, client, app, aws):
-    app.config["ENABLE_SNS_WEBHOOKS"] = app.config["ENABLE_BOUNCE_HANDLING"] = True
-    app.config["SNS_TOPIC_ARNS"] = [helpers.TOPIC_ARN]
+@pytest.mark.parametrize("recipient", ["club-bounces@lists.example.org", "club-bounces+1.aaaaaaaaaaaaa@lists.example.org",
+                                       "club-bounces+zz@lists.example.org", "club-bounces+@lists.example.org", "nonsense"])
+def test_reports_without_a_valid_token_change_nothing(runner, club, recipient):
+    """A stranger's hand-written DSN naming a member, to the bare address or with a forged token."""
+    member = helpers.make_member("gone@example.net", lists=[club])
+    result = run(runner, load("postfix-rfc3464-permanent.eml"), recipient)
+    assert result.exit_code == 0 and result.output.startswith("no-member-token"), result.output
+    db.session.refresh(member)
+    assert (member.bounce_status, member.active, member.bounce_count) == ("clean", True, 0)
+    assert db.session.scalar(select(func.count()).select_from(ProcessedReport)) == 0
+
+
+def test_another_lists_token_does_not_transfer(runner, club):
+    member = helpers.make_member("gone@example.net", lists=[club])
+    other = bounce_address("other@lists.example.org", member.id).replace("other-bounces", "club-bounces")
+    assert run(runner, load("postfix-rfc3464-permanent.eml"), other).output.startswith("no-member-token")
+
+
+def test_a_report_naming_others_bounces_only_the_tokens_member(runner, club):
+    """The report names gone@, full@ and busy@; the token names ann: ann alone gets one bounce."""
+    ann = helpers.make_member("ann@example.org", lists=[club])
+    others = [helpers.make_member(e, lists=[club]) for e in ("gone@example.net", "full@example.net", "busy@example.net")]
+    result = run(runner, load("rfc3464-two-recipients-mixed.eml"), token_for(ann))
+    assert result.output.startswith("applied bounce:Permanent:member"), result.output
+    db.session.refresh(ann)
+    assert (ann.bounce_status, ann.bounce_count) == ("hard", 1)
+    for member in others:
+        db.session.refresh(member)
+        assert (member.bounce_status, member.bounce_count, member.active) == ("clean", 0, True)
+    assert db.session.scalar(select(func.count()).select_from(BounceLog)) == 1
+
+
+def test_the_members_own_entry_decides_the_type(runner, club):
+    busy = helpers.make_member("busy@example.net", lists=[club])
+    run(runner, load("rfc3464-two-recipients-mixed.eml"), token_for(busy))
+    db.session.refresh(busy)
+    assert (busy.bounce_status, busy.active, busy.bounce_count) == ("clean", True, 1)
+    assert db.session.scalar(select(BounceLog.bounce_type)) == "Transient"
+
+
+def test_a_forwarded_address_still_bounces_the_subscriber(runner, club):
+    """Final-Recipient is where the mail was forwarded; the token names the subscriber."""
+    member = helpers.make_member("old@example.org", lists=[club])
+    raw = load("postfix-rfc3464-permanent.eml").replace(b"Final-Recipient: rfc822; Gone@example.net\nOriginal-Recipient: rfc822;gone@example.net",
+                                                         b"Final-Recipient: rfc822; new-home@example.com")
+    assert run(runner, raw, token_for(member)).output.startswith("applied")
+    db.session.refresh(member)
+    assert member.bounce_status == "hard"
+    assert db.session.scalar(select(BounceLog.email)) == "old@example.org"
+
+
+def test_original_recipient_comes_before_final_recipient():
+    raw = load("postfix-rfc3464-permanent.eml").replace(
+        b"Final-Recipient: rfc822; Gone@example.net\nOriginal-Recipient: rfc822;gone@example.net",
+        b"Final-Recipient: rfc822; forward-target@example.com\nOriginal-Recipient: rfc822; subscribed@example.org")
+    assert [r.email for r in read_report(raw).recipients] == ["subscribed@example.org"]
+
+
+VACATION = b"""From: Alice Example <alice@example.org>
+To: club-bounces@lists.example.org
+Subject: Out of office: Meeting on Friday
+Auto-Submitted: auto-replied
+Date: Fri, 27 Nov 2026 10:15:02 +0000
+Message-ID: <vacation-1@example.org>
+
+I am away until Monday. Please write to bob@example.org or ring 555 0100.
+Mail to carol@example.org failed 550 5.1.1 last week, so do not use that.
+"""
+
+
+@pytest.mark.parametrize("headers", [b"", b"Precedence: bulk\n", b"X-Autoreply: yes\n"])
+def test_auto_replies_change_nothing(runner, club, headers):
+    alice = helpers.make_member("alice@example.org", lists=[club])
+    bystanders = [helpers.make_member(e, lists=[club]) for e in ("bob@example.org", "carol@example.org")]
+    raw = VACATION if not headers else VACATION.replace(b"Auto-Submitted: auto-replied\n", headers)
+    result = run(runner, raw, token_for(alice))
+    assert result.exit_code == 0 and result.output.startswith("auto-reply"), result.output
+    for member in [alice, *bystanders]:
+        db.session.refresh(member)
+        assert (member.bounce_status, member.bounce_count, member.active) == ("clean", 0, True)
+
+
+def test_delay_notices_change_nothing(runner, club):
+    slow = helpers.make_member("slow@example.net", lists=[club])
+    raw = load("rfc3464-two-recipients-mixed.eml")
+    only_delay = raw.split(b"Final-Recipient: rfc822; full@example.net")[0] + b"Final-Recipient: rfc822; slow@example.net\nAction: delayed\nStatus: 4.4.1\n\n--XYZ--\n"
+    assert read_report(only_delay).kind == DELAY
+    assert run(runner, only_delay, token_for(slow)).output.startswith("delay")
+    db.session.refresh(slow)
+    assert slow.bounce_count == 0
+
+
+ARF = b"""From: feedback@mailbox.example
+To: club-bounces@lists.example.org
+Subject: Abuse report
+Date: Fri, 27 Nov 2026 10:15:02 +0000
+Message-ID: <arf-1@mailbox.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=feedback-report; boundary="ARF"
+
+--ARF
+Content-Type: text/plain
+
+This is an email abuse report.
+
+--ARF
+Content-Type: message/feedback-report
+
+Feedback-Type: abuse
+User-Agent: ExampleFBL/1.0
+Version: 1
+Original-Rcpt-To: <someone-else@example.org>
+
+--ARF--
+"""
+
+
+def test_feedback_reports_are_complaints_for_the_tokens_member(runner, club):
+    member = helpers.make_member("ann@example.org", lists=[club])
+    bystander = helpers.make_member("someone-else@example.org", lists=[club])
+    assert read_report(ARF).kind == COMPLAINT
+    result = run(runner, ARF, token_for(member))
+    assert result.output.startswith("applied complaint:member"), result.output
+    db.session.refresh(member)
+    db.session.refresh(bystander)
+    assert member.active is False and bystander.active is True
+    log = db.session.scalar(select(BounceLog))
+    assert (log.event, log.email, log.feedback_type, log.user_agent) == ("complaint", "ann@example.org", "abuse", "ExampleFBL/1.0")
+
+
+def test_a_recipient_repeated_many_times_is_one_bounce(runner, club):
+    member = helpers.make_member("gone@example.net", lists=[club])
+    raw = load("postfix-rfc3464-permanent.eml")
+    head, _, tail = raw.partition(b"Final-Recipient: rfc822; Gone@example.net")
+    group = b"Final-Recipient: rfc822; Gone@example.net" + tail.split(b"\n\n")[0] + b"\n\n"
+    repeated = head + group * 11 + tail.split(b"\n\n", 1)[1]
+    assert len(read_report(repeated).recipients) == 1
+    run(runner, repeated, token_for(member))
+    db.session.refresh(member)
+    assert member.bounce_count == 1
+
+
+def test_switched_off_and_not_a_bounce(runner, app, club):
+    member = helpers.make_member("gone@example.net", lists=[club])
+    assert run(runner, load("not-a-bounce.eml"), token_for(member)).output.startswith("not-a-bounce")
+    app.config["ENABLE_EMAIL_BOUNCE_PROCESSING"] = False
+    off = run(runner, load("postfix-rfc3464-permanent.eml"), token_for(member))
+    assert off.exit_code == 0 and off.output.startswith("ignored")
+    db.session.refresh(member)
+    assert member.bounce_status == "clean"
+    assert db.session.scalar(select(func.count()).select_from(ProcessedReport)) == 0
+
+
+def test_storage_failure_exits_75_for_postfix_to_retry(runner, club):
+    from sqlalchemy import text
+
+    member = helpers.make_member("nobody@example.net", lists=[club])
+    db.session.execute(text("ALTER TABLE bounce_log RENAME TO bounce_log_away"))
+    db.session.commit()
+    try:
+        result = run(runner, load("exim-prose.eml"), token_for(member))
+    finally:
+        db.session.execute(text("ALTER TABLE bounce_log_away RENAME TO bounce_log"))
+        db.session.commit()
+    assert result.exit_code == 75 and result.output.startswith("storage-failed")
+    assert run(runner, load("exim-prose.eml"), token_for(member)).output.startswith("applied")
+
+
+def test_email_and_webhook_give_identical_member_states(runner, client, app, aws, club):
+    app.config.update(ENABLE_SNS_WEBHOOKS=True, ENABLE_BOUNCE_HANDLING=True, SNS_TOPIC_ARNS=[helpers.TOPIC_ARN])
     by_email = [helpers.make_member("full@example.net"), helpers.make_member("busy@example.net")]
-    run(runner, load("rfc3464-two-recipients-mixed.eml"))
+    for member in by_email:
+        run(runner, load("rfc3464-two-recipients-mixed.eml"), token_for(member))
     by_sns = [helpers.make_member("full2@example.net"), helpers.make_member("busy2@example.net")]
     helpers.post_sns(client, helpers.sns_notification(helpers.ses_identity("Bounce", ["full2@example.net"], bounce_type="Permanent")))
     helpers.post_sns(client, helpers.sns_notification(helpers.ses_identity("Bounce", ["busy2@example.net"], bounce_type="Transient")))
@@ -80,26 +255,24 @@ def test_email_and_webhook_give_identical_member_states(runner, client, app, aws
     assert [state(m) for m in by_email] == [state(m) for m in by_sns] == [("hard", False, 1), ("clean", True, 1)]
 
 
-def test_switched_off_and_not_a_bounce(runner, app):
-    member = helpers.make_member("gone@example.net")
-    assert run(runner, load("not-a-bounce.eml")).output.startswith("not-a-bounce")
-    app.config["ENABLE_EMAIL_BOUNCE_PROCESSING"] = False
-    off = run(runner, load("postfix-rfc3464-permanent.eml"))
-    assert off.exit_code == 0 and off.output.startswith("ignored")
-    db.session.refresh(member)
-    assert member.bounce_status == "clean"
+def test_dry_run_json_says_what_each_file_is(runner, tmp_path):
+    vacation = tmp_path / "vacation.eml"
+    vacation.write_bytes(VACATION)
+    files = [str(FIXTURES / "rfc3464-two-recipients-mixed.eml"), str(vacation), str(tmp_path / "missing.eml")]
+    result = runner.invoke(args=["bounces", "process-dsn", "--dry-run", "--json", *files])
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [(line["file"], line["kind"], line["error"] is None) for line in lines] == [
+        (files[0], "bounce", True), (files[1], "auto-reply", True), (files[2], None, False)]
+    assert lines[0]["recipients"][0] == {"email": "full@example.net", "bounce_type": "Permanent", "status": "5.2.2",
+                                         "diagnostic": "smtp; 552 5.2.2 Mailbox full"}
+    assert result.exit_code == 1
     assert db.session.scalar(select(func.count()).select_from(ProcessedReport)) == 0
 
 
-def test_storage_failure_exits_75_for_postfix_to_retry(runner):
-    from sqlalchemy import text
-
-    db.session.execute(text("ALTER TABLE bounce_log RENAME TO bounce_log_away"))
-    db.session.commit()
-    try:
-        result = run(runner, load("exim-prose.eml"))
-    finally:
-        db.session.execute(text("ALTER TABLE bounce_log_away RENAME TO bounce_log"))
-        db.session.commit()
-    assert result.exit_code == 75 and result.output.startswith("storage-failed")
-    assert run(runner, load("exim-prose.eml")).output.startswith("applied")
+def test_bounce_address_command(runner, club):
+    member = helpers.make_member("ann@example.org", lists=[club])
+    result = runner.invoke(args=["members", "bounce-address", "ANN@example.org", "--list", LIST])
+    assert result.exit_code == 0 and result.output.strip() == token_for(member)
+    assert result.output.startswith("club-bounces+") and len(result.output.split("@")[0]) <= 64
+    unknown = runner.invoke(args=["members", "bounce-address", "nobody@example.org", "--list", LIST])
+    assert unknown.exit_code != 0 and "No member" in unknown.output

@@ -39,7 +39,7 @@ def test_replay_genuine_vectors_with_local_certificates(runner, app):
 def test_replay_skip_verify_and_tampered(runner, tmp_path, aws):
     member = helpers.make_member("ann@example.org")
     message = helpers.sns_notification(helpers.ses_identity("Bounce", ["ann@example.org"], bounce_type="Transient"))
-    tampered = dict(message, Message=message["Message"].replace("Transient", "Permanent"))
+    tampered = dict(message, Message=message["Message"].replace("Transient", "Permanent").replace("4.4.7", "5.1.1"))
     refused = runner.invoke(args=["sns", "replay", save(tmp_path, "t.json", tampered)])
     assert refused.exit_code != 0
     assert "refused 403 signature does not match the message" in refused.output

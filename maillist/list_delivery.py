@@ -1,0 +1,90 @@
+"""List mail, one envelope per member: what Postfix's list pipe hands to `flask lists deliver`.
+
+Each active, not hard-bounced subscriber gets their own SMTP transaction on Postfix's loopback
+re-injection listener, with their own signed bounce address as envelope sender (see
+`maillist.bounces.verp`), as Mailman does for VERP. The list headers are added once, here.
+"""
+
+import logging
+import smtplib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from maillist.bounces.verp import bounce_address
+from maillist.extensions import db
+from maillist.lists.services import find_list_by_address
+from maillist.models import Member, Subscription
+from maillist.vocabulary import HARD
+
+log = logging.getLogger("maillist.delivery")
+
+# sysexits.h, as Postfix's pipe(8) reads them.
+EX_OK, EX_NOUSER, EX_TEMPFAIL = 0, 67, 75
+CONNECTION_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one list message, and the exit code Postfix should see."""
+
+    exit_code: int
+    sent: int = 0
+    refused: tuple = ()
+    reason: str = ""
+
+
+def recipients(mailing_list):
+    """(member id, address) of every subscriber who should get list mail, by id."""
+    return db.session.execute(
+        select(Member.id, Member.email)
+        .join(Subscription, Subscription.member_id == Member.id)
+        .where(Subscription.list_id == mailing_list.id, Member.active.is_(True), Member.bounce_status != HARD)
+        .order_by(Member.id)
+    ).all()
+
+
+def list_headers(mailing_list):
+    """The List-Id and List-Post headers, as bytes to put in front of the message."""
+    name = " ".join(mailing_list.name.replace('"', "").split())
+    local, _, domain = mailing_list.address.rpartition("@")
+    return f"List-Id: {name} <{local}.{domain}>\nList-Post: <mailto:{mailing_list.address}>\n".encode()
+
+
+def deliver(list_address, raw, host, port):
+    """Send `raw` to every member of the list at `list_address`, each with their own bounce address."""
+    mailing_list = find_list_by_address(list_address)
+    if mailing_list is None or not mailing_list.active:
+        return Delivery(EX_NOUSER, reason=f"{list_address}: no such list")
+    members = recipients(mailing_list)
+    if not members:
+        return Delivery(EX_NOUSER, reason="this list has nobody to deliver to")
+    message = list_headers(mailing_list) + raw
+    envelopes = [(bounce_address(mailing_list.address, member_id), email) for member_id, email in members]
+    db.session.rollback()  # no transaction held open while mail is sent
+    return send_all(envelopes, message, host, port)
+
+
+def send_all(envelopes, message, host, port):
+    """One SMTP transaction per envelope over one connection, reconnecting where it drops."""
+    sent, refused, pending = 0, [], list(envelopes)
+    for attempt in range(1, CONNECTION_ATTEMPTS + 1):
+        try:
+            with smtplib.SMTP(host, port, timeout=60) as smtp:
+                while pending:
+                    sender, recipient = pending[0]
+                    try:
+                        smtp.sendmail(sender, [recipient], message)
+                        sent += 1
+                    except smtplib.SMTPRecipientsRefused as error:
+                        code, reason = error.recipients[recipient]
+                        refused.append(recipient)
+                        log.warning("delivery to %s refused: %s %s", recipient, code, reason.decode(errors="replace"))
+                        smtp.rset()
+                    pending.pop(0)
+            break
+        except (OSError, smtplib.SMTPException) as error:
+            log.warning("re-injection failed (attempt %d, %d left to send): %s", attempt, len(pending), error)
+    if pending:
+        return Delivery(EX_TEMPFAIL, sent, tuple(refused), f"re-injection failed with {len(pending)} left to send")
+    return Delivery(EX_OK, sent, tuple(refused))
