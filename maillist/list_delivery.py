@@ -6,6 +6,7 @@ re-injection listener, with their own signed bounce address as envelope sender (
 """
 
 import logging
+import re
 import smtplib
 from dataclasses import dataclass
 
@@ -19,8 +20,8 @@ from maillist.vocabulary import HARD
 
 log = logging.getLogger("maillist.delivery")
 
-# sysexits.h, as Postfix's pipe(8) reads them.
-EX_OK, EX_NOUSER, EX_TEMPFAIL = 0, 67, 75
+# sysexits.h, as Postfix's pipe(8) reads them: 65 and 67 return the message to its sender, 75 retries.
+EX_OK, EX_DATAERR, EX_NOUSER, EX_TEMPFAIL = 0, 65, 67, 75
 CONNECTION_ATTEMPTS = 3
 
 
@@ -59,7 +60,8 @@ def deliver(list_address, raw, host, port):
     members = recipients(mailing_list)
     if not members:
         return Delivery(EX_NOUSER, reason="this list has nobody to deliver to")
-    message = list_headers(mailing_list) + raw
+    # Postfix pipes the message with bare LF line ends; SMTP wants CRLF.
+    message = re.sub(rb"\r?\n", b"\r\n", list_headers(mailing_list) + raw)
     envelopes = [(bounce_address(mailing_list.address, member_id), email) for member_id, email in members]
     db.session.rollback()  # no transaction held open while mail is sent
     return send_all(envelopes, message, host, port)
@@ -83,6 +85,12 @@ def send_all(envelopes, message, host, port):
                         smtp.rset()
                     pending.pop(0)
             break
+        except smtplib.SMTPResponseException as error:
+            if 500 <= error.smtp_code < 600:
+                # Refused for what the message is (too large, a line too long): trying again cannot help.
+                reason = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else str(error.smtp_error)
+                return Delivery(EX_DATAERR, sent, tuple(refused), f"the message was refused: {error.smtp_code} {reason}")
+            log.warning("re-injection failed (attempt %d, %d left to send): %s", attempt, len(pending), error)
         except (OSError, smtplib.SMTPException) as error:
             log.warning("re-injection failed (attempt %d, %d left to send): %s", attempt, len(pending), error)
     if pending:

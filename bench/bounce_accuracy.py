@@ -1,0 +1,134 @@
+"""Bounce-email reading measured on real bounces no one here wrote: the corpus flufl.bounce ships for its tests.
+
+Downloads the flufl.bounce source distribution (pip download, the version requirements.txt pins),
+reads the expected results from its own test table (tests/test_detectors.py: file, addresses,
+temporary or not), and compares, file by file:
+
+- flufl.bounce alone (`all_failures`), and
+- maillist's reader (`maillist.bounces.dsn_parser.read_report`), which adds RFC 3464 field
+  reading, auto-reply and feedback-report recognition and the 4.x.x-is-never-Permanent rule.
+
+Then it times the reader on hostile inputs (each must take well under a second):
+
+    .venv/bin/python bench/bounce_accuracy.py
+"""
+
+import ast
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flufl.bounce import all_failures  # noqa: E402
+
+from maillist.bounces.dsn_parser import BOUNCE, DELAY, read_report  # noqa: E402
+from maillist.vocabulary import PERMANENT  # noqa: E402
+
+
+def pinned_version():
+    match = re.search(r"^flufl\.bounce==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M)
+    return match.group(1)
+
+
+def corpus(workdir):
+    """(data folder, [(file name, expected addresses, temporary?)]) from flufl.bounce's sdist."""
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                    "-d", str(workdir), f"flufl.bounce=={pinned_version()}"], check=True)
+    archive = next(Path(workdir).glob("flufl*bounce-*.tar.gz"))
+    with tarfile.open(archive) as tar:
+        tar.extractall(workdir, filter="data")
+    source = next(Path(workdir).glob("flufl*bounce-*/"))
+    tree = ast.parse((source / "tests" / "test_detectors.py").read_text())
+    table = next(node.value for node in tree.body if isinstance(node, ast.Assign)
+                 and getattr(node.targets[0], "id", "") == "DETECTORS")
+    rows = [(name, {a.decode() for a in addresses}, temporary) for _, name, addresses, temporary in ast.literal_eval(table)]
+    return source / "tests" / "data", rows
+
+
+def flufl_alone(raw, temporary):
+    message = message_from_bytes(raw, policy=policy.compat32)
+    temp, perm = all_failures(message)
+    found = temp if temporary else perm
+    return {a.decode().lower() for a in found}, {a.decode().lower() for a in perm}
+
+
+def maillist_reader(raw, temporary):
+    """Failed addresses of the asked kind, and those classed Permanent. A delay notice's delayed
+    recipients count as temporary failures found (maillist records no bounce for a delay)."""
+    reading = read_report(raw)
+    if reading.kind == DELAY:
+        return ({r.email for r in reading.recipients if r.action == "delayed"} if temporary else set()), set()
+    if reading.kind != BOUNCE:
+        return set(), set()
+    failed = {r.email for r in reading.recipients if r.bounce_type and (r.bounce_type != PERMANENT) == temporary}
+    permanent = {r.email for r in reading.recipients if r.bounce_type == PERMANENT}
+    return failed, permanent
+
+
+def four_xx(raw):
+    """Whether the report's delivery-status gives a 4.x.x status (maillist classes those Transient by rule)."""
+    return bool(re.search(rb"(?im)^Status:\s*4\.", raw))
+
+
+def score(reader, data, rows):
+    exact = permanent_found = permanent_total = temporary_as_permanent = crashes = 0
+    four_xx_permanent = 0
+    for name, expected, temporary in rows:
+        expected = {a.lower() for a in expected}
+        try:
+            found, permanent = reader((data / name).read_bytes(), temporary)
+        except Exception:  # noqa: BLE001 - a benchmark counts crashes rather than stopping at one
+            crashes += 1
+            continue
+        exact += found == expected
+        if not temporary and four_xx((data / name).read_bytes()):
+            four_xx_permanent += len(expected)
+        elif not temporary:
+            permanent_total += len(expected)
+            permanent_found += len(expected & permanent)
+        else:
+            temporary_as_permanent += len(expected & permanent)
+    return exact, permanent_found, permanent_total, temporary_as_permanent, crashes, four_xx_permanent
+
+
+HOSTILE = {
+    "1 MB of blank lines": b"Subject: x\n\n" + b"\n" * 1_000_000,
+    "1 MB of one address repeated": b"Subject: x\n\n" + b"<a@example.org>: 550 5.1.1 " * 40_000,
+    "10,000 recipient groups": b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\nContent-Type: message/delivery-status\n\n"
+    + b"".join(b"Final-Recipient: rfc822; u%d@example.org\nAction: failed\nStatus: 5.1.1\n\n" % i for i in range(10_000)) + b"--B--\n",
+    "unknown charset": b"Content-Type: text/plain; charset=ansi_x3.110-1983\nSubject: x\n\n\xe9\xe8 550 5.1.1 <a@example.org>\n",
+    "deeply nested multiparts": b"".join(b"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n" % (i, i) for i in range(2_000)) + b"x\n",
+    "date in year 9999 west of UTC": b"Date: 31 Dec 9999 23:59:59 -1200\nSubject: x\n\nx\n",
+    "a 1 MB header line": b"Subject: " + b"x" * 1_000_000 + b"\n\nbody\n",
+}
+
+
+def main():
+    with tempfile.TemporaryDirectory() as workdir:
+        data, rows = corpus(Path(workdir))
+        print(f"flufl.bounce {pinned_version()} test corpus: {len(rows)} files "
+              f"({sum(1 for _, e, _ in rows if e)} with failed addresses, {sum(1 for *_, t in rows if t)} temporary)")
+        for label, reader in (("flufl.bounce alone", flufl_alone), ("maillist reader", maillist_reader)):
+            exact, found, total, temp_perm, crashes, four = score(reader, data, rows)
+            print(f"{label:20} exact recipient set {exact}/{len(rows)}; permanent found and classed Permanent "
+                  f"{found}/{total} ({found / total:.1%}); temporary classed Permanent {temp_perm}; crashes {crashes}")
+        print(f"(not counted above: {four} address(es) the table calls permanent whose report says 4.x.x)")
+    print("hostile inputs (maillist reader, one run each):")
+    for label, raw in HOSTILE.items():
+        started = time.perf_counter()
+        try:
+            kind = read_report(raw).kind
+        except Exception as error:  # noqa: BLE001
+            kind = f"crashed: {type(error).__name__}"
+        print(f"  {label:34} {time.perf_counter() - started:7.3f} s  {kind}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""`flask lists deliver`: one envelope per member, each with that member's signed bounce address."""
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from maillist.bounces.verp import read_bounce_address
+from tests import helpers
+
+MESSAGE = b"From: Secretary <secretary@example.org>\nTo: club@lists.example.org\nSubject: Friday\n\nSee you at eight.\n"
+
+
+class Sink:
+    def __init__(self, refuse=()):
+        self.messages, self.refuse = [], set(refuse)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def sink():
+    """An SMTP server on loopback standing in for Postfix's re-injection listener."""
+    handler = Sink()
+    port = helpers.free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+def deliver(runner, port, address="club@lists.example.org", message=MESSAGE):
+    return runner.invoke(args=["lists", "deliver", "--reinject", f"127.0.0.1:{port}", address], input=message)
+
+
+def test_each_member_gets_one_message_with_their_own_signed_sender(app, runner, sink):
+    handler, port = sink
+    club = helpers.make_list("club@lists.example.org", "Club \"Friends\"")
+    members = [helpers.make_member(e, lists=[club]) for e in ("ann@example.org", "bob@example.net")]
+    helpers.make_member("off@example.org", lists=[club], active=False)
+    helpers.make_member("hard@example.org", lists=[club], bounce_status="hard")
+    result = deliver(runner, port)
+    assert result.exit_code == 0, result.output
+    assert sorted(rcpts[0] for _, rcpts, _ in handler.messages) == ["ann@example.org", "bob@example.net"]
+    for sender, rcpts, content in handler.messages:
+        member = next(m for m in members if m.email == rcpts[0])
+        assert read_bounce_address(sender) == ("club@lists.example.org", member.id)
+        assert content.startswith(b"List-Id: Club Friends <club.lists.example.org>\r\nList-Post: <mailto:club@lists.example.org>\r\n")
+        assert b"\r\nSee you at eight.\r\n" in content
+
+
+def test_a_refused_member_does_not_stop_the_others(app, runner, sink):
+    handler, port = sink
+    handler.refuse.add("ghost@example.org")
+    club = helpers.make_list("club@lists.example.org")
+    for email in ("ann@example.org", "ghost@example.org", "bob@example.net"):
+        helpers.make_member(email, lists=[club])
+    result = deliver(runner, port)
+    assert result.exit_code == 0 and "sent to 2 member(s), 1 refused" in result.output
+    assert sorted(rcpts[0] for _, rcpts, _ in handler.messages) == ["ann@example.org", "bob@example.net"]
+
+
+@pytest.mark.parametrize("setup, address", [("nobody", "club@lists.example.org"), ("inactive", "club@lists.example.org"),
+                                            ("none", "nolist@lists.example.org")])
+def test_nothing_to_deliver_returns_the_message_to_its_sender(app, runner, sink, setup, address):
+    handler, port = sink
+    club = helpers.make_list("club@lists.example.org", active=setup != "inactive")
+    if setup != "nobody":
+        helpers.make_member("ann@example.org", lists=[club])
+    result = deliver(runner, port, address)
+    assert result.exit_code == 67 and handler.messages == []
+
+
+def test_nowhere_to_send_asks_postfix_to_try_again(app, runner):
+    club = helpers.make_list("club@lists.example.org")
+    helpers.make_member("ann@example.org", lists=[club])
+    result = deliver(runner, helpers.free_port())
+    assert result.exit_code == 75 and "re-injection failed" in result.output
+
+
+def test_a_message_smtp_refuses_outright_goes_back_not_round_and_round(app, runner, sink):
+    handler, port = sink
+    club = helpers.make_list("club@lists.example.org")
+    helpers.make_member("ann@example.org", lists=[club])
+    result = deliver(runner, port, message=MESSAGE + b"x" * 5000 + b"\n")
+    assert result.exit_code == 65 and "refused" in result.output
