@@ -100,6 +100,7 @@ class Config:
         env = os.environ if environ is None else environ
         self.DATABASE_URL = env.get("DATABASE_URL") or None
         self.SECRET_KEY = env.get("SECRET_KEY") or None
+        self.BOUNCE_ADDRESS_KEY = env.get("BOUNCE_ADDRESS_KEY") or None
         self.ENABLE_SNS_WEBHOOKS = env_bool(env, "ENABLE_SNS_WEBHOOKS", False)
         self.ENABLE_BOUNCE_HANDLING = env_bool(env, "ENABLE_BOUNCE_HANDLING", False)
         self.ENABLE_EMAIL_BOUNCE_PROCESSING = env_bool(env, "ENABLE_EMAIL_BOUNCE_PROCESSING", False)
