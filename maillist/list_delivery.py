@@ -9,6 +9,7 @@ import logging
 import re
 import smtplib
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
 
 from sqlalchemy import select
 
@@ -16,13 +17,15 @@ from maillist.bounces.verp import bounce_address
 from maillist.extensions import db
 from maillist.lists.services import find_list_by_address
 from maillist.models import Member, Subscription
+from maillist.posting import from_refusal
 from maillist.vocabulary import HARD
 
 log = logging.getLogger("maillist.delivery")
 
-# sysexits.h, as Postfix's pipe(8) reads them: 65 and 67 return the message to its sender, 75 retries.
-EX_OK, EX_DATAERR, EX_NOUSER, EX_TEMPFAIL = 0, 65, 67, 75
+# sysexits.h, as Postfix's pipe(8) reads them: 65, 67 and 77 return the message to its sender, 75 retries.
+EX_OK, EX_DATAERR, EX_NOUSER, EX_TEMPFAIL, EX_NOPERM = 0, 65, 67, 75, 77
 CONNECTION_ATTEMPTS = 3
+MAX_HEADER_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ def deliver(list_address, raw, host, port):
     mailing_list = find_list_by_address(list_address)
     if mailing_list is None or not mailing_list.active:
         return Delivery(EX_NOUSER, reason=f"{list_address}: no such list")
+    refused = from_refusal(mailing_list, BytesHeaderParser().parsebytes(raw[:MAX_HEADER_BYTES]).get("From", ""))
+    if refused:
+        # The envelope sender already passed the same rule at SMTP time, so this goes back to them.
+        return Delivery(EX_NOPERM, reason=refused)
     members = recipients(mailing_list)
     if not members:
         return Delivery(EX_NOUSER, reason="this list has nobody to deliver to")

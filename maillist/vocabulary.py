@@ -25,6 +25,13 @@ COMPLAINT = "complaint"
 RESET = "reset"
 EVENT_KINDS = (BOUNCE, COMPLAINT, RESET)
 
+# Who may post to a list: anyone, its subscribed active members, or a list of allowed senders.
+POST_OPEN = "open"
+POST_MEMBERS = "members"
+POST_SENDERS = "senders"
+POST_POLICIES = (POST_OPEN, POST_MEMBERS, POST_SENDERS)
+POST_POLICY_LABELS = {POST_OPEN: "Anyone", POST_MEMBERS: "Subscribed members", POST_SENDERS: "Only the senders listed"}
+
 # Where a processed report came in: the SNS webhook or a bounce email through Postfix.
 SOURCE_SNS = "sns"
 SOURCE_EMAIL = "email"
@@ -39,4 +46,6 @@ def template_globals():
         "BOUNCE_STATUSES": BOUNCE_STATUSES,
         "BOUNCE_TYPES": BOUNCE_TYPES,
         "EVENT_KINDS": EVENT_KINDS,
+        "POST_POLICY_LABELS": POST_POLICY_LABELS,
+        "POST_SENDERS": POST_SENDERS,
     }

@@ -100,9 +100,10 @@ def make_user(email="staff@example.org", role="admin", password="a long enough p
     return user
 
 
-def make_list(address="club@example.org", name="Club", active=True):
+def make_list(address="club@example.org", name="Club", active=True, post_policy="members", allowed_senders=""):
     """A mailing list, committed."""
-    mailing_list = MailingList(address=address, name=name, description="", active=active)
+    mailing_list = MailingList(address=address, name=name, description="", active=active, post_policy=post_policy,
+                               allowed_senders=allowed_senders)
     db.session.add(mailing_list)
     db.session.commit()
     return mailing_list

@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from maillist import list_delivery, subscriptions
+from maillist import list_delivery, posting, subscriptions
 from maillist.cli_support import domain_errors_exit
 from maillist.lists import services
 
@@ -42,6 +42,20 @@ def list_lists():
     for mailing_list, total, active in services.lists_with_counts():
         state = "active" if mailing_list.active else "inactive"
         click.echo(f"{mailing_list.address}\t{mailing_list.name}\t{state}\t{total} subscribed, {active} active")
+
+
+@lists_cli.command("policy")
+def policy():
+    """Answer Postfix's policy requests on standard input: may this sender post to this list?
+
+    Postfix runs it through spawn(8) (see postfix/master.cf.in), one process per connection.
+    """
+
+    def write(answer):
+        sys.stdout.write(answer)
+        sys.stdout.flush()
+
+    posting.serve(sys.stdin, write)
 
 
 @lists_cli.command("deliver")

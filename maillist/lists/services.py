@@ -8,6 +8,7 @@ from maillist.extensions import db
 from maillist.models import MailingList, Member, Subscription
 from maillist.models.member import normalise_email
 from maillist.validation import check_email
+from maillist.vocabulary import POST_MEMBERS, POST_POLICIES, POST_SENDERS
 
 
 def find_list_by_address(address):
@@ -44,28 +45,49 @@ def lists_with_counts():
     return [(lst, total, int(active or 0)) for lst, total, active in db.session.execute(query)]
 
 
-def add_list(address, name, description=""):
-    """Create a list; refuses a bad or taken address and an empty name."""
+def check_posting(post_policy, allowed_senders):
+    """The policy and the normalised sender addresses, one per line; refuses unknown policies and bad addresses."""
+    post_policy = (post_policy or POST_MEMBERS).strip().lower()
+    if post_policy not in POST_POLICIES:
+        raise InvalidInput(f"Who may post must be one of {', '.join(POST_POLICIES)}.")
+    senders = []
+    for word in (allowed_senders or "").replace(",", " ").replace(";", " ").split():
+        address = check_email(word)
+        if address not in senders:
+            senders.append(address)
+    if post_policy == POST_SENDERS and not senders:
+        raise InvalidInput("List the addresses allowed to post, one per line.")
+    return post_policy, "\n".join(senders)
+
+
+def add_list(address, name, description="", post_policy=POST_MEMBERS, allowed_senders=""):
+    """Create a list; refuses a bad or taken address, an empty name and a bad posting rule."""
     address = check_email(address)
     name = (name or "").strip()
     if not name:
         raise InvalidInput("A list needs a name.")
+    post_policy, allowed_senders = check_posting(post_policy, allowed_senders)
     if find_list_by_address(address):
         raise Conflict(f"A list with address {address} already exists.")
-    mailing_list = MailingList(address=address, name=name[:200], description=(description or "").strip())
+    mailing_list = MailingList(address=address, name=name[:200], description=(description or "").strip(),
+                               post_policy=post_policy, allowed_senders=allowed_senders)
     db.session.add(mailing_list)
-    audit.record("list.create", address, f"name={name}")
+    audit.record("list.create", address, f"name={name} post={post_policy}")
     db.session.commit()
     return mailing_list
 
 
-def update_list(mailing_list, name, description):
-    """Change a list's name and description."""
+def update_list(mailing_list, name, description, post_policy=None, allowed_senders=None):
+    """Change a list's name, description and who may post (left as it is when not given)."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("A list needs a name.")
+    if post_policy is None:
+        post_policy, allowed_senders = mailing_list.post_policy, mailing_list.allowed_senders
+    post_policy, allowed_senders = check_posting(post_policy, allowed_senders)
     mailing_list.name, mailing_list.description = name[:200], (description or "").strip()
-    audit.record("list.update", mailing_list.address, f"name={name}")
+    mailing_list.post_policy, mailing_list.allowed_senders = post_policy, allowed_senders
+    audit.record("list.update", mailing_list.address, f"name={name} post={post_policy}")
     db.session.commit()
     return mailing_list
 

@@ -33,7 +33,8 @@ def create():
     """Create a list; a refused address re-shows the form with what was typed."""
     form = request.form
     try:
-        mailing_list = services.add_list(form.get("address", ""), form.get("name", ""), form.get("description", ""))
+        mailing_list = services.add_list(form.get("address", ""), form.get("name", ""), form.get("description", ""),
+                                         form.get("post_policy"), form.get("allowed_senders", ""))
     except DomainError as error:
         return render_dialog("lists/form.html", status=error.status_code, mailing_list=None,
                       values=form, error=error.message)
@@ -65,7 +66,8 @@ def detail(list_id):
 def edit_form(list_id):
     """The form to change a list's name and description."""
     mailing_list = services.get_list(list_id)
-    values = {"address": mailing_list.address, "name": mailing_list.name, "description": mailing_list.description}
+    values = {"address": mailing_list.address, "name": mailing_list.name, "description": mailing_list.description,
+              "post_policy": mailing_list.post_policy, "allowed_senders": mailing_list.allowed_senders}
     return render_dialog("lists/form.html", mailing_list=mailing_list, values=values, error=None)
 
 
@@ -75,7 +77,9 @@ def edit(list_id):
     """Change a list's name and description."""
     mailing_list = services.get_list(list_id)
     try:
-        services.update_list(mailing_list, request.form.get("name"), request.form.get("description"))
+        form = request.form
+        services.update_list(mailing_list, form.get("name"), form.get("description"),
+                             form.get("post_policy"), form.get("allowed_senders", ""))
     except DomainError as error:
         return render_dialog("lists/form.html", status=error.status_code,
                       mailing_list=mailing_list, values=request.form, error=error.message)

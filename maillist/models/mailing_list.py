@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillist.extensions import db
 from maillist.models.types import UTCDateTime, utcnow
+from maillist.vocabulary import POST_MEMBERS
 
 
 class MailingList(db.Model):
@@ -19,11 +20,19 @@ class MailingList(db.Model):
     address: Mapped[str] = mapped_column(String(255), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Who may post (maillist.vocabulary.POST_POLICIES), and for `senders` who they are, one per line.
+    post_policy: Mapped[str] = mapped_column(String(10), default=POST_MEMBERS, server_default=POST_MEMBERS)
+    allowed_senders: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     subscriptions = relationship(
         "Subscription", back_populates="mailing_list", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @property
+    def sender_list(self):
+        """The allowed senders, one address each."""
+        return [line for line in (self.allowed_senders or "").split() if line]
 
     def __repr__(self):
         return f"<MailingList {self.address}>"

@@ -72,7 +72,7 @@ def send(port, to, sender="secretary@example.org"):
 
 def test_list_mail_reaches_each_active_member_once_with_their_own_signed_sender(postfix):
     port, sink, _config, base = postfix
-    club = helpers.make_list("club@lists.example.org", "Club")
+    club = helpers.make_list("club@lists.example.org", "Club", post_policy="open")
     members = [helpers.make_member(email, lists=[club], bounce_status="soft" if email.startswith("soft") else "clean")
                for email in ("ann@example.org", "bob@example.net", "soft@example.org")]
     helpers.make_member("off@example.org", lists=[club], active=False)
@@ -94,7 +94,7 @@ def test_list_mail_reaches_each_active_member_once_with_their_own_signed_sender(
 
 def test_unknown_list_and_outside_domains_are_refused(postfix):
     port, sink, _config, _base = postfix
-    helpers.make_list("club@lists.example.org", "Club")
+    helpers.make_list("club@lists.example.org", "Club", post_policy="open")
     for to, code in (("nolist@lists.example.org", 550), ("someone@example.com", 554), ("x@gmail.example", 554)):
         with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
             send(port, to)
@@ -104,7 +104,7 @@ def test_unknown_list_and_outside_domains_are_refused(postfix):
 
 def test_inactive_list_is_refused(postfix):
     port, sink, _config, _base = postfix
-    club = helpers.make_list("club@lists.example.org", "Club", active=False)
+    club = helpers.make_list("club@lists.example.org", "Club", active=False, post_policy="open")
     helpers.make_member("ann@example.org", lists=[club])
     with pytest.raises(smtplib.SMTPRecipientsRefused):
         send(port, "club@lists.example.org")
@@ -124,7 +124,7 @@ def wait_for_bounce(member_id, timeout=60):
 
 def test_bounce_comes_back_through_the_members_token_and_marks_only_that_member(postfix):
     port, sink, _config, base = postfix
-    club = helpers.make_list("club@lists.example.org", "Club")
+    club = helpers.make_list("club@lists.example.org", "Club", post_policy="open")
     ann = helpers.make_member("ann@example.org", lists=[club])
     # A local address that does not exist: Postfix's own local delivery bounces it, to the
     # ghost's signed bounce address.
@@ -179,7 +179,7 @@ def pipe_ran(base, count, timeout=30):
 
 def test_forged_reports_and_vacation_replies_change_nothing(postfix):
     port, _sink, _config, base = postfix
-    club = helpers.make_list("club@lists.example.org", "Club")
+    club = helpers.make_list("club@lists.example.org", "Club", post_policy="open")
     ann = helpers.make_member("ann@example.org", lists=[club])
     bob = helpers.make_member("bob@example.org", lists=[club])
     token = bounce_address(club.address, bob.id)
@@ -199,7 +199,7 @@ def test_forged_reports_and_vacation_replies_change_nothing(postfix):
 
 def test_list_with_nobody_to_deliver_to_returns_the_message(postfix):
     port, sink, _config, base = postfix
-    quiet = helpers.make_list("quiet@lists.example.org", "Quiet")
+    quiet = helpers.make_list("quiet@lists.example.org", "Quiet", post_policy="open")
     helpers.make_member("off@example.org", lists=[quiet], active=False)
     send(port, "quiet@lists.example.org")
     received = sink.wait_for(1)
@@ -207,3 +207,40 @@ def test_list_with_nobody_to_deliver_to_returns_the_message(postfix):
     sender, recipients, content = received[0]
     assert sender == "<>" and recipients == ["secretary@example.org"]
     assert b"this list has nobody to deliver to" in content
+
+
+def test_who_may_post_is_decided_at_smtp_time(postfix):
+    """A members list takes a member's post and refuses a stranger's; a senders list only its senders."""
+    port, sink, _config, base = postfix
+    club = helpers.make_list("club@lists.example.org", "Club")
+    news = helpers.make_list("news@lists.example.org", "News", post_policy="senders", allowed_senders="office@example.org")
+    helpers.make_member("secretary@example.org", lists=[club, news])
+    helpers.make_member("bob@example.net", lists=[club, news])
+    for to, sender in (("club@lists.example.org", "spammer@attacker.example"), ("news@lists.example.org", "secretary@example.org")):
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+            send(port, to, sender=sender)
+        code, reason = refused.value.recipients[to]
+        assert code == 554 and b"5.7.1" in reason and b"may post to " + to.encode() in reason, reason
+    send(port, "club@lists.example.org", sender="secretary@example.org")
+    received = sink.wait_for(2)
+    time.sleep(1)
+    assert sorted(r for _, rcpts, _ in sink.messages for r in rcpts) == ["bob@example.net", "secretary@example.org"], (base / "maillog").read_text()[-3000:]
+
+
+def test_a_forged_from_header_is_refused_even_with_a_members_envelope(postfix):
+    port, sink, _config, base = postfix
+    club = helpers.make_list("club@lists.example.org", "Club")
+    helpers.make_member("secretary@example.org", lists=[club])
+    helpers.make_member("bob@example.net", lists=[club])
+    forged = message("club@lists.example.org")
+    del forged["From"]
+    forged["From"] = "Club Treasurer <treasurer@lists.example.org>"
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+        smtp.ehlo("client.example.org")
+        smtp.send_message(forged, from_addr="secretary@example.org", to_addrs=["club@lists.example.org"])
+    returned = sink.wait_for(1)
+    assert len(returned) == 1, (base / "maillog").read_text()[-3000:]
+    sender, recipients, content = returned[0]
+    # Nobody on the list got it; it went back to the member whose envelope it came in.
+    assert sender == "<>" and recipients == ["secretary@example.org"]
+    assert b"treasurer@lists.example.org: only members may post" in content

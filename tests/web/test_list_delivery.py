@@ -41,7 +41,7 @@ def deliver(runner, port, address="club@lists.example.org", message=MESSAGE):
 
 def test_each_member_gets_one_message_with_their_own_signed_sender(app, runner, sink):
     handler, port = sink
-    club = helpers.make_list("club@lists.example.org", "Club \"Friends\"")
+    club = helpers.make_list("club@lists.example.org", "Club \"Friends\"", post_policy="open")
     members = [helpers.make_member(e, lists=[club]) for e in ("ann@example.org", "bob@example.net")]
     helpers.make_member("off@example.org", lists=[club], active=False)
     helpers.make_member("hard@example.org", lists=[club], bounce_status="hard")
@@ -58,7 +58,7 @@ def test_each_member_gets_one_message_with_their_own_signed_sender(app, runner, 
 def test_a_refused_member_does_not_stop_the_others(app, runner, sink):
     handler, port = sink
     handler.refuse.add("ghost@example.org")
-    club = helpers.make_list("club@lists.example.org")
+    club = helpers.make_list("club@lists.example.org", post_policy="open")
     for email in ("ann@example.org", "ghost@example.org", "bob@example.net"):
         helpers.make_member(email, lists=[club])
     result = deliver(runner, port)
@@ -70,7 +70,7 @@ def test_a_refused_member_does_not_stop_the_others(app, runner, sink):
                                             ("none", "nolist@lists.example.org")])
 def test_nothing_to_deliver_returns_the_message_to_its_sender(app, runner, sink, setup, address):
     handler, port = sink
-    club = helpers.make_list("club@lists.example.org", active=setup != "inactive")
+    club = helpers.make_list("club@lists.example.org", active=setup != "inactive", post_policy="open")
     if setup != "nobody":
         helpers.make_member("ann@example.org", lists=[club])
     result = deliver(runner, port, address)
@@ -78,7 +78,7 @@ def test_nothing_to_deliver_returns_the_message_to_its_sender(app, runner, sink,
 
 
 def test_nowhere_to_send_asks_postfix_to_try_again(app, runner):
-    club = helpers.make_list("club@lists.example.org")
+    club = helpers.make_list("club@lists.example.org", post_policy="open")
     helpers.make_member("ann@example.org", lists=[club])
     result = deliver(runner, helpers.free_port())
     assert result.exit_code == 75 and "re-injection failed" in result.output
@@ -86,7 +86,29 @@ def test_nowhere_to_send_asks_postfix_to_try_again(app, runner):
 
 def test_a_message_smtp_refuses_outright_goes_back_not_round_and_round(app, runner, sink):
     handler, port = sink
-    club = helpers.make_list("club@lists.example.org")
+    club = helpers.make_list("club@lists.example.org", post_policy="open")
     helpers.make_member("ann@example.org", lists=[club])
     result = deliver(runner, port, message=MESSAGE + b"x" * 5000 + b"\n")
     assert result.exit_code == 65 and "refused" in result.output
+
+
+@pytest.mark.parametrize("policy, senders, from_header, allowed", [
+    ("members", "", "Ann <ann@example.org>", True),
+    ("members", "", "Club Treasurer <treasurer@lists.example.org>", False),
+    ("members", "", "", False),
+    ("senders", "office@example.org", "office@example.org", True),
+    ("senders", "office@example.org", "ann@example.org", False),
+    ("open", "", "anyone@example.com", True),
+])
+def test_the_from_header_follows_the_lists_posting_rule(app, runner, sink, policy, senders, from_header, allowed):
+    """The envelope sender was checked at SMTP time; a From: that the rule refuses goes back to it."""
+    handler, port = sink
+    club = helpers.make_list("club@lists.example.org", post_policy=policy, allowed_senders=senders)
+    helpers.make_member("ann@example.org", lists=[club])
+    message = MESSAGE.replace(b"From: Secretary <secretary@example.org>", f"From: {from_header}".encode())
+    result = deliver(runner, port, message=message)
+    if allowed:
+        assert result.exit_code == 0 and len(handler.messages) == 1, result.output
+    else:
+        assert result.exit_code == 77 and handler.messages == [], result.output
+        assert "may post" in result.output or "no From: address" in result.output
