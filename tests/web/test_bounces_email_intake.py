@@ -276,3 +276,29 @@ def test_bounce_address_command(runner, club):
     assert result.output.startswith("club-bounces+") and len(result.output.split("@")[0]) <= 64
     unknown = runner.invoke(args=["members", "bounce-address", "nobody@example.org", "--list", LIST])
     assert unknown.exit_code != 0 and "No member" in unknown.output
+
+
+HOSTILE = {
+    "unknown charset": b"From: MAILER-DAEMON@mx.example.net\nContent-Type: text/plain; charset=ansi_x3.110-1983\n\n\xe9 550 5.1.1 <ann@example.org>\n",
+    "date in 9999 west of UTC": b"Date: 31 Dec 9999 23:59:59 -1200\nFrom: MAILER-DAEMON@mx.example.net\n\nx\n",
+    "blank lines": b"Subject: x\n\n" + b"\n" * 1_000_000,
+    "deep nesting": b"".join(b"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n" % (i, i) for i in range(2_000)),
+    "empty": b"",
+    "binary": bytes(range(256)) * 100,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_reports_are_answered_never_crash_never_retry(runner, club, name):
+    member = helpers.make_member("ann@example.org", lists=[club])
+    result = run(runner, HOSTILE[name], token_for(member))
+    assert result.exit_code == 0, result.output
+
+
+def test_an_over_long_action_is_cut_to_its_column_and_applied(runner, club):
+    """An Action longer than its column once made MariaDB refuse the row and Postfix retry for days."""
+    member = helpers.make_member("gone@example.net", lists=[club])
+    raw = load("postfix-rfc3464-permanent.eml").replace(b"Action: failed", b"Action: failed " + b"x" * 300)
+    result = run(runner, raw, token_for(member))
+    assert result.exit_code == 0 and result.output.startswith("applied"), result.output
+    assert len(db.session.scalar(select(BounceLog.action))) <= 50
