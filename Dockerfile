@@ -18,7 +18,7 @@ ENTRYPOINT ["/app/docker/api-entrypoint.sh"]
 FROM app AS postfix
 USER root
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postfix postfix-mysql \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postfix postfix-mysql bsd-mailx \
     && rm -rf /var/lib/apt/lists/*
 EXPOSE 25
 ENTRYPOINT ["/app/docker/postfix-entrypoint.sh"]

@@ -244,3 +244,20 @@ def test_a_forged_from_header_is_refused_even_with_a_members_envelope(postfix):
     # Nobody on the list got it; it went back to the member whose envelope it came in.
     assert sender == "<>" and recipients == ["secretary@example.org"]
     assert b"treasurer@lists.example.org: only members may post" in content
+
+
+def test_the_guides_simulator_test_with_mail(postfix):
+    """`echo "Test bounce" | mail -s "Test" bounce@simulator.amazonses.com`, as the guide runs it in the container."""
+    import os
+    import shutil
+    import subprocess
+
+    _port, sink, config, base = postfix
+    mail = shutil.which("mail")
+    need(mail is not None, "no mail command (apt-get install bsd-mailx)")
+    subprocess.run([mail, "-s", "Test", "bounce@simulator.amazonses.com"], input=b"Test bounce\n", check=True, timeout=30,
+                   env=dict(os.environ, MAIL_CONFIG=str(config)))
+    (received,) = sink.wait_for(1)
+    sender, recipients, content = received
+    assert recipients == ["bounce@simulator.amazonses.com"], (base / "maillog").read_text()[-2000:]
+    assert b"Subject: Test" in content and b"Test bounce" in content
