@@ -21,8 +21,11 @@ def list_choices():
 
 def add_member(email, name="", list_addresses=()):
     """Create a member subscribed to the lists at `list_addresses`; refuses duplicates and unknown lists."""
-    lists = [get_list_by_address(address) for address in list_addresses]
-    return create_member(email, name, lists)
+    lists = {}
+    for address in list_addresses:
+        mailing_list = get_list_by_address(address)
+        lists.setdefault(mailing_list.id, mailing_list)  # the same list twice is one subscription
+    return create_member(email, name, list(lists.values()))
 
 
 def subscribe(mailing_list, emails):

@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from config import ANY_TOPIC
 from maillist.bounces.intake import apply_report
-from maillist.bounces.reports import Report
+from maillist.bounces.reports import OtherEvent, Report
 from maillist.bounces.ses_notifications import MalformedEvent, parse_ses_message
 from maillist.extensions import db
 from maillist.models import ProcessedReport
@@ -52,10 +52,15 @@ def handle_message(message, verify=True, get_certificate=None):
     except SQLAlchemyError as error:
         db.session.rollback()
         result = Result(503, "storage-failed", type(error).__name__)
+    log_result(result, kind, topic, message_id)
+    return result
+
+
+def log_result(result, kind="-", topic="-", message_id="-"):
+    """The one log line per webhook answer; fields not known (a body refused unread) are `-`."""
     level = logging.INFO if result.status < 400 else logging.WARNING
     log.log(level, "sns type=%s topic=%s message_id=%s outcome=%s status=%s %s",
             kind, topic, message_id, result.outcome, result.status, result.detail)
-    return result
 
 
 def check_topic(topic, allowed):
@@ -73,6 +78,9 @@ def store_notification(message):
     except MalformedEvent as error:
         # Retrying a signed message cannot fix its content: keep it for a person, answer 200.
         return store(message, "malformed", raw=message["Message"], detail=str(error))
+    if all(isinstance(event, OtherEvent) for event in events):
+        # Send, Open, Click, DeliveryDelay, ...: recorded once, acted on never.
+        return store(message, "ignored", detail=" ".join(f"ignored:{event.kind}" for event in events))
     return store(message, "applied", events)
 
 

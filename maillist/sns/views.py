@@ -5,20 +5,21 @@ from flask import abort, current_app, jsonify, request
 from maillist.sns.envelope import parse_envelope
 from maillist.sns.errors import MessageTooLarge, SnsError
 from maillist.sns import bp
-from maillist.sns.intake import Result, handle_message, log
+from maillist.sns.intake import Result, handle_message, log_result
 
 
 @bp.post("/sns")
 def webhook():
     """Verify and process one SNS message; the answer tells SNS whether to retry."""
     if not current_app.config["ENABLE_SNS_WEBHOOKS"]:
+        log_result(Result(404, "disabled", "ENABLE_SNS_WEBHOOKS is off"))
         abort(404)
     try:
         body = read_body(current_app.config["SNS_MAX_BODY_BYTES"])
         message = parse_envelope(body, request.headers.get("x-amz-sns-message-type"))
     except SnsError as error:
-        log.warning("sns refused before verification: status=%s %s", error.status, error.reason)
         result = Result(error.status, "refused", error.reason)
+        log_result(result)
     else:
         result = handle_message(message)
     return jsonify(outcome=result.outcome, detail=result.detail), result.status

@@ -94,3 +94,11 @@ def test_subscribe_is_all_or_nothing(runner):
     assert result.exit_code != 0 and "ghost@example.org" in result.output
     shown = json.loads(runner.invoke(args=["members", "show", "ann@example.org", "--json"]).output)
     assert shown["lists"] == []
+
+
+def test_the_same_list_twice_is_one_subscription(runner):
+    helpers.make_list("club@example.org")
+    result = runner.invoke(args=["members", "add", "ann@example.org", "--list", "club@example.org", "--list", "CLUB@example.org"])
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    shown = runner.invoke(args=["members", "show", "ann@example.org", "--json"])
+    assert json.loads(shown.output)["lists"] == ["club@example.org"]

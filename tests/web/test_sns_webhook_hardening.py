@@ -117,3 +117,24 @@ def test_members_stay_untouched_by_every_refusal(client, aws):
     ]:
         assert helpers.post_sns(client, message).status_code == 403
     assert db.session.scalar(select(Member.bounce_count)) == 0
+
+
+def sns_lines(caplog):
+    return [record.getMessage() for record in caplog.records if record.name == "maillist.sns"]
+
+
+@pytest.mark.parametrize("body, headers, line", [
+    (b"not json", {}, "sns type=- topic=- message_id=- outcome=refused status=400 body is not JSON"),
+    (b"x" * (600 * 1024), {}, "sns type=- topic=- message_id=- outcome=refused status=413 body is larger than"),
+])
+def test_early_refusals_log_the_same_line_with_dashes(client, caplog, body, headers, line):
+    with caplog.at_level(logging.INFO):
+        client.post("/webhooks/sns", data=body, headers=dict(helpers.SNS_HEADERS, **headers))
+    assert any(message.startswith(line) for message in sns_lines(caplog)), sns_lines(caplog)
+
+
+def test_a_switched_off_webhook_logs_its_404(app, client, caplog):
+    app.config["ENABLE_SNS_WEBHOOKS"] = False
+    with caplog.at_level(logging.INFO):
+        assert client.post("/webhooks/sns", data=b"{}").status_code == 404
+    assert sns_lines(caplog) == ["sns type=- topic=- message_id=- outcome=disabled status=404 ENABLE_SNS_WEBHOOKS is off"]
