@@ -6,6 +6,8 @@ import secrets
 from pathlib import Path
 
 from dotenv import load_dotenv
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 load_dotenv()
 
@@ -80,6 +82,32 @@ def check_settings(config):
             "SNS_TOPIC_ARNS must name the SNS topics the webhook accepts when ENABLE_SNS_WEBHOOKS is on "
             "(otherwise any AWS account could publish to it); set it to * to accept any topic"
         )
+
+
+def check_database_url(url):
+    """Refuse a DATABASE_URL maillist cannot use, naming the variable."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL is not a database URL (sqlite:///PATH or mysql+pymysql://USER:PASSWORD@HOST/NAME)") from None
+    if parsed.drivername not in ("sqlite", "mysql+pymysql", "mariadb+pymysql"):
+        raise ConfigError(f"DATABASE_URL: maillist runs on SQLite (sqlite:///PATH) or MariaDB/MySQL "
+                          f"(mysql+pymysql://...), not {parsed.drivername}")
+
+
+def validate_environment(environ=None):
+    """Every setting the app and its server read, checked at once; raises ConfigError naming the first bad one.
+
+    The one check every entry point runs before anything else: flask commands and the pipes (through
+    wsgi.py), and gunicorn's master (gunicorn.conf.py), so it stops instead of respawning workers.
+    """
+    env = os.environ if environ is None else environ
+    config = Config(env)
+    if config.DATABASE_URL:
+        check_database_url(config.DATABASE_URL)
+    env_int(env, "GUNICORN_WORKERS", 2, minimum=1)
+    env_int(env, "GUNICORN_THREADS", 2, minimum=1)
+    return config
 
 
 def load_secret_key(instance_path):

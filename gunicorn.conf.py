@@ -1,11 +1,24 @@
-"""gunicorn settings for the api container (`gunicorn --config gunicorn.conf.py wsgi:app`)."""
+"""gunicorn settings (`gunicorn --config gunicorn.conf.py wsgi:app`; gunicorn reads this file by itself when
+started in the project folder).
+
+maillist's settings are checked here, in gunicorn's master, before any worker starts: a bad value
+stops gunicorn with one line naming the variable, instead of workers failing and respawning.
+"""
 
 import os
+import sys
+
+from config import ConfigError, env_int, validate_environment
+
+try:
+    validate_environment()
+except ConfigError as error:
+    sys.exit(f"maillist: configuration error: {error}")
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+workers = env_int(os.environ, "GUNICORN_WORKERS", 2, minimum=1)
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+threads = env_int(os.environ, "GUNICORN_THREADS", 2, minimum=1)
 timeout = 60
 accesslog = "-"
 errorlog = "-"

@@ -6,4 +6,10 @@ set -e
 # and call the app's own Python and flask.
 export MAILLIST_FLASK=/usr/local/bin/flask MAILLIST_APP=/app/wsgi.py POSTFIX_PIPE_USER=maillist
 python3 /app/postfix/render.py /etc/postfix
+# Run the pipes' own command once, as their user, before taking mail: a bad setting or a file it
+# cannot read stops the container here with its message, instead of losing bounces later.
+if ! su -s /bin/sh -c "/etc/postfix/maillist-pipe bounces process-dsn --dry-run /dev/null" maillist >/dev/null; then
+    echo "postfix: maillist's pipes cannot run as user maillist (the message above says why)" >&2
+    exit 1
+fi
 exec postfix start-fg

@@ -6,11 +6,10 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from config import ANY_TOPIC, Config, ConfigError, check_settings, load_secret_key
+from config import ANY_TOPIC, Config, check_database_url, check_settings, load_secret_key
 from maillist import sqlite
 from maillist.extensions import csrf, db, login_manager, migrate
 from maillist.logs import configure_logging
@@ -70,17 +69,6 @@ def protect_instance_folder(path):
     folder = Path(path)
     if folder.is_dir() and folder.stat().st_uid == os.geteuid() and folder.stat().st_mode & 0o077:
         folder.chmod(0o700)
-
-
-def check_database_url(url):
-    """Refuse a DATABASE_URL maillist cannot use, naming the variable."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise ConfigError("DATABASE_URL is not a database URL (sqlite:///PATH or mysql+pymysql://USER:PASSWORD@HOST/NAME)") from None
-    if parsed.drivername not in ("sqlite", "mysql+pymysql", "mariadb+pymysql"):
-        raise ConfigError(f"DATABASE_URL: maillist runs on SQLite (sqlite:///PATH) or MariaDB/MySQL "
-                          f"(mysql+pymysql://...), not {parsed.drivername}")
 
 
 def configure_database(app):
