@@ -157,3 +157,65 @@ class Config:
     # SNS notifications are a few KiB; 256 KiB is SNS's own message limit plus envelope room.
     SNS_MAX_BODY_BYTES = 512 * 1024
     SNS_CERT_TIMEOUT = 5
+
+
+class Setting:
+    """One environment variable: its default as people read it, what it means, and who reads it."""
+
+    def __init__(self, name, default, meaning, read_by, in_env_example=True):
+        self.name, self.default, self.meaning, self.read_by, self.in_env_example = name, default, meaning, read_by, in_env_example
+
+
+APP, SERVER, POSTFIX, TESTS = "app", "server", "postfix", "tests"
+
+# Every variable maillist, its scripts and its containers read: the one list the README's
+# Configuration section and .env.example are checked against (tests/unit/test_settings_table.py).
+SETTINGS = [
+    Setting("DATABASE_URL", "SQLite file `instance/maillist.db`", "`mysql+pymysql://user:password@host/maillist` in production (docker-compose builds it)", (APP, POSTFIX), in_env_example=False),
+    Setting("SECRET_KEY", "generated once into `instance/secret_key`", "signs sessions and CSRF tokens", (APP, POSTFIX)),
+    Setting("ENABLE_SNS_WEBHOOKS", "`false`", "accept SNS messages at `POST /webhooks/sns`", (APP,)),
+    Setting("ENABLE_BOUNCE_HANDLING", "`false`", "apply bounces and complaints to members", (APP,)),
+    Setting("ENABLE_EMAIL_BOUNCE_PROCESSING", "`false`", "apply bounce emails piped from Postfix (see [Bounces by email](#bounces-by-email-ses-sandbox))", (APP, POSTFIX)),
+    Setting("BOUNCE_ADDRESS_KEY", "derived from `SECRET_KEY`", "signs members' bounce addresses; the app and Postfix's pipes must share it", (APP, POSTFIX)),
+    Setting("SOFT_BOUNCE_THRESHOLD", "`3`", "bounces after which a transient bounce marks a member `soft`", (APP, POSTFIX)),
+    Setting("SNS_TOPIC_ARNS", "empty", "comma-separated topic ARNs the webhook accepts; required when `ENABLE_SNS_WEBHOOKS=true` (start-up stops without it); `*` accepts any topic, with a warning at every start", (APP,)),
+    Setting("SNS_MAX_MESSAGE_AGE", "`86400`", "seconds after which an SNS message is refused as stale; `0` turns the check off", (APP,)),
+    Setting("COMPLAINT_ACTION", "`deactivate`", "`deactivate` a member who complains, or only `log` it", (APP, POSTFIX)),
+    Setting("SESSION_COOKIE_SECURE", "`false`", "`true` behind HTTPS: cookies only over TLS, URLs built with `https` (docker-compose sets it)", (APP,), in_env_example=False),
+    Setting("PROXY_FIX_HOPS", "`0`", "number of proxies (nginx: `1`) whose `X-Forwarded-*` headers are trusted (docker-compose sets it)", (APP,), in_env_example=False),
+    Setting("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", "`5`", "sign-in attempts per account from one client address within the window; then that address pauses for that account", (APP,)),
+    Setting("LOGIN_MAX_FAILURES_PER_ADDRESS", "`20`", "sign-in attempts per client address within the window", (APP,)),
+    Setting("LOGIN_MAX_FAILURES_PER_ACCOUNT", "`50`", "checked sign-in attempts per account from anywhere within the window (the ceiling)", (APP,)),
+    Setting("LOGIN_FAILURE_WINDOW", "`900`", "seconds each count lasts", (APP,)),
+    Setting("SESSION_IDLE_TIMEOUT", "`14400`", "seconds without a request after which a session ends", (APP,)),
+    Setting("SESSION_MAX_AGE", "`86400`", "seconds after sign-in at which a session ends, active or not", (APP,)),
+    Setting("LOG_LEVEL", "`INFO`", "Python logging level: `DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`", (APP, POSTFIX)),
+    Setting("MAILLIST_ADMIN_EMAIL", "`admin@example.com`", "the first administrator `flask users ensure-admin` (and `scripts/run.sh`) creates", (APP,), in_env_example=False),
+    Setting("GUNICORN_BIND", "`0.0.0.0:8000`", "where gunicorn listens (`gunicorn.conf.py`)", (SERVER,), in_env_example=False),
+    Setting("GUNICORN_WORKERS", "`2`", "gunicorn worker processes", (SERVER,)),
+    Setting("GUNICORN_THREADS", "`2`", "threads per gunicorn worker", (SERVER,)),
+    Setting("PORT", "`8000`", "the port `scripts/run.sh` serves on (127.0.0.1)", (SERVER,), in_env_example=False),
+    Setting("PYTHON", "`python3`", "the Python `scripts/run.sh` and `scripts/test.sh` build `.venv` with", (SERVER,), in_env_example=False),
+    Setting("POSTFIX_MYHOSTNAME", "`lists.example.org`", "this mail server's name (the MX of the list domain)", (POSTFIX,)),
+    Setting("SES_SMTP_HOST", "none", "SES's SMTP endpoint, e.g. `email-smtp.eu-west-1.amazonaws.com`; with the username and password, mail leaves over TLS with SASL", (POSTFIX,)),
+    Setting("SES_SMTP_PORT", "`587`", "SES's SMTP port", (POSTFIX,)),
+    Setting("SES_SMTP_USERNAME", "none", "SES SMTP credentials (not your AWS access keys)", (POSTFIX,)),
+    Setting("SES_SMTP_PASSWORD", "none", "SES SMTP credentials; written to a root-only `sasl_passwd`", (POSTFIX,)),
+    Setting("POSTFIX_RELAYHOST", "none", "instead of SES: another relay, e.g. `[127.0.0.1]:2525` (no TLS, no SASL)", (POSTFIX,), in_env_example=False),
+    Setting("POSTFIX_SMTPD_LISTEN", "`smtp`", "where Postfix takes mail (port 25 on every interface)", (POSTFIX,), in_env_example=False),
+    Setting("POSTFIX_INET_INTERFACES", "`all`", "Postfix's `inet_interfaces`", (POSTFIX,), in_env_example=False),
+    Setting("POSTFIX_REINJECT_HOST", "`127.0.0.1`", "the loopback listener list mail is re-injected to", (POSTFIX,), in_env_example=False),
+    Setting("POSTFIX_REINJECT_PORT", "`10025`", "its port", (POSTFIX,), in_env_example=False),
+    Setting("POSTFIX_QUEUE_DIRECTORY", "`/var/spool/postfix`", "Postfix's queue", (POSTFIX,), in_env_example=False),
+    Setting("POSTFIX_DATA_DIRECTORY", "`/var/lib/postfix`", "Postfix's data", (POSTFIX,), in_env_example=False),
+    Setting("POSTFIX_MAILLOG_FILE", "`/dev/stdout`", "Postfix's log", (POSTFIX,), in_env_example=False),
+    Setting("POSTFIX_PIPE_USER", "`nobody` (`maillist` in the container)", "the user Postfix's pipes and policy service run as", (POSTFIX,), in_env_example=False),
+    Setting("MAILLIST_FLASK", "`flask`", "the command the pipes run flask with", (POSTFIX,), in_env_example=False),
+    Setting("MAILLIST_APP", "`/app/wsgi.py`", "maillist's WSGI file, for the pipes", (POSTFIX,), in_env_example=False),
+    Setting("MAILLIST_PYTHONPATH", "none", "extra import path for the pipes", (POSTFIX,), in_env_example=False),
+    Setting("MAILLIST_PIPE_ENV", "`/etc/maillist/pipe.env`", "the pipes' settings file, readable by the pipe user alone", (POSTFIX,), in_env_example=False),
+    Setting("MAILLIST_TEST_MYSQL_URL", "`mysql+pymysql://root@127.0.0.1:3306/`", "the MariaDB server the tests make throw-away databases on", (TESTS,), in_env_example=False),
+    Setting("MAILLIST_REQUIRE_ALL_TESTS", "unset", "`1`: a skipped test fails the run (`.ci/run` sets it)", (TESTS,), in_env_example=False),
+    Setting("MAILLIST_CHROMIUM", "`/usr/bin/chromium`", "the Chromium the browser tests drive", (TESTS,), in_env_example=False),
+    Setting("MAILLIST_TEST_OUTPUT", "`test-output/`", "where the browser tests put screenshots", (TESTS,), in_env_example=False),
+]
