@@ -4,9 +4,9 @@ import sys
 
 import click
 
-from maillist import list_delivery, posting, subscriptions
+from maillist import subscriptions
 from maillist.cli_support import domain_errors_exit
-from maillist.lists import services
+from maillist.lists import delivery, posting, services
 
 
 @click.group("lists")
@@ -69,7 +69,7 @@ def deliver(address, reinject):
     with the reason), 75 when Postfix should try again later.
     """
     host, _, port = reinject.rpartition(":")
-    result = list_delivery.deliver(address, sys.stdin.buffer.read(), host, int(port))
+    result = delivery.deliver(address, sys.stdin.buffer.read(), host, int(port))
     if result.reason:
         click.echo(f"{address}: {result.reason}", err=True)
     click.echo(f"{address}: sent to {result.sent} member(s), {len(result.refused)} refused")

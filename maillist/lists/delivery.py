@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from maillist.bounces.verp import bounce_address
 from maillist.extensions import db
+from maillist.lists.posting import from_refusal
 from maillist.lists.services import find_list_by_address
 from maillist.models import Member, Subscription
-from maillist.posting import from_refusal
 from maillist.vocabulary import HARD
 
 log = logging.getLogger("maillist.delivery")
