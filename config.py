@@ -145,6 +145,8 @@ class Config:
         self.LOGIN_FAILURE_WINDOW = env_int(env, "LOGIN_FAILURE_WINDOW", 900, minimum=1)
         self.SESSION_IDLE_TIMEOUT = env_int(env, "SESSION_IDLE_TIMEOUT", 4 * 3600, minimum=60)
         self.SESSION_MAX_AGE = env_int(env, "SESSION_MAX_AGE", 24 * 3600, minimum=60)
+        self.DB_LOCK_WAIT_TIMEOUT = env_int(env, "DB_LOCK_WAIT_TIMEOUT", 5, minimum=1)
+        self.DB_STATEMENT_TIMEOUT = env_int(env, "DB_STATEMENT_TIMEOUT", 10, minimum=1)
         self.LOG_LEVEL = env_choice(env, "LOG_LEVEL", "info", {"debug", "info", "warning", "error", "critical"}).upper()
         check_settings(vars(self))
 
@@ -189,6 +191,8 @@ SETTINGS = [
     Setting("LOGIN_FAILURE_WINDOW", "`900`", "seconds each count lasts", (APP,)),
     Setting("SESSION_IDLE_TIMEOUT", "`14400`", "seconds without a request after which a session ends", (APP,)),
     Setting("SESSION_MAX_AGE", "`86400`", "seconds after sign-in at which a session ends, active or not", (APP,)),
+    Setting("DB_LOCK_WAIT_TIMEOUT", "`5`", "seconds a transaction waits for a lock (MariaDB row locks, SQLite's writer lock) before giving up: the webhook then answers 503 and SNS retries", (APP,)),
+    Setting("DB_STATEMENT_TIMEOUT", "`10`", "seconds one statement may run on MariaDB", (APP,)),
     Setting("LOG_LEVEL", "`INFO`", "Python logging level: `DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`", (APP, POSTFIX)),
     Setting("MAILLIST_ADMIN_EMAIL", "`admin@example.com`", "the first administrator `flask users ensure-admin` (and `scripts/run.sh`) creates", (APP,), in_env_example=False),
     Setting("GUNICORN_BIND", "`0.0.0.0:8000`", "where gunicorn listens (`gunicorn.conf.py`)", (SERVER,), in_env_example=False),

@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import ANY_TOPIC, Config, check_database_url, check_settings, load_secret_key
-from maillist import sqlite
+from maillist import mariadb, sqlite
 from maillist.extensions import csrf, db, login_manager, migrate
 from maillist.logs import configure_logging
 from maillist.validation import MAX_ID
@@ -51,6 +51,7 @@ def create_app(config_class=Config, overrides=None, instance_path=None):
     errors.register(app)
     security_headers.register(app)
     sqlite.register(app)
+    mariadb.register(app)
     template_filters.register(app)
     return app
 
@@ -80,13 +81,13 @@ def configure_database(app):
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):
         sqlite.protect_files(make_url(url).database)
-        # SQLite has no pool to recycle; waiting on a locked database beats failing at once.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
-    elif url.startswith("mysql"):
+        # SQLite has no pool to recycle; waiting a bounded time on a locked database beats failing at once.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": app.config["DB_LOCK_WAIT_TIMEOUT"]}}
+    elif url.startswith(("mysql", "mariadb")):
         # Each statement sees what others committed: no stale snapshots in long requests, and
         # fewer gap locks for the webhook's concurrent inserts.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"], isolation_level="READ COMMITTED")
-        options.setdefault("connect_args", {"charset": "utf8mb4"})
+        options.setdefault("connect_args", mariadb.connect_args(make_url(url), app.config["DB_LOCK_WAIT_TIMEOUT"]))
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

@@ -3,10 +3,13 @@
 import fcntl
 import os
 import stat
+import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from maillist.extensions import db
 
@@ -37,16 +40,16 @@ def register(app):
         engine = db.engine
         if engine.dialect.name != "sqlite":
             return
-        event.listen(engine, "connect", set_sqlite_pragmas)
+        busy_ms = int(app.config["DB_LOCK_WAIT_TIMEOUT"] * 1000)
 
-
-def set_sqlite_pragmas(dbapi_connection, connection_record):
-    """Configure one raw SQLite connection."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+        @event.listens_for(engine, "connect")
+        def set_sqlite_pragmas(dbapi_connection, connection_record):
+            """Configure one raw SQLite connection."""
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+            cursor.close()
 
 
 def write_queue():
@@ -60,13 +63,28 @@ def write_queue():
     engine = db.engine
     if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
         return nullcontext()
-    return _file_lock(engine.url.database + ".writelock")
+    return _file_lock(engine.url.database + ".writelock", current_app.config["DB_LOCK_WAIT_TIMEOUT"])
+
+
+class WriterQueueTimeout(OperationalError):
+    """Waited the whole DB_LOCK_WAIT_TIMEOUT for the writer lock: the database counts as unavailable."""
+
+    def __init__(self, seconds):
+        super().__init__("writer queue", None, Exception(f"database is locked: waited {seconds} s for the writer queue"))
 
 
 @contextmanager
-def _file_lock(path):
+def _file_lock(path, timeout):
     with os.fdopen(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, OWNER_ONLY_FILE), "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WriterQueueTimeout(timeout) from None
+                time.sleep(0.002)
         try:
             yield
         finally:

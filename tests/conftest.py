@@ -38,6 +38,16 @@ def quick_password_hashes():
         yield
 
 
+@pytest.fixture(autouse=True)
+def database_reachable_again():
+    """Each test starts as a fresh worker would: the database-unavailable breaker closed."""
+    from maillist import availability
+
+    availability.database.reset()
+    yield
+    availability.database.reset()
+
+
 @pytest.fixture(scope="session")
 def mariadb_server_url():
     """The MariaDB server named by MAILLIST_TEST_MYSQL_URL, or a skip when none answers."""

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 PAIR, ADDRESS, ACCOUNT = "pair", "address", "account"
 MAX_BACKOFF = 60
+DEADLOCK_ATTEMPTS = 5
 # Back-off starts once an account has had this many pair-limits' worth of checked attempts:
 # more than one address could have sent.
 BACKOFF_AFTER = 2
@@ -55,20 +56,35 @@ def count_attempt(email, address):
     window = timedelta(seconds=config["LOGIN_FAILURE_WINDOW"])
     keys = keys_for(email, address)
     pair_limit = config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"]
-    with write_queue():
-        now = utcnow()
-        pair, _ = raise_counter(PAIR, keys[PAIR], now, window)
-        address, _ = raise_counter(ADDRESS, keys[ADDRESS], now, window)
-        allowed = pair <= pair_limit and address <= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
-        if allowed:
-            # Only attempts that reach a password check count against the account: one address
-            # stopped by its own limit cannot push the account towards its ceiling.
-            attempts, previous = raise_counter(ACCOUNT, keys[ACCOUNT], now, window)
-            allowed = (attempts <= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-                       and not backing_off(attempts - BACKOFF_AFTER * pair_limit, previous, now))
-        db.session.commit()
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            with write_queue():
+                now = utcnow()
+                pair, _ = raise_counter(PAIR, keys[PAIR], now, window)
+                address, _ = raise_counter(ADDRESS, keys[ADDRESS], now, window)
+                allowed = pair <= pair_limit and address <= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+                if allowed:
+                    # Only attempts that reach a password check count against the account: one address
+                    # stopped by its own limit cannot push the account towards its ceiling.
+                    attempts, previous = raise_counter(ACCOUNT, keys[ACCOUNT], now, window)
+                    allowed = (attempts <= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+                               and not backing_off(attempts - BACKOFF_AFTER * pair_limit, previous, now))
+                db.session.commit()
+            break
+        except OperationalError as error:
+            # Parallel first attempts on one key can deadlock in InnoDB's unique-key checks; the
+            # database picks a victim, which counts again from the start.
+            db.session.rollback()
+            if attempt == DEADLOCK_ATTEMPTS or not is_deadlock(error):
+                raise
     forget_expired(now - window - timedelta(seconds=MAX_BACKOFF))
     return Attempt(keys, allowed)
+
+
+def is_deadlock(error):
+    """MariaDB/MySQL 1213: this transaction was chosen as a deadlock victim; or 1305: it was, inside
+    the savepoint around a first insert, and the rollback took the savepoint with it."""
+    return error.orig is not None and bool(error.orig.args) and error.orig.args[0] in (1213, 1305)
 
 
 def backing_off(excess, previous, now):

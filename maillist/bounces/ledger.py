@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from maillist import availability
 from maillist.extensions import db
 from maillist.models import ProcessedReport
 from maillist.sqlite import write_queue
@@ -17,8 +18,11 @@ from maillist.sqlite import write_queue
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-# MariaDB/MySQL: 1213 deadlock victim, 1205 lock wait timeout. Both ask for a retry.
-RETRYABLE_MYSQL_ERRORS = {1205, 1213}
+# MariaDB/MySQL: 1213, chosen as a deadlock victim, asks for the transaction again at once (1305: the
+# same, noticed when rolling back to a savepoint the deadlock had already taken away). A lock
+# wait timeout (1205) or SQLite's "database is locked" already waited DB_LOCK_WAIT_TIMEOUT: no retry
+# here, the sender retries later.
+RETRYABLE_MYSQL_ERRORS = {1213, 1305}
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,11 @@ class Recorded:
 def record_once(report, outcome, apply, raw=None):
     """Store `report.key` and run `apply()` in one transaction; a repeat of the key is a no-op.
 
-    A transaction the database chose as a deadlock victim is run again at once.
+    A transaction the database chose as a deadlock victim is run again at once. While the database
+    cannot be reached (see `maillist.availability`), the answer is "failed" without trying.
     """
+    if availability.database.is_open():
+        return Recorded("failed", error="database unavailable")
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with write_queue():
@@ -51,6 +58,8 @@ def record_once(report, outcome, apply, raw=None):
             if attempt < MAX_ATTEMPTS and is_transient(error):
                 log.info("%s %s retrying after %s", report.kind, report.key, error.orig)
                 continue
+            if availability.is_unavailable(error):
+                availability.database.trip()
             log.error("%s %s could not be stored: %s", report.kind, report.key, error.orig)
             return Recorded("failed", error=type(error).__name__)
         except SQLAlchemyError as error:
@@ -61,6 +70,6 @@ def record_once(report, outcome, apply, raw=None):
 
 
 def is_transient(error):
-    """Whether a database error means 'try the transaction again' (deadlock, lock wait, busy)."""
+    """Whether a database error means 'run the transaction again now' (a deadlock victim)."""
     code = error.orig.args[0] if error.orig is not None and error.orig.args else None
-    return code in RETRYABLE_MYSQL_ERRORS or "database is locked" in str(error.orig)
+    return code in RETRYABLE_MYSQL_ERRORS

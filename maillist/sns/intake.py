@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import ANY_TOPIC
+from maillist import availability
 from maillist.bounces.intake import apply_report
 from maillist.bounces.reports import OtherEvent, Report
 from maillist.bounces.ses_notifications import MalformedEvent, parse_ses_message
@@ -35,6 +36,11 @@ def handle_message(message, verify=True, get_certificate=None):
     """Verify and act on one parsed SNS message; never raises for a message problem."""
     config = current_app.config
     kind, message_id, topic = message["Type"], message["MessageId"], message["TopicArn"]
+    if availability.database.is_open():
+        # The database was just found unreachable: answer at once, SNS retries.
+        result = Result(503, "storage-failed", "database unavailable")
+        log_result(result, kind, topic, message_id)
+        return result
     try:
         check_fields(message)
         check_topic(topic, config["SNS_TOPIC_ARNS"])
@@ -51,6 +57,8 @@ def handle_message(message, verify=True, get_certificate=None):
         result = Result(error.status, "refused", error.reason)
     except SQLAlchemyError as error:
         db.session.rollback()
+        if availability.is_unavailable(error):
+            availability.database.trip()
         result = Result(503, "storage-failed", type(error).__name__)
     log_result(result, kind, topic, message_id)
     return result

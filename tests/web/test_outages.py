@@ -1,0 +1,100 @@
+"""Outages: fail fast while the database is away, wait a bounded time for locks, apply once afterwards."""
+
+import fcntl
+import sqlite3
+import time
+
+import pytest
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.engine import make_url
+
+from maillist import availability, create_app
+from maillist.extensions import db
+from maillist.mariadb import connect_args
+from maillist.models import BounceLog, Member, ProcessedReport
+from tests import helpers
+from tests.helpers import app_settings
+
+
+@pytest.fixture
+def app_overrides(webhook_settings):
+    return dict(webhook_settings, DB_LOCK_WAIT_TIMEOUT=1)
+
+
+def test_tls_only_when_the_url_asks_for_it():
+    plain = connect_args(make_url("mysql+pymysql://u:p@127.0.0.1/db"), 5)
+    assert plain["ssl_disabled"] is True and "lock_wait_timeout = 5" in plain["init_command"]
+    wanted = connect_args(make_url("mysql+pymysql://u:p@db.example/db?ssl_ca=/etc/ca.pem"), 5)
+    assert "ssl_disabled" not in wanted
+
+
+def test_a_database_that_is_away_is_not_dialled_for_every_request(tmp_path, aws):
+    url = f"mysql+pymysql://maillist:pw@127.0.0.1:{helpers.free_port()}/maillist"
+    app = create_app(overrides=app_settings(url, ENABLE_SNS_WEBHOOKS=True, ENABLE_BOUNCE_HANDLING=True,
+                                            SNS_TOPIC_ARNS=[helpers.TOPIC_ARN]), instance_path=str(tmp_path))
+    attempts = []
+    with app.app_context():
+        event.listen(db.engine, "do_connect", lambda *args: attempts.append(1))
+    client = app.test_client()
+
+    def post():
+        return helpers.post_sns(client, helpers.sns_notification(helpers.ses_identity("Bounce", ["a@example.org"])))
+
+    first = post()
+    assert first.status_code == 503 and attempts
+    dialled = len(attempts)
+    later = [post() for _ in range(20)]
+    assert all(r.status_code == 503 and r.get_json()["detail"] == "database unavailable" for r in later)
+    assert len(attempts) == dialled  # the breaker answered; nobody dialled the database
+    availability.database.reset()  # as OPEN_FOR seconds later
+    assert post().status_code == 503 and len(attempts) > dialled
+
+
+def bounce_for(email):
+    return helpers.sns_notification(helpers.ses_identity("Bounce", [email], bounce_type="Transient"))
+
+
+def test_a_blocked_write_answers_503_within_the_limit_then_applies_once(app, client, aws, backend, database_url):
+    member = helpers.make_member("ann@example.org")
+    message = bounce_for("ann@example.org")
+    if backend == "mariadb":
+        holder = create_engine(database_url).connect()
+        holder.execute(text("LOCK TABLES processed_report WRITE"))
+    else:
+        path = make_url(database_url).database
+        holder = open(path + ".writelock", "a")
+        fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        started = time.monotonic()
+        blocked = helpers.post_sns(client, message)
+        waited = time.monotonic() - started
+    finally:
+        if backend == "mariadb":
+            holder.execute(text("UNLOCK TABLES"))
+            holder.close()
+        else:
+            fcntl.flock(holder, fcntl.LOCK_UN)
+            holder.close()
+    assert blocked.status_code == 503 and waited < 5, (blocked.get_json(), waited)
+    availability.database.reset()
+    assert helpers.post_sns(client, message).get_json()["outcome"] == "applied"
+    assert helpers.post_sns(client, message).get_json()["outcome"] == "duplicate"
+    db.session.refresh(member)
+    assert member.bounce_count == 1 and db.session.scalar(select(func.count()).select_from(BounceLog)) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # SQLite's own write lock; MariaDB's is the table lock above
+def test_sqlite_busy_with_another_writer_is_bounded_too(app, client, aws, backend, database_url):
+    helpers.make_member("ann@example.org")
+    other = sqlite3.connect(make_url(database_url).database)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        response = helpers.post_sns(client, bounce_for("ann@example.org"))
+        waited = time.monotonic() - started
+    finally:
+        other.rollback()
+        other.close()
+    assert response.status_code == 503 and waited < 5
+    assert db.session.scalar(select(Member.bounce_count)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ProcessedReport)) == 0
