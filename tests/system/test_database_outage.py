@@ -125,7 +125,7 @@ def test_mariadb_killed_and_restarted_mid_stream(own_mariadb, tmp_path):
     rng = random.Random(3)
     sent = {}
     bodies = []
-    for _ in range(240):
+    for _ in range(400):
         address = f"m{rng.randrange(20)}@example.org"
         sent[address] = sent.get(address, 0) + 1
         bodies.append(json.dumps(helpers.sns_notification(helpers.ses_identity("Bounce", [address], bounce_type="Transient"))))
@@ -134,7 +134,9 @@ def test_mariadb_killed_and_restarted_mid_stream(own_mariadb, tmp_path):
         streams = [threading.Thread(target=deliver_like_sns, args=(base, bodies[i::3], outcomes, refusals)) for i in range(3)]
         for stream in streams:
             stream.start()
-        time.sleep(1.0)
+        deadline = time.monotonic() + 60
+        while len(outcomes) < 40 and time.monotonic() < deadline:  # well into the stream
+            time.sleep(0.01)
         own_mariadb.kill()
         time.sleep(3.0)
         own_mariadb.start()
