@@ -136,6 +136,7 @@ class Config:
         self.SNS_TOPIC_ARNS = topic_allow_list(env)
         self.SNS_MAX_MESSAGE_AGE = env_int(env, "SNS_MAX_MESSAGE_AGE", 86400)
         self.COMPLAINT_ACTION = env_choice(env, "COMPLAINT_ACTION", "deactivate", {"deactivate", "log"})
+        self.HARD_BOUNCE_POLICY = env_choice(env, "HARD_BOUNCE_POLICY", "reason", {"reason", "type"})
         self.PROXY_FIX_HOPS = env_int(env, "PROXY_FIX_HOPS", 0)
         self.SESSION_COOKIE_SECURE = env_bool(env, "SESSION_COOKIE_SECURE", False)
         self.PREFERRED_URL_SCHEME = "https" if self.SESSION_COOKIE_SECURE else "http"
@@ -182,6 +183,7 @@ SETTINGS = [
     Setting("SOFT_BOUNCE_THRESHOLD", "`3`", "bounces after which a transient bounce marks a member `soft`", (APP, POSTFIX)),
     Setting("SNS_TOPIC_ARNS", "empty", "comma-separated topic ARNs the webhook accepts; required when `ENABLE_SNS_WEBHOOKS=true` (start-up stops without it); `*` accepts any topic, with a warning at every start", (APP,)),
     Setting("SNS_MAX_MESSAGE_AGE", "`86400`", "seconds after which an SNS message is refused as stale; `0` turns the check off", (APP,)),
+    Setting("HARD_BOUNCE_POLICY", "`reason`", "`reason`: a Permanent bounce deactivates only a dead address (no such user or domain, moved, suppressed); `type`: any Permanent bounce does", (APP, POSTFIX)),
     Setting("COMPLAINT_ACTION", "`deactivate`", "`deactivate` a member who complains, or only `log` it", (APP, POSTFIX)),
     Setting("SESSION_COOKIE_SECURE", "`false`", "`true` behind HTTPS: cookies only over TLS, URLs built with `https` (docker-compose sets it)", (APP,), in_env_example=False),
     Setting("PROXY_FIX_HOPS", "`0`", "number of proxies (nginx: `1`) whose `X-Forwarded-*` headers are trusted (docker-compose sets it)", (APP,), in_env_example=False),

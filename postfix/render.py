@@ -104,7 +104,7 @@ def pipe_environment(env):
               "signed with a key made now, so bounces for mail sent before a restart will not count", file=sys.stderr)
     values["SECRET_KEY"] = env.get("SECRET_KEY") or secrets.token_hex(32)
     values["ENABLE_EMAIL_BOUNCE_PROCESSING"] = env.get("ENABLE_EMAIL_BOUNCE_PROCESSING", "false")
-    for name in ("SOFT_BOUNCE_THRESHOLD", "COMPLAINT_ACTION", "LOG_LEVEL"):
+    for name in ("SOFT_BOUNCE_THRESHOLD", "COMPLAINT_ACTION", "HARD_BOUNCE_POLICY", "LOG_LEVEL"):
         if env.get(name):
             values[name] = env[name]
     if env.get("MAILLIST_PYTHONPATH"):

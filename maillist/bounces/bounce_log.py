@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from maillist.errors import InvalidInput
 from maillist.extensions import db
+from maillist.bounces.reasons import REASONS
 from maillist.models import BounceLog
 from maillist.validation import MAX_PAGE, day, whole_number
 from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, RESET
@@ -20,7 +21,7 @@ KINDS = {
 KIND_LABELS = {**{bounce_type.lower(): f"{bounce_type} bounces" for bounce_type in BOUNCE_TYPES},
                COMPLAINT: "Complaints", RESET: "Resets"}
 PAGE_SIZE = 50
-CSV_COLUMNS = ["occurred_at", "event", "email", "bounce_type", "bounce_subtype", "status", "action",
+CSV_COLUMNS = ["occurred_at", "event", "email", "bounce_type", "reason", "bounce_subtype", "status", "action",
                "diagnostic_code", "feedback_type", "user_agent", "feedback_id", "report_key", "details"]
 
 
@@ -29,6 +30,7 @@ class EventQuery:
     """Which events to show: a kind, a date range (inclusive, UTC days) and a page."""
 
     kind: str = ""
+    reason: str = ""
     since: date | None = None
     until: date | None = None
     page: int = 1
@@ -38,13 +40,18 @@ class EventQuery:
         kind = args.get("type", "")
         if kind and kind not in KINDS:
             raise InvalidInput(f"Unknown event type {kind!r}.")
-        return cls(kind, day(args.get("since"), "From"), day(args.get("until"), "To"),
+        reason = args.get("reason", "")
+        if reason and reason not in REASONS:
+            raise InvalidInput(f"Unknown bounce reason {reason!r}.")
+        return cls(kind, reason, day(args.get("since"), "From"), day(args.get("until"), "To"),
                    whole_number(args.get("page"), "Page", 1, maximum=MAX_PAGE))
 
     def conditions(self):
         conditions = []
         if self.kind:
             conditions.append(KINDS[self.kind])
+        if self.reason:
+            conditions.append(BounceLog.reason == self.reason)
         if self.since:
             conditions.append(BounceLog.occurred_at >= datetime.combine(self.since, datetime.min.time()))
         if self.until:
@@ -52,7 +59,7 @@ class EventQuery:
         return conditions
 
     def args(self, **changes):
-        values = {"type": self.kind, "since": self.since.isoformat() if self.since else "",
+        values = {"type": self.kind, "reason": self.reason, "since": self.since.isoformat() if self.since else "",
                   "until": self.until.isoformat() if self.until else "", "page": self.page}
         values.update(changes)
         return {key: value for key, value in values.items() if value not in ("", None)}

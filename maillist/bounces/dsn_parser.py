@@ -22,6 +22,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 
 from flufl.bounce import all_failures
 
+from maillist.bounces.reasons import classify, is_dead
 from maillist.models.member import normalise_email
 from maillist.models.types import reported_time, utcnow
 from maillist.vocabulary import PERMANENT, TRANSIENT, UNDETERMINED
@@ -56,6 +57,16 @@ class RecipientStatus:
     diagnostic: str | None
     action: str | None
 
+    @property
+    def reason(self):
+        """Why it failed (maillist.bounces.reasons), or None when it did not fail."""
+        return classify("DSN", self.status, self.diagnostic) if self.bounce_type else None
+
+    @property
+    def deactivates(self):
+        """What the engine would do with it under the default HARD_BOUNCE_POLICY=reason."""
+        return self.bounce_type == PERMANENT and is_dead(self.reason)
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -83,7 +94,8 @@ class Reading:
         return {
             "kind": self.kind,
             "recipients": [{"email": r.email, "bounce_type": r.bounce_type, "status": r.status,
-                            "diagnostic": r.diagnostic} for r in self.recipients],
+                            "diagnostic": r.diagnostic, "reason": r.reason, "deactivates": r.deactivates}
+                           for r in self.recipients],
         }
 
 

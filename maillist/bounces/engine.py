@@ -7,11 +7,15 @@ concurrent bounces for one member on several workers all count. The caller commi
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from maillist.bounces.reasons import LABELS, classify, is_dead
 from maillist.bounces.reports import Bounce, Complaint, Deliveries
 from maillist.extensions import db
 from maillist.models import BounceLog, DeliveryStat, Member
 from maillist.models.types import utcnow
 from maillist.vocabulary import BOUNCE, COMPLAINT, HARD, PERMANENT, SOFT, TRANSIENT
+
+# HARD_BOUNCE_POLICY: deactivate on a dead address only, or on any Permanent bounce.
+REASON_POLICY, TYPE_POLICY = "reason", "type"
 
 
 def member_id_for(email):
@@ -41,8 +45,24 @@ def bounce_status_after(bounce_type, threshold):
     return Member.bounce_status
 
 
-def record_bounce(bounce: Bounce, report_key, threshold):
-    """Update the bounced member's record and log the bounce; returns the member id or None."""
+def deactivates(bounce, reason, policy):
+    """Whether this bounce makes the member hard and inactive: a Permanent one for a dead address
+    (HARD_BOUNCE_POLICY=reason), or any Permanent one (HARD_BOUNCE_POLICY=type)."""
+    return bounce.bounce_type == PERMANENT and (policy == TYPE_POLICY or is_dead(reason))
+
+
+def record_bounce(bounce: Bounce, report_key, threshold, policy=REASON_POLICY):
+    """Update the bounced member's record and log the bounce with its reason; returns the member id or None.
+
+    A Permanent bounce for a reason that says nothing about the address (blocked, policy, content)
+    is counted like a transient one: towards the soft threshold, never deactivating on its own.
+    """
+    reason = classify(bounce.subtype, bounce.status, bounce.diagnostic_code)
+    dead = deactivates(bounce, reason, policy)
+    counted_as = PERMANENT if dead else (TRANSIENT if bounce.bounce_type == PERMANENT else bounce.bounce_type)
+    details = None
+    if bounce.bounce_type == PERMANENT and not dead:
+        details = f"{LABELS[reason]}: not a dead address, so counted like a transient bounce"
     member_id = member_id_for(bounce.email)
     if member_id is not None:
         # Lock the member row with the UPDATE before inserting the log row: the log's foreign key
@@ -50,12 +70,12 @@ def record_bounce(bounce: Bounce, report_key, threshold):
         # bounce_status is listed before bounce_count: MariaDB evaluates SET left to right with
         # already-updated values, SQLite with the old ones; this order gives the same on both.
         changes = [
-            (Member.bounce_status, bounce_status_after(bounce.bounce_type, threshold)),
+            (Member.bounce_status, bounce_status_after(counted_as, threshold)),
             (Member.bounce_count, Member.bounce_count + 1),
             (Member.last_bounce_at, later_of_last_bounce(bounce.occurred_at)),
             (Member.updated_at, utcnow()),
         ]
-        if bounce.bounce_type == PERMANENT:
+        if dead:
             changes.append((Member.active, False))
         db.session.execute(update(Member).where(Member.id == member_id).ordered_values(*changes))
     db.session.add(
@@ -63,7 +83,7 @@ def record_bounce(bounce: Bounce, report_key, threshold):
             member_id=member_id, email=bounce.email, event=BOUNCE, bounce_type=bounce.bounce_type,
             bounce_subtype=bounce.subtype, diagnostic_code=bounce.diagnostic_code, action=bounce.action,
             status=bounce.status, feedback_id=bounce.feedback_id, report_key=report_key,
-            occurred_at=bounce.occurred_at,
+            occurred_at=bounce.occurred_at, reason=reason, details=details,
         )
     )
     return member_id
@@ -98,14 +118,14 @@ def count_deliveries(deliveries: Deliveries):
         db.session.execute(bump)
 
 
-def apply_events(events, report_key, threshold, deactivate_on_complaint):
+def apply_events(events, report_key, threshold, deactivate_on_complaint, hard_bounce_policy=REASON_POLICY):
     """Apply parsed SES events; returns a short description of what was done."""
     done = []
     # One order for every transaction's row locks: two messages touching the same members
     # then queue behind each other instead of deadlocking.
     for event in sorted(events, key=lambda e: getattr(e, "email", "")):
         if isinstance(event, Bounce):
-            found = record_bounce(event, report_key, threshold)
+            found = record_bounce(event, report_key, threshold, hard_bounce_policy)
             done.append(f"bounce:{event.bounce_type}:{'member' if found else 'unknown'}")
         elif isinstance(event, Complaint):
             found = record_complaint(event, report_key, deactivate_on_complaint)

@@ -37,10 +37,11 @@ def apply_report(report, events=(), outcome=APPLIED, raw=None, detail=""):
     config = current_app.config
     threshold = config["SOFT_BOUNCE_THRESHOLD"]
     deactivate_on_complaint = config["COMPLAINT_ACTION"] == "deactivate"
+    policy = config["HARD_BOUNCE_POLICY"]
     events = list(events)
 
     def apply():
-        return apply_events(events, report.key, threshold, deactivate_on_complaint) if events else []
+        return apply_events(events, report.key, threshold, deactivate_on_complaint, policy) if events else []
 
     recorded = record_once(report, outcome, apply, raw)
     if recorded.state == "duplicate":

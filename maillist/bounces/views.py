@@ -6,6 +6,7 @@ from maillist.auth.decorators import require_login
 from maillist.bounces import bp
 from maillist.bounces.bounce_log import CSV_COLUMNS, KIND_LABELS, EventQuery, event_rows, recent_events
 from maillist.bounces.chart import daily_chart
+from maillist.bounces.reasons import LABELS as REASON_LABELS
 from maillist.bounces.stats import BOUNCE_RATE_LIMIT, COMPLAINT_RATE_LIMIT, daily_series, dashboard_figures
 from maillist.csv_download import csv_download
 from maillist.htmx import render
@@ -24,7 +25,7 @@ def index():
     return render(
         "bounces/index.html", "bounces/_dashboard.html",
         figures=dashboard_figures(deactivating), chart=daily_chart(daily_series(30)),
-        bounce_limit=BOUNCE_RATE_LIMIT, complaint_limit=COMPLAINT_RATE_LIMIT, kind_labels=KIND_LABELS, **context,
+        bounce_limit=BOUNCE_RATE_LIMIT, complaint_limit=COMPLAINT_RATE_LIMIT, kind_labels=KIND_LABELS, reason_labels=REASON_LABELS, **context,
     )
 
 

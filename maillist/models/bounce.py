@@ -25,6 +25,8 @@ class BounceLog(db.Model):
     bounce_subtype: Mapped[str | None] = mapped_column(String(50))
     diagnostic_code: Mapped[str | None] = mapped_column(Text)
     action: Mapped[str | None] = mapped_column(String(50))
+    # Why it bounced (maillist.bounces.reasons.REASONS): only a dead address deactivates.
+    reason: Mapped[str | None] = mapped_column(String(20), index=True)
     status: Mapped[str | None] = mapped_column(String(20))
     feedback_type: Mapped[str | None] = mapped_column(String(50))
     user_agent: Mapped[str | None] = mapped_column(String(255))
@@ -55,6 +57,13 @@ class BounceLog(db.Model):
         if self.is_bounce:
             return f"{self.bounce_type} bounce"
         return self.event.capitalize()
+
+    @property
+    def reason_label(self):
+        """The reason in words, or empty for events without one."""
+        from maillist.bounces.reasons import LABELS
+
+        return LABELS.get(self.reason, "") if self.is_bounce else ""
 
     @property
     def kind_class(self):

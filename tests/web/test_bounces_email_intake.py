@@ -94,13 +94,15 @@ def test_another_lists_token_does_not_transfer(runner, club):
 
 
 def test_a_report_naming_others_bounces_only_the_tokens_member(runner, club):
-    """The report names gone@, full@ and busy@; the token names ann: ann alone gets one bounce."""
+    """The report names full@, slow@ and busy@; the token names ann: ann alone gets one bounce,
+    of the report's most permanent kind (5.2.2 mailbox full: counted, not deactivating)."""
     ann = helpers.make_member("ann@example.org", lists=[club])
     others = [helpers.make_member(e, lists=[club]) for e in ("gone@example.net", "full@example.net", "busy@example.net")]
     result = run(runner, load("rfc3464-two-recipients-mixed.eml"), token_for(ann))
     assert result.output.startswith("applied bounce:Permanent:member"), result.output
     db.session.refresh(ann)
-    assert (ann.bounce_status, ann.bounce_count) == ("hard", 1)
+    assert (ann.bounce_status, ann.bounce_count, ann.active) == ("clean", 1, True)
+    assert db.session.scalar(select(BounceLog.reason)) == "mailbox-full"
     for member in others:
         db.session.refresh(member)
         assert (member.bounce_status, member.bounce_count, member.active) == ("clean", 0, True)
@@ -249,10 +251,11 @@ def test_email_and_webhook_give_identical_member_states(runner, client, app, aws
     for member in by_email:
         run(runner, load("rfc3464-two-recipients-mixed.eml"), token_for(member))
     by_sns = [helpers.make_member("full2@example.net"), helpers.make_member("busy2@example.net")]
-    helpers.post_sns(client, helpers.sns_notification(helpers.ses_identity("Bounce", ["full2@example.net"], bounce_type="Permanent")))
+    helpers.post_sns(client, helpers.sns_notification(helpers.ses_identity("Bounce", ["full2@example.net"], bounce_type="Permanent", status="5.2.2")))
     helpers.post_sns(client, helpers.sns_notification(helpers.ses_identity("Bounce", ["busy2@example.net"], bounce_type="Transient")))
     state = lambda m: (db.session.refresh(m), (m.bounce_status, m.active, m.bounce_count))[1]  # noqa: E731
-    assert [state(m) for m in by_email] == [state(m) for m in by_sns] == [("hard", False, 1), ("clean", True, 1)]
+    # A full mailbox is no dead address, whichever way the bounce came: counted, not deactivated.
+    assert [state(m) for m in by_email] == [state(m) for m in by_sns] == [("clean", True, 1), ("clean", True, 1)]
 
 
 def test_dry_run_json_says_what_each_file_is(runner, tmp_path):
@@ -264,7 +267,8 @@ def test_dry_run_json_says_what_each_file_is(runner, tmp_path):
     assert [(line["file"], line["kind"], line["error"] is None) for line in lines] == [
         (files[0], "bounce", True), (files[1], "auto-reply", True), (files[2], None, False)]
     assert lines[0]["recipients"][0] == {"email": "full@example.net", "bounce_type": "Permanent", "status": "5.2.2",
-                                         "diagnostic": "smtp; 552 5.2.2 Mailbox full"}
+                                         "diagnostic": "smtp; 552 5.2.2 Mailbox full", "reason": "mailbox-full",
+                                         "deactivates": False}
     assert result.exit_code == 1
     assert db.session.scalar(select(func.count()).select_from(ProcessedReport)) == 0
 

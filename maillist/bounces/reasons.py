@@ -1,0 +1,75 @@
+"""Why a bounce happened, in a small vocabulary, so only addresses that are really dead get deactivated.
+
+The reason comes from SES's bounce subtype where it is specific, then from the enhanced status code
+(RFC 3463), then, where the code is generic (5.0.0, 5.5.0, a bare 550), from the diagnostic text.
+A provider that refuses us (a blocklist, a policy, a content filter) says nothing about whether
+the address exists: only `no-such-user`, `no-such-domain`, `moved` and `suppressed` are dead.
+"""
+
+import re
+
+NO_SUCH_USER, NO_SUCH_DOMAIN, MOVED, MAILBOX_FULL = "no-such-user", "no-such-domain", "moved", "mailbox-full"
+BLOCKED, CONTENT_REJECTED, POLICY, AUTHENTICATION = "blocked", "content-rejected", "policy", "authentication"
+EXPIRED, SUPPRESSED, UNKNOWN = "expired", "suppressed", "unknown"
+REASONS = (NO_SUCH_USER, NO_SUCH_DOMAIN, MOVED, MAILBOX_FULL, BLOCKED, CONTENT_REJECTED, POLICY, AUTHENTICATION,
+           EXPIRED, SUPPRESSED, UNKNOWN)
+DEAD_REASONS = frozenset({NO_SUCH_USER, NO_SUCH_DOMAIN, MOVED, SUPPRESSED})
+LABELS = {
+    NO_SUCH_USER: "no such user", NO_SUCH_DOMAIN: "no such domain", MOVED: "address moved", MAILBOX_FULL: "mailbox full",
+    BLOCKED: "blocked by the receiver", CONTENT_REJECTED: "content rejected", POLICY: "receiver's policy",
+    AUTHENTICATION: "sender authentication (SPF, DKIM, DMARC)", EXPIRED: "delivery timed out", SUPPRESSED: "on SES's suppression list",
+    UNKNOWN: "reason not given",
+}
+
+SES_SUBTYPES = {
+    "noemail": NO_SUCH_USER, "suppressed": SUPPRESSED, "onaccountsuppressionlist": SUPPRESSED,
+    "mailboxfull": MAILBOX_FULL, "messagetoolarge": CONTENT_REJECTED, "contentrejected": CONTENT_REJECTED,
+    "attachmentrejected": CONTENT_REJECTED, "unsubscribedrecipient": POLICY,
+}
+STATUS_CODES = {
+    "1.1": NO_SUCH_USER, "1.10": NO_SUCH_USER, "1.3": NO_SUCH_USER, "2.1": NO_SUCH_USER,
+    "1.2": NO_SUCH_DOMAIN, "4.4": NO_SUCH_DOMAIN, "1.6": MOVED,
+    "2.2": MAILBOX_FULL, "2.3": CONTENT_REJECTED, "3.4": CONTENT_REJECTED, "6.0": CONTENT_REJECTED,
+    "4.7": EXPIRED, "7.23": AUTHENTICATION, "7.24": AUTHENTICATION, "7.25": POLICY, "7.26": AUTHENTICATION,
+    "7.27": AUTHENTICATION,
+}
+# Read in this order where the code is generic: the first that matches names the reason.
+TEXT = [
+    (BLOCKED, r"block ?list|black ?list|blocked|listed (at|in|on|by)|spamhaus|spamcop|\brbl\b|\bdnsbl\b|reputation|banned"),
+    (AUTHENTICATION, r"\bdmarc\b|\bspf\b|\bdkim\b|authenticat"),
+    (POLICY, r"\bptr\b|reverse dns|\brdns\b|policy|not allowed|access denied|relay(ing)? (denied|not permitted)|rate limit|too many"),
+    (CONTENT_REJECTED, r"\bspam\b|content|virus|malware|phish|message (was )?rejected|too (large|big)|size"),
+    (MAILBOX_FULL, r"quota|mailbox (is )?full|over ?quota|insufficient (storage|space)"),
+    (NO_SUCH_DOMAIN, r"host (or domain name )?not found|domain (not found|does not exist)|no such domain|unrouteable|nxdomain|no mx"),
+    (MOVED, r"has moved|no longer (at|with)|changed (his|her|their) address"),
+    (NO_SUCH_USER, r"user unknown|unknown user|no such (user|recipient|mailbox|address|account)|does ?n[o']t exist|"
+                   r"mailbox (unavailable|not found|disabled)|recipient (address )?rejected|invalid (recipient|mailbox|address)|"
+                   r"unknown (recipient|mailbox|address)|not a valid (user|mailbox|recipient)|account (is )?(disabled|closed|inactive)|"
+                   r"address rejected|user not found|no mailbox|undeliverable address"),
+]
+TEXT = [(reason, re.compile(pattern, re.I)) for reason, pattern in TEXT]
+ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def classify(subtype=None, status=None, diagnostic=None):
+    """The reason for one bounce, from SES's subtype, the status code and the diagnostic text."""
+    by_subtype = SES_SUBTYPES.get((subtype or "").replace(" ", "").lower())
+    if by_subtype:
+        return by_subtype
+    code = ENHANCED.search(status or "") or ENHANCED.search(diagnostic or "")
+    if code:
+        detail = f"{int(code.group(2))}.{int(code.group(3))}"
+        if detail in STATUS_CODES:
+            return STATUS_CODES[detail]
+    text = (diagnostic or "")[:2000]
+    for reason, pattern in TEXT:
+        if pattern.search(text):
+            return reason
+    if code and code.group(2) == "7":
+        return POLICY
+    return UNKNOWN
+
+
+def is_dead(reason):
+    """Whether the reason says the address itself is gone."""
+    return reason in DEAD_REASONS
