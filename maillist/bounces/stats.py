@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, case, distinct, func, or_, select
 
 from maillist.extensions import db
+from maillist.bounces.reasons import DEAD_REASONS
 from maillist.models import BounceLog, DeliveryStat
 from maillist.models.types import utcnow
 from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, PERMANENT
@@ -65,7 +66,10 @@ def window_figures(label, length, deactivating_complaints=True, now=None):
             count_if(BounceLog.event == COMPLAINT),
         ).where(in_window)
     ).one()
-    deactivating = BounceLog.bounce_type == PERMANENT
+    # A Permanent bounce deactivated when its address was dead (rows from before reasons were read
+    # have none, and deactivated on the type alone).
+    deactivating = and_(BounceLog.bounce_type == PERMANENT,
+                        or_(BounceLog.reason.is_(None), BounceLog.reason.in_(sorted(DEAD_REASONS))))
     if deactivating_complaints:
         deactivating = or_(deactivating, BounceLog.event == COMPLAINT)
     deactivated = db.session.scalar(
