@@ -11,8 +11,8 @@ from sqlalchemy.exc import ArgumentError
 
 load_dotenv()
 
-# arn:<partition>:sns:<region>:<12-digit account>:<topic name>, as AWS spells topic ARNs.
-TOPIC_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:sns:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?", re.ASCII)
+# arn:<partition>:sns:<region>:<12-digit account>:<topic name>, as AWS spells topic ARNs (group 1: the region).
+TOPIC_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:sns:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?", re.ASCII)
 ANY_TOPIC = "*"
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from config import TOPIC_ARN
 from maillist.sns.errors import MalformedMessage, VerificationFailed
 from maillist.sns.urls import check_sns_url, sns_region
 
@@ -24,7 +25,6 @@ SIGNED_FIELDS = {
 ENVELOPE_FIELDS = ("SignatureVersion", "Signature", "SigningCertURL")
 # SNS gives every message a UUID; nothing else can be a MessageId.
 MESSAGE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII | re.IGNORECASE)
-TOPIC_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:sns:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?", re.ASCII)
 HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
 SIGNER_NAME = "sns.amazonaws.com"
 # Clocks differ a little; a message from slightly in the future is not an attack.
