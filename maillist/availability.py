@@ -11,6 +11,8 @@ import time
 
 from sqlalchemy.exc import OperationalError
 
+from maillist.mariadb import error_code
+
 OPEN_FOR = 2.0
 # MySQL/MariaDB client errors that mean the server is not there: cannot connect (2002, 2003),
 # gone away (2006), lost the connection (2013).
@@ -48,5 +50,4 @@ def is_unavailable(error):
         return True
     if not isinstance(error, OperationalError) or error.orig is None:
         return False
-    code = error.orig.args[0] if error.orig.args else None
-    return code in UNREACHABLE_MYSQL_ERRORS or "unable to open database" in str(error.orig)
+    return error_code(error) in UNREACHABLE_MYSQL_ERRORS or "unable to open database" in str(error.orig)

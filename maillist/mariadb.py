@@ -4,8 +4,22 @@ from sqlalchemy import event
 
 from maillist.extensions import db
 
+# 1213: this transaction was chosen as a deadlock victim and should run again at once. 1305: the
+# same, noticed when rolling back to a savepoint that the deadlock's rollback already took away.
+DEADLOCK_ERRORS = frozenset({1213, 1305})
 # DATABASE_URL query arguments that mean "use TLS" (PyMySQL's names).
 TLS_ARGUMENTS = ("ssl", "ssl_ca", "ssl_cert", "ssl_key", "ssl_verify_cert", "ssl_verify_identity")
+
+
+def error_code(error):
+    """The MySQL/MariaDB error number behind a SQLAlchemy error, or None (SQLite's have none)."""
+    orig = getattr(error, "orig", None)
+    return orig.args[0] if orig is not None and orig.args and isinstance(orig.args[0], int) else None
+
+
+def is_deadlock(error):
+    """Whether the database rolled this transaction back as a deadlock victim: run it again."""
+    return error_code(error) in DEADLOCK_ERRORS
 
 
 def connect_args(url, lock_wait_timeout):

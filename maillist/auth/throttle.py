@@ -23,6 +23,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from maillist.extensions import db
+from maillist.mariadb import is_deadlock
 from maillist.models import LoginAttempt
 from maillist.models.types import utcnow
 from maillist.sqlite import write_queue
@@ -79,12 +80,6 @@ def count_attempt(email, address):
                 raise
     forget_expired(now - window - timedelta(seconds=MAX_BACKOFF))
     return Attempt(keys, allowed)
-
-
-def is_deadlock(error):
-    """MariaDB/MySQL 1213: this transaction was chosen as a deadlock victim; or 1305: it was, inside
-    the savepoint around a first insert, and the rollback took the savepoint with it."""
-    return error.orig is not None and bool(error.orig.args) and error.orig.args[0] in (1213, 1305)
 
 
 def backing_off(excess, previous, now):

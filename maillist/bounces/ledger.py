@@ -12,17 +12,16 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from maillist import availability
 from maillist.extensions import db
+from maillist.mariadb import is_deadlock
 from maillist.models import ProcessedReport
 from maillist.sqlite import write_queue
 
 log = logging.getLogger(__name__)
 
+# A deadlock victim runs again at once (maillist.mariadb.is_deadlock). A lock wait timeout or
+# SQLite's "database is locked" already waited DB_LOCK_WAIT_TIMEOUT: no retry here, the sender
+# retries later.
 MAX_ATTEMPTS = 3
-# MariaDB/MySQL: 1213, chosen as a deadlock victim, asks for the transaction again at once (1305: the
-# same, noticed when rolling back to a savepoint the deadlock had already taken away). A lock
-# wait timeout (1205) or SQLite's "database is locked" already waited DB_LOCK_WAIT_TIMEOUT: no retry
-# here, the sender retries later.
-RETRYABLE_MYSQL_ERRORS = {1213, 1305}
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ def record_once(report, outcome, apply, raw=None):
             return Recorded("duplicate")
         except OperationalError as error:
             db.session.rollback()
-            if attempt < MAX_ATTEMPTS and is_transient(error):
+            if attempt < MAX_ATTEMPTS and is_deadlock(error):
                 log.info("%s %s retrying after %s", report.kind, report.key, error.orig)
                 continue
             if availability.is_unavailable(error):
@@ -68,8 +67,3 @@ def record_once(report, outcome, apply, raw=None):
             return Recorded("failed", error=type(error).__name__)
         return Recorded("stored", tuple(done))
 
-
-def is_transient(error):
-    """Whether a database error means 'run the transaction again now' (a deadlock victim)."""
-    code = error.orig.args[0] if error.orig is not None and error.orig.args else None
-    return code in RETRYABLE_MYSQL_ERRORS
