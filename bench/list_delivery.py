@@ -11,7 +11,6 @@ re-injection listener. Checks that every member got one message with a sender of
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.databases import add_database_arguments, migrated_database  # noqa: E402
 from maillist.models import MailingList, Member, Subscription  # noqa: E402
+from tests import helpers  # noqa: E402
 
 
 def main():
@@ -52,20 +52,17 @@ class Sink:
         return "250 OK"
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def measure(args, url):
-    """Load the members, render the tables, and time postmap."""
+    """Load the members, then time `flask lists deliver` into a sink."""
     now = datetime(2026, 11, 1)
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(insert(MailingList.__table__), [
-            {"name": "Big", "address": "big@lists.example.org", "description": "", "active": True, "created_at": now},
-            {"name": "Other", "address": "other@lists.example.org", "description": "", "active": True, "created_at": now},
+            # Open to any sender: the benchmark's message comes from outside the list.
+            {"name": "Big", "address": "big@lists.example.org", "description": "", "active": True, "created_at": now,
+             "post_policy": "open", "allowed_senders": ""},
+            {"name": "Other", "address": "other@lists.example.org", "description": "", "active": True, "created_at": now,
+             "post_policy": "open", "allowed_senders": ""},
         ])
         total = args.list_size + args.others
         rows = [{"name": f"M{i}", "email": f"m{i:06d}@example.org", "active": True, "bounce_count": 0,
@@ -82,7 +79,7 @@ def measure(args, url):
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", LOG_LEVEL="WARNING")
     timings = []
     for _ in range(args.runs):
-        sink, port = Sink(), free_port()
+        sink, port = Sink(), helpers.free_port()
         controller = Controller(sink, hostname="127.0.0.1", port=port)
         controller.start()
         started = time.perf_counter()

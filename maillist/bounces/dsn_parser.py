@@ -22,7 +22,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 
 from flufl.bounce import all_failures
 
-from maillist.bounces.reasons import classify, is_dead
+from maillist.bounces.reasons import ENHANCED, classify, is_dead
 from maillist.models.member import normalise_email
 from maillist.models.types import reported_time, utcnow
 from maillist.vocabulary import PERMANENT, TRANSIENT, UNDETERMINED
@@ -36,7 +36,6 @@ REPORT_KINDS = (BOUNCE, DELAY, AUTO_REPLY, COMPLAINT, NOT_A_BOUNCE)
 # A DSN is a few KiB; with the original message attached, the parts that matter come first.
 MAX_REPORT_BYTES = 256 * 1024
 MAX_RECIPIENTS = 100
-ENHANCED_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mail.daemon", "maildaemon", "mdaemon")
 DAEMON_NAMES = re.compile(r"mail delivery|mailer|postmaster|delivery (status|subsystem)|daemon", re.I)
 FAILED_ACTIONS = ("fail", "error", "bounce", "undeliver")
@@ -199,7 +198,7 @@ def read_delivery_status(part):
         action = action.lower() if action else None
         if action and action.startswith(FAILED_ACTIONS):
             action = "failed"  # "failure", "failed (bad destination ...)", "error": servers' spellings
-        match = ENHANCED_STATUS.search(str(group.get("Status") or "")[:100])
+        match = ENHANCED.search(str(group.get("Status") or "")[:100])
         status = match.group(0) if match else None
         found[address] = RecipientStatus(address, status_type(status, action), status,
                                          cut(group.get("Diagnostic-Code"), 4000), action)
@@ -273,7 +272,7 @@ def read_prose(message):
         log.warning("flufl.bounce could not read a report: %s: %s", type(error).__name__, error)
         return ()
     text = text_of(message)
-    match = ENHANCED_STATUS.search(text)
+    match = ENHANCED.search(text)
     status = match.group(0) if match and match.group(1) in "45" else None
     diagnostic = cut(text, 4000)
     found = {}

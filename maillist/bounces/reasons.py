@@ -48,6 +48,7 @@ TEXT = [
                    r"address rejected|user not found|no mailbox|undeliverable address"),
 ]
 TEXT = [(reason, re.compile(pattern, re.I)) for reason, pattern in TEXT]
+# An RFC 3463 enhanced status code: class, subject, detail (the bounce-email reader uses it too).
 ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
