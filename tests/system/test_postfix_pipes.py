@@ -53,9 +53,9 @@ def pipes(app, database_url, base):
     return render, app_dir
 
 
-def as_nobody(config, *args, stdin=b""):
+def as_nobody(config, *args, stdin=b"", cwd=None):
     return subprocess.run(["runuser", "-u", "nobody", "--", str(config / "maillist-pipe"), *args],
-                          input=stdin, capture_output=True, timeout=120)
+                          input=stdin, capture_output=True, timeout=120, cwd=cwd)
 
 
 def files_in(folder):
@@ -97,3 +97,12 @@ def test_the_settings_file_is_the_pipe_users_alone(pipes, base):
     assert stat.S_IMODE(pipe_env.stat().st_mode) == 0o600 and pipe_env.stat().st_uid == pwd.getpwnam("nobody").pw_uid
     other = subprocess.run(["runuser", "-u", "daemon", "--", "cat", str(pipe_env)], capture_output=True)
     assert other.returncode != 0
+
+
+def test_the_pipe_runs_from_a_folder_its_user_cannot_enter(pipes, tmp_path):
+    """Whatever folder it is started from (pytest's own is root's alone), the pipe needs none."""
+    render, _ = pipes
+    config = render()
+    tmp_path.chmod(0o700)
+    check = as_nobody(config, "bounces", "process-dsn", "--dry-run", "/dev/null", cwd=tmp_path)
+    assert check.returncode == 0, check.stderr
