@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from tests import helpers
 
 ROLES = ["admin", "operator", "viewer"]
-KNOWN = ["page", "per_page", "q", "status", "active", "list", "sort", "dir", "type", "since", "until", "next"]
+KNOWN = ["page", "per_page", "q", "status", "active", "list", "sort", "dir", "type", "reason", "since", "until", "next"]
 numbers = st.integers(min_value=-(10**40), max_value=10**40).map(str)
 days = st.dates().map(str) | st.just("9999-12-31") | st.just("0001-01-01") | st.just("2026-02-30")
 odd_text = st.text(st.characters(codec="utf-8"), max_size=40) | st.sampled_from(["\x00", "%", "'; DROP TABLE member; --", "=1+1", "\u202e"])
