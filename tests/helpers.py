@@ -60,6 +60,13 @@ def app_settings(database_url, **extra):
     return settings
 
 
+def empty_all_tables():
+    """Delete every row, children first, so each test starts from nothing."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
 def throwaway_database(server_url, name):
     """Create database `name` on the server, yield its URL, drop it afterwards."""
     admin = create_engine(server_url)

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from maillist import create_app
+from maillist.extensions import db
 from tests import helpers
-from tests.helpers import need
+from tests.helpers import app_settings, empty_all_tables, need
 from tests.system.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.system.live_server import serve
 
@@ -23,6 +25,24 @@ def pytest_collection_modifyitems(config, items):
         if HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.system)
             item.add_marker(pytest.mark.xdist_group("system"))
+
+
+@pytest.fixture
+def app(backend, database_url, tmp_path, app_overrides):
+    """A maillist app of its own on `database_url`, which the servers and Postfix started here share.
+
+    The web ring reuses apps between tests; here every test builds its own, so the database file
+    the app writes is the one this test hands to gunicorn, Postfix or the pipes.
+    """
+    app = create_app(overrides=app_settings(database_url, **app_overrides), instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        if backend == "sqlite":
+            db.create_all()
+        else:
+            empty_all_tables()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -54,7 +54,8 @@ def bounce_for(email):
     return helpers.sns_notification(helpers.ses_identity("Bounce", [email], bounce_type="Transient"))
 
 
-def test_a_blocked_write_answers_503_within_the_limit_then_applies_once(app, client, aws, backend, database_url):
+def test_a_blocked_write_answers_503_within_the_limit_then_applies_once(app, client, aws, backend):
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
     member = helpers.make_member("ann@example.org")
     message = bounce_for("ann@example.org")
     if backend == "mariadb":
@@ -84,7 +85,8 @@ def test_a_blocked_write_answers_503_within_the_limit_then_applies_once(app, cli
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])  # SQLite's own write lock; MariaDB's is the table lock above
-def test_sqlite_busy_with_another_writer_is_bounded_too(app, client, aws, backend, database_url):
+def test_sqlite_busy_with_another_writer_is_bounded_too(app, client, aws, backend):
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
     helpers.make_member("ann@example.org")
     other = sqlite3.connect(make_url(database_url).database)
     other.execute("BEGIN IMMEDIATE")
