@@ -35,8 +35,8 @@ def env_bool(environ, name, default):
     raise ConfigError(f"{name} must be true or false, not {raw!r}")
 
 
-def env_int(environ, name, default, minimum=0):
-    """Read a whole-number setting no smaller than `minimum`."""
+def env_int(environ, name, default, minimum=0, maximum=None):
+    """Read a whole-number setting between `minimum` and `maximum` (when given)."""
     raw = environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -46,6 +46,8 @@ def env_int(environ, name, default, minimum=0):
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, not {value}")
     return value
 
 
@@ -137,6 +139,9 @@ class Config:
         self.SNS_MAX_MESSAGE_AGE = env_int(env, "SNS_MAX_MESSAGE_AGE", 86400)
         self.COMPLAINT_ACTION = env_choice(env, "COMPLAINT_ACTION", "deactivate", {"deactivate", "log"})
         self.HARD_BOUNCE_POLICY = env_choice(env, "HARD_BOUNCE_POLICY", "reason", {"reason", "type"})
+        self.BOUNCE_STORM_COUNT = env_int(env, "BOUNCE_STORM_COUNT", 10)
+        self.BOUNCE_STORM_SHARE = env_int(env, "BOUNCE_STORM_SHARE", 50, maximum=100)
+        self.BOUNCE_STORM_WINDOW = env_int(env, "BOUNCE_STORM_WINDOW", 3600, minimum=60)
         self.PROXY_FIX_HOPS = env_int(env, "PROXY_FIX_HOPS", 0)
         self.SESSION_COOKIE_SECURE = env_bool(env, "SESSION_COOKIE_SECURE", False)
         self.PREFERRED_URL_SCHEME = "https" if self.SESSION_COOKIE_SECURE else "http"
@@ -184,6 +189,9 @@ SETTINGS = [
     Setting("SNS_TOPIC_ARNS", "empty", "comma-separated topic ARNs the webhook accepts; required when `ENABLE_SNS_WEBHOOKS=true` (start-up stops without it); `*` accepts any topic, with a warning at every start", (APP,)),
     Setting("SNS_MAX_MESSAGE_AGE", "`86400`", "seconds after which an SNS message is refused as stale; `0` turns the check off", (APP,)),
     Setting("HARD_BOUNCE_POLICY", "`reason`", "`reason`: a Permanent bounce deactivates only a dead address (no such user or domain, moved, suppressed); `type`: any Permanent bounce does", (APP, POSTFIX)),
+    Setting("BOUNCE_STORM_COUNT", "`10`", "members of one receiving domain whose permanent bounces within the window pause automatic deactivations there (see [Bounce storms](#bounce-storms)); `0` turns the count off", (APP, POSTFIX)),
+    Setting("BOUNCE_STORM_SHARE", "`50`", "percent of a domain's members (at least 5 of them) whose permanent bounces within the window pause deactivations there too; `0` turns the share off", (APP, POSTFIX)),
+    Setting("BOUNCE_STORM_WINDOW", "`3600`", "seconds of event time the bounce-storm guard looks at, either side of each permanent bounce", (APP, POSTFIX)),
     Setting("COMPLAINT_ACTION", "`deactivate`", "`deactivate` a member who complains, or only `log` it", (APP, POSTFIX)),
     Setting("SESSION_COOKIE_SECURE", "`false`", "`true` behind HTTPS: cookies only over TLS, URLs built with `https` (docker-compose sets it)", (APP,), in_env_example=False),
     Setting("PROXY_FIX_HOPS", "`0`", "number of proxies (nginx: `1`) whose `X-Forwarded-*` headers are trusted (docker-compose sets it)", (APP,), in_env_example=False),

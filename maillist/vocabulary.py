@@ -32,6 +32,21 @@ POST_SENDERS = "senders"
 POST_POLICIES = (POST_OPEN, POST_MEMBERS, POST_SENDERS)
 POST_POLICY_LABELS = {POST_OPEN: "Anyone", POST_MEMBERS: "Subscribed members", POST_SENDERS: "Only the senders listed"}
 
+# The bounce-storm guard: a hold on one receiving domain is open until an administrator releases
+# (applies) or dismisses its bounces. A bounce log row it holds is `held` (nothing applied yet) or
+# `undone` (it deactivated its member before the storm was seen; that was reversed).
+HOLD_OPEN = "open"
+HOLD_RELEASED = "released"
+HOLD_DISMISSED = "dismissed"
+HELD = "held"
+UNDONE = "undone"
+HOLD_LABELS = {
+    HELD: "held by the bounce-storm guard",
+    UNDONE: "deactivation undone by the bounce-storm guard",
+    HOLD_RELEASED: "held in a bounce storm, then released",
+    HOLD_DISMISSED: "held in a bounce storm, then dismissed",
+}
+
 # Where a processed report came in: the SNS webhook or a bounce email through Postfix.
 SOURCE_SNS = "sns"
 SOURCE_EMAIL = "email"

@@ -21,7 +21,7 @@ KINDS = {
 KIND_LABELS = {**{bounce_type.lower(): f"{bounce_type} bounces" for bounce_type in BOUNCE_TYPES},
                COMPLAINT: "Complaints", RESET: "Resets"}
 PAGE_SIZE = 50
-CSV_COLUMNS = ["occurred_at", "event", "email", "bounce_type", "reason", "bounce_subtype", "status", "action",
+CSV_COLUMNS = ["occurred_at", "event", "email", "bounce_type", "reason", "held", "bounce_subtype", "status", "action",
                "diagnostic_code", "feedback_type", "user_agent", "feedback_id", "report_key", "details"]
 
 

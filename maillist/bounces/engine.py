@@ -4,18 +4,36 @@ Member counters change with single atomic UPDATE statements, never read-modify-w
 concurrent bounces for one member on several workers all count. The caller commits.
 """
 
+from dataclasses import dataclass
+
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from maillist.bounces.reasons import LABELS, classify, is_dead
 from maillist.bounces.reports import Bounce, Complaint, Deliveries
+from maillist.bounces.storm_guard import StormLimits, domain_of, hold_for
 from maillist.extensions import db
 from maillist.models import BounceLog, DeliveryStat, Member
 from maillist.models.types import utcnow
-from maillist.vocabulary import BOUNCE, COMPLAINT, HARD, PERMANENT, SOFT, TRANSIENT
+from maillist.vocabulary import BOUNCE, COMPLAINT, HARD, HELD, PERMANENT, SOFT, TRANSIENT
 
 # HARD_BOUNCE_POLICY: deactivate on a dead address only, or on any Permanent bounce.
 REASON_POLICY, TYPE_POLICY = "reason", "type"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The settings that decide what an event does, read once per report (see maillist.bounces.intake)."""
+
+    threshold: int = 3
+    deactivate_on_complaint: bool = True
+    hard_bounce_policy: str = REASON_POLICY
+    storm: StormLimits = StormLimits()
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(config["SOFT_BOUNCE_THRESHOLD"], config["COMPLAINT_ACTION"] == "deactivate",
+                   config["HARD_BOUNCE_POLICY"], StormLimits.from_config(config))
 
 
 def member_id_for(email):
@@ -45,45 +63,64 @@ def bounce_status_after(bounce_type, threshold):
     return Member.bounce_status
 
 
-def deactivates(bounce, reason, policy):
-    """Whether this bounce makes the member hard and inactive: a Permanent one for a dead address
+def deactivates(bounce_type, reason, policy):
+    """Whether a bounce makes the member hard and inactive: a Permanent one for a dead address
     (HARD_BOUNCE_POLICY=reason), or any Permanent one (HARD_BOUNCE_POLICY=type)."""
-    return bounce.bounce_type == PERMANENT and (policy == TYPE_POLICY or is_dead(reason))
+    return bounce_type == PERMANENT and (policy == TYPE_POLICY or is_dead(reason))
 
 
-def record_bounce(bounce: Bounce, report_key, threshold, policy=REASON_POLICY):
-    """Update the bounced member's record and log the bounce with its reason; returns the member id or None.
+def apply_to_member(member_id, bounce_type, reason, occurred_at, rules):
+    """Count one bounce on the member's record; a dead address also makes them hard and inactive.
 
     A Permanent bounce for a reason that says nothing about the address (blocked, policy, content)
     is counted like a transient one: towards the soft threshold, never deactivating on its own.
     """
+    dead = deactivates(bounce_type, reason, rules.hard_bounce_policy)
+    counted_as = PERMANENT if dead else (TRANSIENT if bounce_type == PERMANENT else bounce_type)
+    # bounce_status is listed before bounce_count: MariaDB evaluates SET left to right with
+    # already-updated values, SQLite with the old ones; this order gives the same on both.
+    changes = [
+        (Member.bounce_status, bounce_status_after(counted_as, rules.threshold)),
+        (Member.bounce_count, Member.bounce_count + 1),
+        (Member.last_bounce_at, later_of_last_bounce(occurred_at)),
+        (Member.updated_at, utcnow()),
+    ]
+    if dead:
+        changes.append((Member.active, False))
+    db.session.execute(update(Member).where(Member.id == member_id).ordered_values(*changes))
+
+
+def record_bounce(bounce: Bounce, report_key, rules):
+    """Update the bounced member's record and log the bounce with its reason; returns the member id or None.
+
+    A permanent bounce from a domain in a bounce storm (maillist.bounces.storm_guard) is logged as
+    held and changes nothing until an administrator releases it.
+    """
     reason = classify(bounce.subtype, bounce.status, bounce.diagnostic_code)
-    dead = deactivates(bounce, reason, policy)
-    counted_as = PERMANENT if dead else (TRANSIENT if bounce.bounce_type == PERMANENT else bounce.bounce_type)
+    dead = deactivates(bounce.bounce_type, reason, rules.hard_bounce_policy)
     details = None
     if bounce.bounce_type == PERMANENT and not dead:
         details = f"{LABELS[reason]}: not a dead address, so counted like a transient bounce"
-    member_id = member_id_for(bounce.email)
-    if member_id is not None:
+    member = db.session.execute(
+        select(Member.id, Member.bounce_status, Member.active).where(Member.email == bounce.email)
+    ).first()
+    member_id = member.id if member else None
+    hold = None
+    if member is not None and bounce.bounce_type == PERMANENT:
+        hold = hold_for(bounce, member_id, reason, rules.storm)
+    if member is not None and hold is None:
         # Lock the member row with the UPDATE before inserting the log row: the log's foreign key
         # check takes a shared lock on the member, and shared-then-exclusive deadlocks on MariaDB.
-        # bounce_status is listed before bounce_count: MariaDB evaluates SET left to right with
-        # already-updated values, SQLite with the old ones; this order gives the same on both.
-        changes = [
-            (Member.bounce_status, bounce_status_after(counted_as, threshold)),
-            (Member.bounce_count, Member.bounce_count + 1),
-            (Member.last_bounce_at, later_of_last_bounce(bounce.occurred_at)),
-            (Member.updated_at, utcnow()),
-        ]
-        if dead:
-            changes.append((Member.active, False))
-        db.session.execute(update(Member).where(Member.id == member_id).ordered_values(*changes))
+        apply_to_member(member_id, bounce.bounce_type, reason, bounce.occurred_at, rules)
     db.session.add(
         BounceLog(
-            member_id=member_id, email=bounce.email, event=BOUNCE, bounce_type=bounce.bounce_type,
-            bounce_subtype=bounce.subtype, diagnostic_code=bounce.diagnostic_code, action=bounce.action,
-            status=bounce.status, feedback_id=bounce.feedback_id, report_key=report_key,
+            member_id=member_id, email=bounce.email, domain=domain_of(bounce.email), event=BOUNCE,
+            bounce_type=bounce.bounce_type, bounce_subtype=bounce.subtype, diagnostic_code=bounce.diagnostic_code,
+            action=bounce.action, status=bounce.status, feedback_id=bounce.feedback_id, report_key=report_key,
             occurred_at=bounce.occurred_at, reason=reason, details=details,
+            hold_id=hold.id if hold else None, held=HELD if hold else None,
+            # What a storm hold needs to undo this deactivation later.
+            status_before=member.bounce_status if member is not None and hold is None and dead and member.active else None,
         )
     )
     return member_id
@@ -97,7 +134,7 @@ def record_complaint(complaint: Complaint, report_key, deactivate):
     db.session.add(
         BounceLog(
             member_id=member_id, email=complaint.email, event=COMPLAINT, feedback_type=complaint.feedback_type,
-            user_agent=complaint.user_agent, feedback_id=complaint.feedback_id, report_key=report_key,
+            domain=domain_of(complaint.email), user_agent=complaint.user_agent, feedback_id=complaint.feedback_id, report_key=report_key,
             occurred_at=complaint.occurred_at,
         )
     )
@@ -118,17 +155,17 @@ def count_deliveries(deliveries: Deliveries):
         db.session.execute(bump)
 
 
-def apply_events(events, report_key, threshold, deactivate_on_complaint, hard_bounce_policy=REASON_POLICY):
-    """Apply parsed SES events; returns a short description of what was done."""
+def apply_events(events, report_key, rules=Rules()):
+    """Apply parsed events under `rules`; returns a short description of what was done."""
     done = []
     # One order for every transaction's row locks: two messages touching the same members
     # then queue behind each other instead of deadlocking.
     for event in sorted(events, key=lambda e: getattr(e, "email", "")):
         if isinstance(event, Bounce):
-            found = record_bounce(event, report_key, threshold, hard_bounce_policy)
+            found = record_bounce(event, report_key, rules)
             done.append(f"bounce:{event.bounce_type}:{'member' if found else 'unknown'}")
         elif isinstance(event, Complaint):
-            found = record_complaint(event, report_key, deactivate_on_complaint)
+            found = record_complaint(event, report_key, rules.deactivate_on_complaint)
             done.append(f"complaint:{'member' if found else 'unknown'}")
         elif isinstance(event, Deliveries):
             count_deliveries(event)

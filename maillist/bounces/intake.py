@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from maillist.bounces.engine import apply_events
+from maillist.bounces.engine import Rules, apply_events
 from maillist.bounces.ledger import record_once
 
 APPLIED = "applied"
@@ -34,14 +34,11 @@ def apply_report(report, events=(), outcome=APPLIED, raw=None, detail=""):
     `outcome` names what is stored for the report (`applied`, `ignored`, `malformed`, ...);
     `raw` keeps the body for a person to inspect when it could not be understood.
     """
-    config = current_app.config
-    threshold = config["SOFT_BOUNCE_THRESHOLD"]
-    deactivate_on_complaint = config["COMPLAINT_ACTION"] == "deactivate"
-    policy = config["HARD_BOUNCE_POLICY"]
+    rules = Rules.from_config(current_app.config)
     events = list(events)
 
     def apply():
-        return apply_events(events, report.key, threshold, deactivate_on_complaint, policy) if events else []
+        return apply_events(events, report.key, rules) if events else []
 
     recorded = record_once(report, outcome, apply, raw)
     if recorded.state == "duplicate":

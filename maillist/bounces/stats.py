@@ -3,13 +3,13 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select, true
 
 from maillist.extensions import db
 from maillist.bounces.reasons import DEAD_REASONS
 from maillist.models import BounceLog, DeliveryStat
 from maillist.models.types import utcnow
-from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, PERMANENT
+from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, HOLD_RELEASED, PERMANENT
 
 # SES puts an account under review above these rates.
 BOUNCE_RATE_LIMIT = 0.05
@@ -55,7 +55,7 @@ class WindowFigures:
         return self.complaint_rate is not None and self.complaint_rate > COMPLAINT_RATE_LIMIT
 
 
-def window_figures(label, length, deactivating_complaints=True, now=None):
+def window_figures(label, length, deactivating_complaints=True, now=None, hard_bounce_policy="reason"):
     """Count the events of the last `length` of time."""
     since = (now or utcnow()) - length
     in_window = BounceLog.occurred_at >= since
@@ -67,9 +67,11 @@ def window_figures(label, length, deactivating_complaints=True, now=None):
         ).where(in_window)
     ).one()
     # A Permanent bounce deactivated when its address was dead (rows from before reasons were read
-    # have none, and deactivated on the type alone).
-    deactivating = and_(BounceLog.bounce_type == PERMANENT,
-                        or_(BounceLog.reason.is_(None), BounceLog.reason.in_(sorted(DEAD_REASONS))))
+    # have none, and deactivated on the type alone), or always under HARD_BOUNCE_POLICY=type;
+    # never while a bounce-storm hold kept it, nor once the hold was dismissed.
+    dead = true() if hard_bounce_policy == "type" else or_(BounceLog.reason.is_(None), BounceLog.reason.in_(sorted(DEAD_REASONS)))
+    deactivating = and_(BounceLog.bounce_type == PERMANENT, dead,
+                        or_(BounceLog.held.is_(None), BounceLog.held == HOLD_RELEASED))
     if deactivating_complaints:
         deactivating = or_(deactivating, BounceLog.event == COMPLAINT)
     deactivated = db.session.scalar(
@@ -82,9 +84,9 @@ def window_figures(label, length, deactivating_complaints=True, now=None):
     return WindowFigures(label, *(int(value or 0) for value in row), int(deactivated or 0), deliveries)
 
 
-def dashboard_figures(deactivating_complaints=True, now=None):
+def dashboard_figures(deactivating_complaints=True, now=None, hard_bounce_policy="reason"):
     """The figures for every window."""
-    return [window_figures(label, length, deactivating_complaints, now) for label, length in WINDOWS]
+    return [window_figures(label, length, deactivating_complaints, now, hard_bounce_policy) for label, length in WINDOWS]
 
 
 def daily_series(days=30, now=None):

@@ -1,9 +1,9 @@
 """The Bounces tab: recent events, figures against SES's limits, a 30-day chart, CSV export."""
 
-from flask import current_app, request
+from flask import current_app, flash, redirect, request, url_for
 
-from maillist.auth.decorators import require_login
-from maillist.bounces import bp
+from maillist.auth.decorators import require_admin, require_login
+from maillist.bounces import bp, storm_holds
 from maillist.bounces.bounce_log import CSV_COLUMNS, KIND_LABELS, EventQuery, event_rows, recent_events
 from maillist.bounces.chart import daily_chart
 from maillist.bounces.reasons import LABELS as REASON_LABELS
@@ -24,7 +24,7 @@ def index():
     deactivating = current_app.config["COMPLAINT_ACTION"] == "deactivate"
     return render(
         "bounces/index.html", "bounces/_dashboard.html",
-        figures=dashboard_figures(deactivating), chart=daily_chart(daily_series(30)),
+        figures=dashboard_figures(deactivating, hard_bounce_policy=current_app.config["HARD_BOUNCE_POLICY"]), storms=[(hold, storm_holds.summary(hold)) for hold in storm_holds.open_holds()], chart=daily_chart(daily_series(30)),
         bounce_limit=BOUNCE_RATE_LIMIT, complaint_limit=COMPLAINT_RATE_LIMIT, kind_labels=KIND_LABELS, reason_labels=REASON_LABELS, **context,
     )
 
@@ -34,3 +34,28 @@ def index():
 def export():
     """Download the bounce log (honouring the type and date filters) as CSV."""
     return csv_download("bounce-log.csv", CSV_COLUMNS, event_rows(EventQuery.from_args(request.args)))
+
+
+@bp.post("/storms/<int:hold_id>/release")
+@require_admin
+def release_storm(hold_id):
+    """Apply the bounces a bounce-storm hold kept (deactivating dead addresses)."""
+    return close_storm(storm_holds.release, hold_id, "Released the bounces held for {domain}: they now count as usual.")
+
+
+@bp.post("/storms/<int:hold_id>/dismiss")
+@require_admin
+def dismiss_storm(hold_id):
+    """Leave the members a bounce-storm hold kept as they are."""
+    return close_storm(storm_holds.dismiss, hold_id, "Dismissed the bounces held for {domain}: no member was changed.")
+
+
+def close_storm(action, hold_id, message):
+    """Run `action` on the hold and say what happened, back on the Bounces tab."""
+    try:
+        hold = action(hold_id)
+    except storm_holds.HoldClosed:
+        flash("That hold was already released or dismissed; nothing changed.", "error")
+    else:
+        flash(message.format(domain=hold.domain), "success")
+    return redirect(url_for("bounces.index"), code=303)

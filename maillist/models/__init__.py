@@ -1,7 +1,7 @@
 """The database models, one module per concept."""
 
 from maillist.models.audit import AuditLog
-from maillist.models.bounce import BounceLog, DeliveryStat
+from maillist.models.bounce import BounceLog, DeliveryStat, StormHold
 from maillist.models.login_attempt import LoginAttempt
 from maillist.models.mailing_list import MailingList, Subscription
 from maillist.models.member import Member
@@ -16,6 +16,7 @@ __all__ = [
     "MailingList",
     "Member",
     "ProcessedReport",
+    "StormHold",
     "Subscription",
     "User",
 ]

@@ -7,19 +7,24 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillist.extensions import db
 from maillist.models.types import UTCDateTime, utcnow
-from maillist.vocabulary import BOUNCE, COMPLAINT, RESET
+from maillist.vocabulary import BOUNCE, COMPLAINT, HOLD_LABELS, HOLD_OPEN, RESET
 
 
 class BounceLog(db.Model):
     """One event in a recipient's history: a bounce, a complaint, or a staff reset."""
 
     __tablename__ = "bounce_log"
-    __table_args__ = (Index("ix_bounce_log_member_occurred", "member_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_bounce_log_member_occurred", "member_id", "occurred_at"),
+        Index("ix_bounce_log_domain_occurred", "domain", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Nullable: bounces for addresses that are not (or no longer) members are kept too.
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     email: Mapped[str] = mapped_column(String(255), index=True)
+    # The receiving domain (lower case): the bounce-storm guard counts bounces per domain.
+    domain: Mapped[str | None] = mapped_column(String(255))
     event: Mapped[str] = mapped_column(String(20), default=BOUNCE)
     bounce_type: Mapped[str | None] = mapped_column(String(20))
     bounce_subtype: Mapped[str | None] = mapped_column(String(50))
@@ -34,10 +39,16 @@ class BounceLog(db.Model):
     # The key of the processed report that brought this event (see ProcessedReport).
     report_key: Mapped[str | None] = mapped_column(String(128), index=True)
     details: Mapped[str | None] = mapped_column(Text)
+    # Set when the bounce-storm guard took this bounce into a hold (see StormHold, vocabulary.HOLD_LABELS).
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("storm_hold.id", ondelete="SET NULL"), index=True)
+    held: Mapped[str | None] = mapped_column(String(20))
+    # The member's bounce status before this bounce deactivated them, so a storm hold can undo it.
+    status_before: Mapped[str | None] = mapped_column(String(20))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     member = relationship("Member")
+    hold = relationship("StormHold", back_populates="bounces")
 
     @property
     def is_bounce(self):
@@ -66,12 +77,47 @@ class BounceLog(db.Model):
         return LABELS.get(self.reason, "") if self.is_bounce else ""
 
     @property
+    def hold_label(self):
+        """What the bounce-storm guard did with this bounce, in words, or empty."""
+        return HOLD_LABELS.get(self.held, "")
+
+    @property
     def kind_class(self):
         """The CSS class that colours this event's kind."""
         return (self.bounce_type or "").lower() if self.is_bounce else self.event
 
     def __repr__(self):
         return f"<BounceLog {self.event} {self.email} {self.bounce_type}>"
+
+
+class StormHold(db.Model):
+    """Automatic deactivations paused for one receiving domain after a burst of permanent bounces.
+
+    Opened by maillist.bounces.storm_guard, closed by an administrator who releases (applies) or
+    dismisses the bounces it holds. `open_domain` equals `domain` while the hold is open and is
+    NULL afterwards: its unique index allows one open hold per domain, even under concurrency.
+    """
+
+    __tablename__ = "storm_hold"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255), index=True)
+    open_domain: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The reason most of the bounces that opened it gave (maillist.bounces.reasons).
+    reason: Mapped[str | None] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default=HOLD_OPEN)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(255))
+
+    bounces = relationship("BounceLog", back_populates="hold", order_by="BounceLog.occurred_at")
+
+    @property
+    def is_open(self):
+        return self.state == HOLD_OPEN
+
+    def __repr__(self):
+        return f"<StormHold {self.domain} {self.state}>"
 
 
 class DeliveryStat(db.Model):

@@ -71,3 +71,26 @@ def test_ledger_rename_keeps_its_rows(empty_database_url, tmp_path):
             assert connection.execute(text("SELECT sns_message_id FROM bounce_log")).scalar() == "dsn:<x@mx>"
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_storm_guard_migration_fills_in_each_bounces_domain(empty_database_url, tmp_path):
+    """0007 gives existing bounce log rows their receiving domain, lower case; the downgrade keeps the rows."""
+    app = create_app(overrides={"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "k"}, instance_path=str(tmp_path))
+    with app.app_context():
+        upgrade(revision="0006")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO bounce_log (email, event, occurred_at, created_at) VALUES "
+                "('Ann@BigMail.Example', 'bounce', '2026-11-30 11:00:00', '2026-11-30 11:00:00'),"
+                "('no-at-sign', 'bounce', '2026-11-30 11:00:00', '2026-11-30 11:00:00')"))
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(text("SELECT email, domain, hold_id, held FROM bounce_log ORDER BY id")).all()
+            assert [tuple(row) for row in rows] == [("Ann@BigMail.Example", "bigmail.example", None, None),
+                                                    ("no-at-sign", None, None, None)]
+        downgrade(revision="0006")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM bounce_log")).scalar() == 2
+            assert "storm_hold" not in inspect(db.engine).get_table_names()
+        downgrade(revision="base")
+        db.engine.dispose()

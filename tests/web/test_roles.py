@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from maillist.extensions import db
-from maillist.models import AuditLog
+from maillist.models import AuditLog, StormHold
 from tests import helpers
 
 WRITERS = ("admin", "operator")
@@ -39,6 +39,8 @@ MATRIX = {
     "users.change_role": (ADMINS, "/users/{user}/role", {"role": "operator"}),
     "users.toggle_active": (ADMINS, "/users/{user}/active", {}),
     "users.reset_password": (ADMINS, "/users/{user}/password", {"password": "p" * 12}),
+    "bounces.release_storm": (ADMINS, "/bounces/storms/{hold}/release", {}),
+    "bounces.dismiss_storm": (ADMINS, "/bounces/storms/{hold}/dismiss", {}),
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Pages that only show a form for a write: viewers get 403 here too, not a form they cannot use.
@@ -64,12 +66,15 @@ def test_every_write_route_is_in_the_matrix(app):
 
 @pytest.fixture
 def objects(app):
-    """A list, two members (one subscribed) and a second staff user to act on."""
+    """A list, two members (one subscribed), a second staff user and an open bounce-storm hold to act on."""
     mailing_list = helpers.make_list()
     member = helpers.make_member(lists=[mailing_list])
     helpers.make_member("bob@example.org", "Bob")
     user = helpers.make_user("target@example.org", role="viewer")
-    return {"list": mailing_list.id, "member": member.id, "user": user.id}
+    hold = StormHold(domain="bigmail.example", open_domain="bigmail.example", reason="blocked")
+    db.session.add(hold)
+    db.session.commit()
+    return {"list": mailing_list.id, "member": member.id, "user": user.id, "hold": hold.id}
 
 
 def audit_count():
