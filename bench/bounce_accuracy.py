@@ -8,12 +8,19 @@ temporary or not), and compares, file by file:
 - maillist's reader (`maillist.bounces.dsn_parser.read_report`), which adds RFC 3464 field
   reading, auto-reply and feedback-report recognition and the 4.x.x-is-never-Permanent rule.
 
+Then it measures the reasons (maillist.bounces.reasons) against bench/data/flufl_bounce_reasons.csv:
+each permanent failure in that corpus read by a person and labelled `dead` (the address is gone:
+no such user or domain, account disabled), `refused` (anything else: mailbox full, loop, relay
+denied, timeout, moderation) or `unclear` (the report gives no reason; left out). It counts the
+dead addresses the engine would deactivate and the refusals it would keep active.
+
 Then it times the reader on hostile inputs (each must take well under a second):
 
-    .venv/bin/python bench/bounce_accuracy.py
+    .venv/bin/python bench/bounce_accuracy.py [--verbose]
 """
 
 import ast
+import csv
 import re
 import subprocess
 import sys
@@ -72,6 +79,35 @@ def maillist_reader(raw, temporary):
     return failed, permanent
 
 
+def reason_accuracy(data):
+    """{truth: [(file, address, reason, deactivates)]} for every labelled recipient."""
+    results = {}
+    with open(ROOT / "bench" / "data" / "flufl_bounce_reasons.csv", newline="") as labels:
+        for row in csv.DictReader(labels):
+            reading = read_report((data / row["file"]).read_bytes())
+            found = {r.email: r for r in reading.recipients}
+            recipient = found.get(row["address"].lower())
+            reason = recipient.reason if recipient else "not found"
+            deactivates = bool(recipient and recipient.deactivates)
+            results.setdefault(row["truth"], []).append((row["file"], row["address"], reason, deactivates))
+    return results
+
+
+def print_reason_accuracy(data, verbose):
+    results = reason_accuracy(data)
+    dead, refused = results.get("dead", []), results.get("refused", [])
+    recognised = sum(1 for *_, deactivates in dead if deactivates)
+    kept = sum(1 for *_, deactivates in refused if not deactivates)
+    print(f"reasons: dead addresses recognised as dead {recognised}/{len(dead)} ({recognised / len(dead):.1%}); "
+          f"other refusals kept from deactivation {kept}/{len(refused)} ({kept / len(refused):.1%}); "
+          f"{len(results.get('unclear', []))} without a stated reason left out")
+    if verbose:
+        for truth, rows in sorted(results.items()):
+            for name, address, reason, deactivates in rows:
+                wrong = (truth == "dead") != deactivates and truth != "unclear"
+                print(f"  {'MISS ' if wrong else '     '}{truth:8} {name:18} {address:34} {reason:16} {'deactivates' if deactivates else ''}")
+
+
 def four_xx(raw):
     """Whether the report's delivery-status gives a 4.x.x status (maillist classes those Transient by rule)."""
     return bool(re.search(rb"(?im)^Status:\s*4\.", raw))
@@ -120,6 +156,7 @@ def main():
             print(f"{label:20} exact recipient set {exact}/{len(rows)}; permanent found and classed Permanent "
                   f"{found}/{total} ({found / total:.1%}); temporary classed Permanent {temp_perm}; crashes {crashes}")
         print(f"(not counted above: {four} address(es) the table calls permanent whose report says 4.x.x)")
+        print_reason_accuracy(data, "--verbose" in sys.argv)
     print("hostile inputs (maillist reader, one run each):")
     for label, raw in HOSTILE.items():
         started = time.perf_counter()

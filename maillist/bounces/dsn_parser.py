@@ -42,6 +42,11 @@ FAILED_ACTIONS = ("fail", "error", "bounce", "undeliver")
 # A report this nested is no bounce: every mail server's fits in a few levels.
 MAX_MULTIPARTS = 64
 AUTO_PRECEDENCE = ("auto_reply", "bulk", "junk")
+HTML_TAG = re.compile(r"<[^<>]{0,500}>")
+# Where a report starts quoting the message it returns: nothing after it is about the recipient.
+ORIGINAL_FOLLOWS = re.compile(r"-{2,} ?below this line|-{2,} ?original message|original message (follows|attached|below)|"
+                              r"copy of (the|your) (original )?message|message headers? follows?|"
+                              r"header of the original message|-{2,} ?returned mail|-{3,} ?(start|begin)")
 VACATION_SUBJECT = re.compile(r"^\s*(out of (the )?office|automatic reply|auto[- ]?reply|autoreply|auto:|abwesenheit|absence|vacation|on leave)", re.I)
 SEVERITY = {PERMANENT: 3, TRANSIENT: 2, UNDETERMINED: 1}
 
@@ -124,7 +129,7 @@ def read_message(message):
         return read_feedback(message, feedback, occurred_at, message_id)
     status_part = part_of_type(message, "message/delivery-status")
     if status_part is not None:
-        recipients = read_delivery_status(status_part)
+        recipients = read_delivery_status(status_part, " ".join(text_of(message).split()))
         if recipients:
             return Reading(kind_of(recipients), recipients, occurred_at, message_id=message_id)
     if is_auto_reply(message):
@@ -185,8 +190,11 @@ def status_type(status, action):
     return PERMANENT
 
 
-def read_delivery_status(part):
-    """One RecipientStatus per recipient group (groups without a recipient are per-message fields)."""
+def read_delivery_status(part, text=""):
+    """One RecipientStatus per recipient group (groups without a recipient are per-message fields).
+
+    A recipient without a Diagnostic-Code gets what the report's readable `text` (on one line) says of it.
+    """
     found = {}
     for group in field_groups(part)[: MAX_RECIPIENTS * 2]:
         # The address our mail was sent to: the rfc822 Original-Recipient, where given, is it;
@@ -200,8 +208,10 @@ def read_delivery_status(part):
             action = "failed"  # "failure", "failed (bad destination ...)", "error": servers' spellings
         match = ENHANCED.search(str(group.get("Status") or "")[:100])
         status = match.group(0) if match else None
-        found[address] = RecipientStatus(address, status_type(status, action), status,
-                                         cut(group.get("Diagnostic-Code"), 4000), action)
+        diagnostic = cut(group.get("Diagnostic-Code"), 4000)
+        if not (diagnostic or "").strip() and text:
+            diagnostic = said_about(text, address)
+        found[address] = RecipientStatus(address, status_type(status, action), status, diagnostic, action)
         if len(found) >= MAX_RECIPIENTS:
             break
     return tuple(found.values())
@@ -248,10 +258,19 @@ def looks_automatic(message):
 
 
 def text_of(message, limit=64 * 1024):
-    """The report's plain text, decoded whatever charset it claims (unknown ones read as Latin-1)."""
+    """The report's plain text, decoded whatever charset it claims (unknown ones read as Latin-1).
+
+    HTML parts follow, tags taken out: some servers say why only there.
+    """
+    html = HTML_TAG.sub(" ", text_parts(message, "text/html", limit))
+    return (text_parts(message, "text/plain", limit) + "\n" + html)[:limit]
+
+
+def text_parts(message, content_type, limit):
+    """The parts of `content_type`, decoded and joined, at most `limit` characters."""
     chunks = []
     for part in message.walk():
-        if part.get_content_type() != "text/plain":
+        if part.get_content_type() != content_type:
             continue
         data = part.get_payload(decode=True) or b""
         charset = part.get_content_charset() or "us-ascii"
@@ -264,24 +283,59 @@ def text_of(message, limit=64 * 1024):
     return "\n".join(chunks)[:limit]
 
 
+def said_about(flat, email, others=(), before=60, after=400):
+    """What the report's text (`flat`: on one line) says around its first mention of `email`: the
+    few words before it and the stretch after it, never reaching into another recipient's mention.
+    None when the text does not name `email`.
+
+    A prose report lists each failed address with its reason ("<a@b>: no such user", "Invalid
+    userid: a@b"; the words before count only where no other recipient stands there); reading only that stretch keeps one recipient's reason (or the quoted original
+    message) from being read as another's.
+    """
+    lowered, email = flat.lower(), email.lower()
+    found = lowered.find(email)
+    if found < 0:
+        return None
+    start, end = max(found - before, 0), found + len(email) + after
+    for other in {other.lower() for other in others} - {email}:
+        ahead = lowered.find(other, found + len(email), end)
+        if ahead >= 0:
+            end = ahead
+        if lowered.rfind(other, max(start - len(other), 0), found) >= 0:
+            start = found  # the words before are the previous recipient's
+
+    quoted = ORIGINAL_FOLLOWS.search(lowered, found + len(email), end)
+    if quoted:
+        end = quoted.start()
+    return flat[start:end].strip() or None
+
+
 def read_prose(message):
-    """The failed recipients flufl.bounce finds in a prose report, with a status from its text if any."""
+    """The failed recipients flufl.bounce finds in a prose report, each with what the text says of it."""
     try:
         temporary, permanent = all_failures(message)
     except Exception as error:  # noqa: BLE001 - a detector tripping on odd input must not lose the report
         log.warning("flufl.bounce could not read a report: %s: %s", type(error).__name__, error)
         return ()
-    text = text_of(message)
-    match = ENHANCED.search(text)
-    status = match.group(0) if match and match.group(1) in "45" else None
-    diagnostic = cut(text, 4000)
-    found = {}
-    for addresses, bounce_type in ((permanent, PERMANENT), (temporary, TRANSIENT)):
-        for address in sorted(addresses):
+    text = " ".join(text_of(message).split())
+    whole = cut(text, 4000)
+    addresses = []
+    for group, bounce_type in ((permanent, PERMANENT), (temporary, TRANSIENT)):
+        for address in sorted(group):
             email = normalise_email(address.decode("utf-8", "replace") if isinstance(address, bytes) else address)
-            if "@" in email and email not in found and len(found) < MAX_RECIPIENTS:
-                found[email] = RecipientStatus(email[:255], bounce_type, status, diagnostic, "failed")
-    return tuple(found.values())
+            if "@" in email and email not in dict(addresses) and len(addresses) < MAX_RECIPIENTS:
+                addresses.append((email, bounce_type))
+    others = [email for email, _ in addresses]
+    found = []
+    for email, bounce_type in addresses:
+        # The text's words about this recipient, with a status code only from them; where the text
+        # never names the recipient, all of it.
+        said = said_about(text, email, others)
+        diagnostic = said or whole
+        match = ENHANCED.search(said) if said else ENHANCED.search(text)
+        status = match.group(0) if match and match.group(1) in "45" else None
+        found.append(RecipientStatus(email[:255], bounce_type, status, diagnostic, "failed"))
+    return tuple(found)
 
 
 def read_feedback(message, part, occurred_at, message_id):

@@ -35,17 +35,27 @@ STATUS_CODES = {
 }
 # Read in this order where the code is generic: the first that matches names the reason.
 TEXT = [
-    (BLOCKED, r"block ?list|black ?list|blocked|listed (at|in|on|by)|spamhaus|spamcop|\brbl\b|\bdnsbl\b|reputation|banned"),
+    (BLOCKED, r"block ?list|black ?list|blocked|(?<!not )listed (at|in|on|by)|spamhaus|spamcop|\brbl\b|\bdnsbl\b|reputation|"
+              r"banned|not accepting mail from"),
     (AUTHENTICATION, r"\bdmarc\b|\bspf\b|\bdkim\b|authenticat"),
-    (POLICY, r"\bptr\b|reverse dns|\brdns\b|policy|not allowed|access denied|relay(ing)? (denied|not permitted)|rate limit|too many"),
-    (CONTENT_REJECTED, r"\bspam\b|content|virus|malware|phish|message (was )?rejected|too (large|big)|size"),
-    (MAILBOX_FULL, r"quota|mailbox (is )?full|over ?quota|insufficient (storage|space)"),
-    (NO_SUCH_DOMAIN, r"host (or domain name )?not found|domain (not found|does not exist)|no such domain|unrouteable|nxdomain|no mx"),
+    (POLICY, r"\bptr\b|reverse dns|\brdns\b|policy|not allowed|access denied|relay(ing)? (denied|not permitted)|"
+             r"unable to relay|rate limit|too many"),
+    (CONTENT_REJECTED, r"\bspam\b|content (rejected|filter|not accepted)|message content|virus|malware|phish|"
+                       r"message (was )?rejected|too (large|big)|message size|size limit|exceed\w* (the )?(maximum )?\w* ?size"),
+    (MAILBOX_FULL, r"quota|mailbox (is )?full|mail ?folder is full|over ?quota|insufficient (storage|space)"),
+    (NO_SUCH_DOMAIN, r"host (or domain name )?not found|domain (not found|does not exist)|no such domain|unknown host|"
+                     r"host unknown|unrouteable|nxdomain|no mx"),
     (MOVED, r"has moved|no longer (at|with)|changed (his|her|their) address"),
     (NO_SUCH_USER, r"user unknown|unknown user|no such (user|recipient|mailbox|address|account)|does ?n[o']t exist|"
-                   r"mailbox (unavailable|not found|disabled)|recipient (address )?rejected|invalid (recipient|mailbox|address)|"
-                   r"unknown (recipient|mailbox|address)|not a valid (user|mailbox|recipient)|account (is )?(disabled|closed|inactive)|"
-                   r"address rejected|user not found|no mailbox|undeliverable address"),
+                   r"mailbox (unavailable|not found|disabled)|recipient (address )?rejected|"
+                   r"invalid (final )?(delivery )?(recipient|mailbox|address|user ?id|user)|"
+                   r"unknown (recipient|mailbox|address)|addressee unknown|(user|recipient) not known|not a valid (user|mailbox|recipient)|"
+                   r"account (has been |is )?(disabled|discontinued|deactivated|closed|terminated|inactive)|disabled or discontinued|"
+                   r"(does ?n[o']t|does not) have an? [\w.-]+ account|(does ?n[o']t|does not) have a final (e-?mail )?delivery point|"
+                   r"no match(es)? (to|for|in) [\w ]{0,20}(query|directory)|not (listed|found) in [\w ]{0,30}directory|"
+                   r"did not (exactly )?match (an?|any) [\w ]{0,30}address|no longer (valid|active|in use|exists)|"
+                   r"bad destination mailbox|address rejected|user not found|no mailbox|undeliverable address|"
+                   r"n'existe pas|existiert nicht|unbekannt|no existe"),
 ]
 TEXT = [(reason, re.compile(pattern, re.I)) for reason, pattern in TEXT]
 # An RFC 3463 enhanced status code: class, subject, detail (the bounce-email reader uses it too).
@@ -61,6 +71,9 @@ def classify(subtype=None, status=None, diagnostic=None):
     if code:
         detail = f"{int(code.group(2))}.{int(code.group(3))}"
         if detail in STATUS_CODES:
+            # A 4.x.x failure is temporary by definition: it never proves the address dead.
+            if code.group(1) == "4" and STATUS_CODES[detail] in DEAD_REASONS:
+                return UNKNOWN
             return STATUS_CODES[detail]
     text = (diagnostic or "")[:2000]
     for reason, pattern in TEXT:

@@ -100,3 +100,79 @@ def test_an_unknown_reason_filter_is_refused(login):
 
 def test_dead_reasons_are_the_documented_four():
     assert DEAD_REASONS == {"no-such-user", "no-such-domain", "moved", "suppressed"}
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("This user doesn't have a example.net account", "no-such-user"),
+    ("This account has been disabled or discontinued.", "no-such-user"),
+    ("Invalid final delivery userid: ann@example.org", "no-such-user"),
+    ("ann@example.edu Does not have a final email delivery point", "no-such-user"),
+    ("User carl (ann@example.org) not listed in Domino Directory", "no-such-user"),
+    ("553 5.3.0 <ann@example.org>... Addressee unknown", "no-such-user"),
+    ("L'adresse de messagerie référencée ci-dessus n'existe pas.", "no-such-user"),
+    ("550 Empfaenger unbekannt", "no-such-user"),
+    ("this email address is wrong or no longer valid", "no-such-user"),
+    ("no valid recipients were found: ann@example.org ... unknown host", "no-such-domain"),
+    ("The e-mail message could not be delivered because the user's mailfolder is full.", "mailbox-full"),
+    ("they are not accepting mail from lists@example.org", "blocked"),
+    ("5.7.1 Unable to relay for ann@example.org", "policy"),
+    ("This mail message has exceeded the maximum incoming message size.", "content-rejected"),
+    ("Content-Type: message/rfc822 (the original message follows)", "unknown"),
+    ("554 Message looping (received 6 times)", "unknown"),
+])
+def test_reasons_from_the_words_servers_use(text, reason):
+    assert classify("DSN", None, text) == reason
+
+
+def test_a_temporary_status_never_names_a_dead_address():
+    assert classify("DSN", "4.4.4", "Temporary server error. Please try again later") == "unknown"
+    assert classify("DSN", "4.2.2", None) == "mailbox-full"
+
+
+PROSE = (b"From: MAILER-DAEMON@mail.example.com\nSubject: failure notice\nTo: lists@example.org\n\n"
+         b"Hi. This is the qmail-send program at mail.example.com.\n"
+         b"I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+         b"This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+         b"<ann@example.com>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"
+         b"<bob@example.com>:\nThe user's mailfolder is full.\n\n"
+         b"--- Below this line is a copy of the message.\n\n"
+         b"Subject: Spam filter settings, blocklists and quota\n\nblocked blocked spam\n")
+
+
+def test_each_recipient_of_a_prose_report_gets_its_own_reason():
+    from maillist.bounces.dsn_parser import read_report
+
+    reading = read_report(PROSE)
+    reasons = {r.email: (r.reason, r.deactivates) for r in reading.recipients}
+    assert reasons == {"ann@example.com": ("no-such-user", True), "bob@example.com": ("mailbox-full", False)}
+    bob = next(r for r in reading.recipients if r.email == "bob@example.com")
+    assert "ann@example.com" not in bob.diagnostic and "blocked" not in bob.diagnostic
+
+
+@pytest.mark.parametrize("subtype, status, diagnostic, reason, deactivated", [
+    ("Undetermined", None, None, "unknown", False),
+    ("General", "5.1.1", "smtp; 550 5.1.1 user unknown", "no-such-user", True),
+    ("General", "5.7.1", BLOCKLIST, "blocked", False),
+    ("NoEmail", "5.1.1", None, "no-such-user", True),
+    ("Suppressed", "5.1.1", "Amazon SES has suppressed sending to this address", "suppressed", True),
+    ("OnAccountSuppressionList", "5.1.1", None, "suppressed", True),
+    ("MailboxFull", "5.2.2", "smtp; 552 5.2.2 mailbox full", "mailbox-full", False),
+    ("MessageTooLarge", "5.3.4", "smtp; 552 5.3.4 message too big", "content-rejected", False),
+    ("ContentRejected", "5.7.1", "smtp; 554 5.7.1 message content rejected", "content-rejected", False),
+    ("AttachmentRejected", "5.7.1", "smtp; 554 5.7.1 attachment rejected", "content-rejected", False),
+])
+def test_every_ses_bounce_subtype_through_the_webhook(client, aws, subtype, status, diagnostic, reason, deactivated):
+    member = helpers.make_member("ann@example.org")
+    bounce_type = "Undetermined" if subtype == "Undetermined" else "Permanent"
+    payload = helpers.ses_identity("Bounce", ["ann@example.org"], bounce_type=bounce_type, subtype=subtype, status=status)
+    recipient = payload["bounce"]["bouncedRecipients"][0]
+    if diagnostic:
+        recipient["diagnosticCode"] = diagnostic
+    else:
+        recipient.pop("diagnosticCode")
+    if status is None:
+        recipient.pop("status")
+    assert helpers.post_sns(client, helpers.sns_notification(payload)).get_json()["outcome"] == "applied"
+    db.session.refresh(member)
+    assert db.session.scalar(select(BounceLog.reason)) == reason
+    assert member.active is not deactivated
