@@ -29,3 +29,6 @@ def configure_logging(level):
         handler.setFormatter(OneLineFormatter(FORMAT))
         root.addHandler(handler)
     root.setLevel(level)
+    # The AWS libraries narrate every call at INFO; their warnings and errors still show.
+    for chatty in ("boto3", "botocore", "urllib3"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(level) if isinstance(level, str) else level))

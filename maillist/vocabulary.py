@@ -47,10 +47,12 @@ HOLD_LABELS = {
     HOLD_DISMISSED: "held in a bounce storm, then dismissed",
 }
 
-# Where a processed report came in: the SNS webhook or a bounce email through Postfix.
+# Where a processed report came in: the SNS webhook, an SQS queue subscribed to the topic
+# (`flask sns poll`), or a bounce email through Postfix.
 SOURCE_SNS = "sns"
+SOURCE_SQS = "sqs"
 SOURCE_EMAIL = "email"
-REPORT_SOURCES = (SOURCE_SNS, SOURCE_EMAIL)
+REPORT_SOURCES = (SOURCE_SNS, SOURCE_SQS, SOURCE_EMAIL)
 
 
 def template_globals():

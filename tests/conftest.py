@@ -204,3 +204,32 @@ def aws():
         mock.get(helpers.SUBSCRIBE_URL, body="<ConfirmSubscriptionResponse/>", status=200)
         yield mock
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """moto, the standard AWS mock, served over HTTP on 127.0.0.1 for this worker: boto3 runs its whole client stack."""
+    from moto.server import ThreadedMotoServer
+
+    port = helpers.free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_account(moto_endpoint, monkeypatch, tmp_path):
+    """The standard AWS settings pointing at a fresh moto account (eu-west-1); yields a boto3 client maker."""
+    import urllib.request
+
+    import boto3
+
+    # Not through requests: the `aws` fixture's mock of Amazon's URLs catches every requests call.
+    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10).close()
+    settings = {"AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_REGION": helpers.REGION, "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    yield lambda service: boto3.client(service, region_name=helpers.REGION, endpoint_url=moto_endpoint)

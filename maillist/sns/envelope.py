@@ -2,7 +2,7 @@
 
 import json
 
-from maillist.sns.errors import MalformedMessage
+from maillist.sns.errors import MalformedMessage, RawDeliveryOn
 
 REQUIRED = {
     "Notification": ("Type", "MessageId", "TopicArn", "Message", "Timestamp", "SignatureVersion", "Signature", "SigningCertURL"),
@@ -25,6 +25,9 @@ def parse_envelope(body, header_type=None):
     if not isinstance(message, dict):
         raise MalformedMessage("body is not a JSON object")
     kind = message.get("Type")
+    if kind is None and is_bare_ses_event(message):
+        raise RawDeliveryOn("this is a bare SES event, not an SNS message: raw message delivery is on for this "
+                            "subscription; turn it off (flask sns setup does) so SNS sends its signed envelope")
     if not isinstance(kind, str) or kind not in REQUIRED:
         raise MalformedMessage(f"Type {kind!r} is not an SNS message type")
     if header_type and header_type != kind:
@@ -38,6 +41,11 @@ def parse_envelope(body, header_type=None):
         raise MalformedMessage("MessageId or TopicArn is too long")
     check_text(message)
     return message
+
+
+def is_bare_ses_event(message):
+    """Whether a body is an SES notification or event record itself, as raw message delivery sends it."""
+    return isinstance(message.get("mail"), dict) and ("notificationType" in message or "eventType" in message)
 
 
 def check_text(value, depth=0):

@@ -15,6 +15,10 @@ class MalformedMessage(SnsError):
     """The body is not an SNS message (400)."""
 
 
+class RawDeliveryOn(MalformedMessage):
+    """The body is a bare SES event: the subscription has raw message delivery on (400)."""
+
+
 class MessageTooLarge(SnsError):
     """The body is larger than any SNS message (413)."""
 

@@ -32,8 +32,12 @@ class Result:
     detail: str = ""
 
 
-def handle_message(message, verify=True, get_certificate=None):
-    """Verify and act on one parsed SNS message; never raises for a message problem."""
+def handle_message(message, verify=True, get_certificate=None, source=SOURCE_SNS):
+    """Verify and act on one parsed SNS message; never raises for a message problem.
+
+    `source` says which door it came in by (the webhook, or an SQS queue); either way one
+    MessageId is applied once.
+    """
     config = current_app.config
     kind, message_id, topic = message["Type"], message["MessageId"], message["TopicArn"]
     if availability.database.is_open():
@@ -48,11 +52,11 @@ def handle_message(message, verify=True, get_certificate=None):
             getter = get_certificate or (lambda url: cache.get(url, config["SNS_CERT_TIMEOUT"]))
             verify_message(message, getter, config["SNS_MAX_MESSAGE_AGE"])
         if kind == "Notification":
-            result = store_notification(message)
+            result = store_notification(message, source)
         elif kind == "SubscriptionConfirmation":
-            result = store_confirmation(message)
+            result = store_confirmation(message, source)
         else:
-            result = store(message, "unsubscribe-logged")
+            result = store(message, source, "unsubscribe-logged")
     except SnsError as error:
         result = Result(error.status, "refused", error.reason)
     except SQLAlchemyError as error:
@@ -77,22 +81,22 @@ def check_topic(topic, allowed):
         raise TopicNotAllowed(f"topic {topic} is not in SNS_TOPIC_ARNS")
 
 
-def store_notification(message):
+def store_notification(message, source=SOURCE_SNS):
     """Apply the SES events in a Notification once, recording its MessageId in the same transaction."""
     if not current_app.config["ENABLE_BOUNCE_HANDLING"]:
-        return store(message, "ignored", detail="ENABLE_BOUNCE_HANDLING is off")
+        return store(message, source, "ignored", detail="ENABLE_BOUNCE_HANDLING is off")
     try:
         events = parse_ses_message(message["Message"])
     except MalformedEvent as error:
         # Retrying a signed message cannot fix its content: keep it for a person, answer 200.
-        return store(message, "malformed", raw=message["Message"], detail=str(error))
+        return store(message, source, "malformed", raw=message["Message"], detail=str(error))
     if all(isinstance(event, OtherEvent) for event in events):
         # Send, Open, Click, DeliveryDelay, ...: recorded once, acted on never.
-        return store(message, "ignored", detail=" ".join(f"ignored:{event.kind}" for event in events))
-    return store(message, "applied", events)
+        return store(message, source, "ignored", detail=" ".join(f"ignored:{event.kind}" for event in events))
+    return store(message, source, "applied", events)
 
 
-def store_confirmation(message):
+def store_confirmation(message, source=SOURCE_SNS):
     """Confirm a subscription unless this MessageId was confirmed already."""
     if db.session.scalar(select(ProcessedReport.id).where(ProcessedReport.report_key == message["MessageId"])):
         return Result(200, "duplicate")
@@ -100,12 +104,12 @@ def store_confirmation(message):
     # SNS's retry tries again, and no database lock is held during the HTTP request.
     db.session.rollback()
     confirm_subscription(message, current_app.config["SNS_CERT_TIMEOUT"])
-    return store(message, "confirmed")
+    return store(message, source, "confirmed")
 
 
-def store(message, outcome, events=(), raw=None, detail=""):
+def store(message, source, outcome, events=(), raw=None, detail=""):
     """Hand the message to the one intake; 200 for a repeat, 503 when it cannot be stored so SNS retries."""
-    report = Report(message["MessageId"], SOURCE_SNS, message["Type"], message["TopicArn"][:255])
+    report = Report(message["MessageId"], source, message["Type"], message["TopicArn"][:255])
     intake = apply_report(report, events, outcome, raw, detail)
     if intake.state == "duplicate":
         return Result(200, "duplicate")

@@ -262,3 +262,16 @@ def test_certificate_fetch_failures(client, aws, answer, status, reason):
     assert response.status_code == status
     assert reason in response.get_json()["detail"]
     assert [c.request.url for c in aws.calls] == [helpers.CERT_URL]
+
+
+@pytest.mark.parametrize("record", [
+    helpers.ses_identity("Bounce", ["ann@example.org"]),
+    helpers.ses_event("Complaint", ["ann@example.org"]),
+])
+def test_a_bare_ses_event_says_raw_delivery_is_on_and_changes_nothing(client, record):
+    member = helpers.make_member("ann@example.org")
+    response = client.post("/webhooks/sns", data=json.dumps(record), headers=helpers.SNS_HEADERS)
+    assert response.status_code == 400
+    assert "raw message delivery is on" in response.get_json()["detail"]
+    db.session.refresh(member)
+    assert member.active and member.bounce_count == 0

@@ -1,0 +1,48 @@
+"""boto3 clients built from the standard AWS settings, and AWS's errors as one clear line.
+
+Credentials, region and endpoint come from where every AWS tool reads them: AWS_ACCESS_KEY_ID /
+AWS_SECRET_ACCESS_KEY or AWS_PROFILE, AWS_REGION (or AWS_DEFAULT_REGION), AWS_ENDPOINT_URL.
+"""
+
+import os
+from contextlib import contextmanager
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError,
+                                 NoRegionError, PartialCredentialsError)
+
+# Fail fast and say so: the commands that use these run in a terminal or as a service.
+CLIENT_CONFIG = BotoConfig(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"})
+
+
+class AwsError(Exception):
+    """An AWS call failed; the message is one line a person can act on."""
+
+
+def client(service):
+    """A boto3 client for `service` from the standard AWS settings."""
+    with plain_errors(f"connecting to {service}"):
+        # botocore reads AWS_DEFAULT_REGION; AWS_REGION, which the AWS SDKs and CLI v2 read too, first.
+        # A session of its own: settings are read now, not cached from an earlier call in this process.
+        return boto3.session.Session().client(service, region_name=os.environ.get("AWS_REGION") or None, config=CLIENT_CONFIG)
+
+
+@contextmanager
+def plain_errors(doing):
+    """Turn whatever boto3 raises while `doing` something into an AwsError with one clear line."""
+    try:
+        yield
+    except NoCredentialsError:
+        raise AwsError("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE") from None
+    except PartialCredentialsError as error:
+        raise AwsError(f"AWS credentials are incomplete: {error}") from None
+    except NoRegionError:
+        raise AwsError("no AWS region: set AWS_REGION to the region of your SES identity (for example eu-west-1)") from None
+    except EndpointConnectionError as error:
+        raise AwsError(f"{doing}: cannot reach AWS at {error.kwargs.get('endpoint_url', '?')}") from None
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        raise AwsError(f"{doing}: AWS answered {details.get('Code', '?')}: {details.get('Message', '')}".rstrip(": ")) from None
+    except BotoCoreError as error:
+        raise AwsError(f"{doing}: {error}") from None
