@@ -193,6 +193,8 @@ SETTINGS = [
     Setting("BOUNCE_STORM_SHARE", "`50`", "percent of a domain's members (at least 5 of them) whose permanent bounces within the window pause deactivations there too; `0` turns the share off", (APP, POSTFIX)),
     Setting("BOUNCE_STORM_WINDOW", "`3600`", "seconds of event time the bounce-storm guard looks at, either side of each permanent bounce", (APP, POSTFIX)),
     Setting("COMPLAINT_ACTION", "`deactivate`", "`deactivate` a member who complains, or only `log` it", (APP, POSTFIX)),
+    Setting("AWS_REGION", "none", "the region of your SES identity, for `flask sns setup`, `flask sns poll` and SES's suppression list; these also read the other standard AWS settings (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` or `AWS_PROFILE`, `AWS_ENDPOINT_URL`)", (APP,)),
+    Setting("SQS_QUEUE_URL", "empty", "the queue the `poller` service reads (docker-compose profile `poller`; `flask sns setup --queue` prints it)", (SERVER,)),
     Setting("SESSION_COOKIE_SECURE", "`false`", "`true` behind HTTPS: cookies only over TLS, URLs built with `https` (docker-compose sets it)", (APP,), in_env_example=False),
     Setting("PROXY_FIX_HOPS", "`0`", "number of proxies (nginx: `1`) whose `X-Forwarded-*` headers are trusted (docker-compose sets it)", (APP,), in_env_example=False),
     Setting("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", "`5`", "sign-in attempts per account from one client address within the window; then that address pauses for that account", (APP,)),

@@ -81,12 +81,14 @@ def setup_command(topic, endpoint, identity, configuration_set, queue, no_delive
             if not all(piece.ok for piece in pieces):
                 raise SystemExit(1)
             return
-        topic_arn = wiring.setup(aws, topic, endpoint, **options)
+        topic_arn, queue_url = wiring.setup(aws, topic, endpoint, **options)
     except AwsError as error:
         raise click.ClickException(str(error)) from None
     if dry_run:
         click.echo("dry run: nothing was changed")
     click.echo(f"SNS_TOPIC_ARNS={topic_arn}")
+    if queue_url:
+        click.echo(f"SQS_QUEUE_URL={queue_url}")
 
 
 @sns_cli.command("poll")

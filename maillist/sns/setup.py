@@ -274,7 +274,7 @@ def webhook_attributes(dead_letter_arn):
 
 
 def setup(wiring, topic, endpoint, identity=None, configuration_set=None, queue=None, deliveries=True):
-    """Build (or correct) the whole wiring; returns the topic's ARN."""
+    """Build (or correct) the whole wiring; returns the topic's ARN and the intake queue's URL (or None)."""
     topic_arn = wiring.ensure_topic(topic)
     _, dead_arn = wiring.ensure_queue(queue_name_for(topic, "-webhook-dlq"), topic_arn)
     wiring.ensure_subscription(topic_arn, "https", endpoint, webhook_attributes(dead_arn))
@@ -282,11 +282,12 @@ def setup(wiring, topic, endpoint, identity=None, configuration_set=None, queue=
         wiring.wire_identity(identity, topic_arn, deliveries)
     if configuration_set:
         wiring.wire_configuration_set(configuration_set, topic_arn, deliveries)
+    queue_url = None
     if queue:
         _, queue_dead_arn = wiring.ensure_queue(queue_name_for(queue, "-dead"), topic_arn)
-        _, queue_arn = wiring.ensure_queue(queue, topic_arn, redrive_to=queue_dead_arn)
+        queue_url, queue_arn = wiring.ensure_queue(queue, topic_arn, redrive_to=queue_dead_arn)
         wiring.ensure_subscription(topic_arn, "sqs", queue_arn, {"RawMessageDelivery": "false"})
-    return topic_arn
+    return topic_arn, queue_url
 
 
 def check(wiring, topic, endpoint, identity=None, configuration_set=None, queue=None, deliveries=True):

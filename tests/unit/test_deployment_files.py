@@ -21,7 +21,10 @@ def example_names():
 
 def test_services_and_their_parts():
     services = COMPOSE["services"]
-    assert set(services) == {"mysql", "api", "postfix", "nginx"}
+    assert set(services) == {"mysql", "api", "postfix", "nginx", "poller"}
+    assert services["poller"]["profiles"] == ["poller"], "the poller runs only when asked for"
+    assert services["poller"]["entrypoint"] == ["/app/docker/poller-entrypoint.sh"]
+    assert (ROOT / "docker" / "poller-entrypoint.sh").stat().st_mode & 0o111
     assert services["mysql"]["healthcheck"]["test"]
     assert "mysql-data:/var/lib/mysql" in services["mysql"]["volumes"]
     assert services["api"]["expose"] == ["8000"]

@@ -65,7 +65,8 @@ def flask(runner, *args):
 def test_setup_from_nothing_builds_every_piece(runner, aws_account, ses_gaps):
     result = flask(runner, *ARGS)
     assert result.exit_code == 0, result.output
-    assert result.output.strip().endswith(f"SNS_TOPIC_ARNS={TOPIC}")
+    assert result.output.startswith(f"SNS_TOPIC_ARNS={TOPIC}\n")
+    assert result.output.strip().endswith("SQS_QUEUE_URL=" + aws_account("sqs").get_queue_url(QueueName="maillist-intake")["QueueUrl"])
     sns, sqs, ses = aws_account("sns"), aws_account("sqs"), aws_account("ses")
     subscriptions = {s["Protocol"]: s for s in sns.list_subscriptions_by_topic(TopicArn=TOPIC)["Subscriptions"]}
     assert set(subscriptions) == {"https", "sqs"} and subscriptions["https"]["Endpoint"] == ENDPOINT
