@@ -13,7 +13,7 @@ from maillist.sns.envelope import parse_envelope
 from maillist.sns.errors import SnsError, VerificationFailed
 from maillist.sns import queue as sqs_queue
 from maillist.sns import setup as wiring
-from maillist.sns.aws import AwsError, client
+from maillist.aws import AwsError, client
 from maillist.sns.intake import handle_message
 
 

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from maillist.extensions import db
-from maillist.sns.aws import AwsError, plain_errors
+from maillist.aws import AwsError, plain_errors
 from maillist.sns.envelope import parse_envelope
 from maillist.sns.errors import SnsError
 from maillist.sns.intake import Result, handle_message, log_result

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from maillist.sns.aws import AwsError, client, plain_errors
+from maillist.aws import AwsError, client, plain_errors
 
 # SNS's HTTP/S retry policy may last at most 3,600 s in total: 3 retries 20 s apart, then 59 a
 # minute apart (3 x 20 + 59 x 60 = 3,600 s). SNS's default is 3 retries 20 s apart.

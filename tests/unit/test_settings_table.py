@@ -14,7 +14,7 @@ READERS = {
     "gunicorn.conf.py": [r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"', r'env_int\(os\.environ, "([A-Z][A-Z0-9_]+)"'],
     "postfix/render.py": [r'env(?:ironment)?\.get\(["\']([A-Z][A-Z0-9_]+)["\']', r'env(?:ironment)?\[["\']([A-Z][A-Z0-9_]+)["\']\]'],
     "maillist/users/cli.py": [r'envvar="([A-Z][A-Z0-9_]+)"'],
-    "maillist/sns/aws.py": [r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"'],
+    "maillist/aws.py": [r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"'],
     "docker/poller-entrypoint.sh": [r"\$\{([A-Z][A-Z0-9_]+):\?"],
     "scripts/run.sh": [r"\$\{([A-Z][A-Z0-9_]+):-"],
     "scripts/test.sh": [r"\$\{([A-Z][A-Z0-9_]+):-"],

@@ -12,7 +12,7 @@ from maillist import availability
 from maillist.extensions import db
 from maillist.models import BounceLog, Member, ProcessedReport
 from maillist.sns import queue as sqs_queue
-from maillist.sns.aws import client as sqs_client
+from maillist.aws import client as sqs_client
 from tests import helpers
 
 WEBHOOK = {"ENABLE_BOUNCE_HANDLING": True, "SNS_TOPIC_ARNS": [helpers.TOPIC_ARN]}

@@ -11,7 +11,7 @@ import json
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from maillist.sns import aws as aws_clients
+from maillist import aws as aws_clients
 from maillist.sns import setup as wiring
 from tests import helpers
 

@@ -1,4 +1,4 @@
-"""boto3 clients built from the standard AWS settings, and AWS's errors as one clear line.
+"""boto3 clients built from the standard AWS settings, and AWS's errors as one clear line (SNS, SQS, SES).
 
 Credentials, region and endpoint come from where every AWS tool reads them: AWS_ACCESS_KEY_ID /
 AWS_SECRET_ACCESS_KEY or AWS_PROFILE, AWS_REGION (or AWS_DEFAULT_REGION), AWS_ENDPOINT_URL.
