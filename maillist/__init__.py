@@ -126,6 +126,7 @@ def register_cli(app):
     from maillist.lists.cli import lists_cli
     from maillist.members.cli import members_cli
     from maillist.sns.cli import sns_cli
+    from maillist.bounces.ses_cli import ses_cli
 
-    for group in (users_cli, lists_cli, members_cli, bounces_cli, sns_cli):
+    for group in (users_cli, lists_cli, members_cli, bounces_cli, sns_cli, ses_cli):
         app.cli.add_command(group)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from maillist.bounces.reasons import LABELS, classify, is_dead
+from maillist.bounces.reasons import LABELS, SUPPRESSED, classify, is_dead
 from maillist.bounces.reports import Bounce, Complaint, Deliveries
 from maillist.bounces.storm_guard import StormLimits, domain_of, hold_for
 from maillist.extensions import db
@@ -87,6 +87,8 @@ def apply_to_member(member_id, bounce_type, reason, occurred_at, rules):
     ]
     if dead:
         changes.append((Member.active, False))
+    if reason == SUPPRESSED:
+        changes.append((Member.ses_suppressed, True))
     db.session.execute(update(Member).where(Member.id == member_id).ordered_values(*changes))
 
 

@@ -4,7 +4,9 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from maillist.auth.decorators import require_login, require_writer
+from maillist.bounces import suppression
 from maillist.bounces.services import HISTORY_PAGE_SIZE, bounce_history, reset_bounce_status
+from maillist.extensions import db
 from maillist.htmx import fragment, is_htmx, render_dialog
 from maillist.members import bp, services
 from maillist.validation import MAX_PAGE, whole_number
@@ -13,7 +15,8 @@ from maillist.validation import MAX_PAGE, whole_number
 def history_context(member, page):
     rows, total = bounce_history(member, page)
     pages = max((total - 1) // HISTORY_PAGE_SIZE + 1, 1)
-    return dict(member=member, events=rows, total=total, page=page, pages=pages)
+    return dict(member=member, events=rows, total=total, page=page, pages=pages,
+                ses_removal_offered=suppression.aws_configured())
 
 
 @bp.get("/<int:member_id>")
@@ -42,9 +45,13 @@ def bounces(member_id):
 def reset_bounces(member_id):
     """Clear a member's bounce count and status and reactivate them, keeping the history."""
     member = reset_bounce_status(services.get_member(member_id), current_user.email)
+    message = f"Bounce status reset; {member.email} is active again."
+    if request.form.get("ses_suppression") == "remove":
+        message += " " + suppression.remove_with_message(member.email)
+        db.session.refresh(member)
     if is_htmx():
         # The history answers the request; the member's row refreshes itself on the event.
         return fragment("members/_bounce_history.html", trigger={f"member-{member.id}-changed": True},
-                        message=f"Bounce status reset; {member.email} is active again.", **history_context(member, 1))
-    flash(f"Bounce status reset; {member.email} is active again.", "success")
+                        message=message, **history_context(member, 1))
+    flash(message, "success")
     return redirect(url_for("members.bounces", member_id=member.id), code=303)

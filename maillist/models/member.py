@@ -27,6 +27,9 @@ class Member(db.Model):
     bounce_count: Mapped[int] = mapped_column(Integer, default=0)
     bounce_status: Mapped[str] = mapped_column(String(10), default=CLEAN, index=True)
     last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # SES reported the address on its account-level suppression list: SES drops mail to it, whatever
+    # maillist does, until it is removed there (maillist.bounces.suppression).
+    ses_suppressed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -46,8 +49,8 @@ class Member(db.Model):
 
     @property
     def has_bounce_record(self):
-        """Whether there is anything for a reset to clear: a status, a count, or a deactivation."""
-        return self.bounce_status != CLEAN or bool(self.bounce_count) or not self.active
+        """Whether there is anything for a reset to clear: a status, a count, a deactivation, or SES's suppression."""
+        return self.bounce_status != CLEAN or bool(self.bounce_count) or not self.active or self.ses_suppressed
 
     def __repr__(self):
         return f"<Member {self.email}>"

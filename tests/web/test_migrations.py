@@ -94,3 +94,27 @@ def test_storm_guard_migration_fills_in_each_bounces_domain(empty_database_url, 
             assert "storm_hold" not in inspect(db.engine).get_table_names()
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_ses_suppression_migration_marks_members_with_a_suppression_bounce(empty_database_url, tmp_path):
+    app = create_app(overrides={"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "k"}, instance_path=str(tmp_path))
+    with app.app_context():
+        upgrade(revision="0007")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO member (id, name, email, active, bounce_count, bounce_status, created_at, updated_at) VALUES "
+                "(1, 'Ann', 'ann@example.org', 0, 1, 'hard', '2026-11-30 11:00:00', '2026-11-30 11:00:00'),"
+                "(2, 'Bob', 'bob@example.org', 1, 0, 'clean', '2026-11-30 11:00:00', '2026-11-30 11:00:00')"))
+            connection.execute(text(
+                "INSERT INTO bounce_log (member_id, email, event, reason, occurred_at, created_at) VALUES "
+                "(1, 'ann@example.org', 'bounce', 'suppressed', '2026-11-30 11:00:00', '2026-11-30 11:00:00')"))
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(text("SELECT email, ses_suppressed FROM member ORDER BY id")).all()
+            assert [(email, bool(flag)) for email, flag in rows] == [("ann@example.org", True), ("bob@example.org", False)]
+            assert connection.execute(text("SELECT count(*) FROM members")).scalar() == 2
+        downgrade(revision="0007")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM members")).scalar() == 2
+        downgrade(revision="base")
+        db.engine.dispose()
