@@ -59,10 +59,13 @@ def stored():
     return db.session.scalar(select(func.count()).select_from(ProcessedReport))
 
 
-def test_two_poller_processes_apply_a_thousand_messages_once_each(app, aws_account, cert_dir):
+# moto's SQS slows down as a queue grows (about 70 ms a message at a thousand on a 2-core machine):
+# the thousand run on MariaDB, our production database, and a third of it on SQLite.
+@pytest.mark.parametrize("backend, members", [("mariadb", 200), ("sqlite", 60)])
+def test_two_poller_processes_apply_every_message_once(app, aws_account, cert_dir, backend, members):
     sqs = aws_account("sqs")
     url = sqs.create_queue(QueueName="maillist-intake")["QueueUrl"]
-    emails = [helpers.make_member(f"m{i:03d}@example.org").email for i in range(200)]
+    emails = [helpers.make_member(f"m{i:03d}@example.org").email for i in range(members)]
     bodies = bounces_for(emails, 5)
     enqueue(sqs, url, bodies + bodies[:50])  # SQS delivers at least once: 50 arrive twice
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -73,9 +76,9 @@ def test_two_poller_processes_apply_a_thousand_messages_once_each(app, aws_accou
     counted = [dict(zip(("stored", "duplicates", "left"), (int(part.split()[-1]) for part in line.split(": ", 1)[1].split(", "))))
                for line in tallies]
     assert all(c["stored"] + c["duplicates"] > 0 for c in counted), tallies  # both took part
-    assert sum(c["stored"] for c in counted) == 1000 and sum(c["duplicates"] for c in counted) == 50, tallies
+    assert sum(c["stored"] for c in counted) == members * 5 and sum(c["duplicates"] for c in counted) == 50, tallies
     assert set(db.session.scalars(select(Member.bounce_count))) == {5}
-    assert db.session.scalar(select(func.count()).select_from(BounceLog)) == 1000
+    assert db.session.scalar(select(func.count()).select_from(BounceLog)) == members * 5
     assert left_in(sqs, url) == 0
 
 
