@@ -15,11 +15,13 @@ from tests.system.live_server import serve
 HERE = Path(__file__).resolve().parent
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Mark every test in this folder `system`, so `-m "not system"` leaves the slow ring out.
 
     They also share one xdist group: one worker runs them one after another (they start servers and
-    measure concurrency), while the other workers take the unit and web rings.
+    measure concurrency), while the other workers take the unit and web rings. The marks go on
+    before xdist reads them (tryfirst), or the group would be ignored.
     """
     for item in items:
         if HERE in Path(item.path).resolve().parents:
