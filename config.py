@@ -135,6 +135,8 @@ class Config:
         self.ENABLE_BOUNCE_HANDLING = env_bool(env, "ENABLE_BOUNCE_HANDLING", False)
         self.ENABLE_EMAIL_BOUNCE_PROCESSING = env_bool(env, "ENABLE_EMAIL_BOUNCE_PROCESSING", False)
         self.SOFT_BOUNCE_THRESHOLD = env_int(env, "SOFT_BOUNCE_THRESHOLD", 3, minimum=1)
+        self.SOFT_BOUNCE_WINDOW_DAYS = env_int(env, "SOFT_BOUNCE_WINDOW_DAYS", 30)
+        self.SOFT_BOUNCE_ACTION = env_choice(env, "SOFT_BOUNCE_ACTION", "flag", {"flag", "deactivate"})
         self.SNS_TOPIC_ARNS = topic_allow_list(env)
         self.SNS_MAX_MESSAGE_AGE = env_int(env, "SNS_MAX_MESSAGE_AGE", 86400)
         self.COMPLAINT_ACTION = env_choice(env, "COMPLAINT_ACTION", "deactivate", {"deactivate", "log"})
@@ -186,6 +188,8 @@ SETTINGS = [
     Setting("ENABLE_EMAIL_BOUNCE_PROCESSING", "`false`", "apply bounce emails piped from Postfix (see [Bounces by email](#bounces-by-email-ses-sandbox))", (APP, POSTFIX)),
     Setting("BOUNCE_ADDRESS_KEY", "derived from `SECRET_KEY`", "signs members' bounce addresses; the app and Postfix's pipes must share it", (APP, POSTFIX)),
     Setting("SOFT_BOUNCE_THRESHOLD", "`3`", "bounces after which a transient bounce marks a member `soft`", (APP, POSTFIX)),
+    Setting("SOFT_BOUNCE_WINDOW_DAYS", "`30`", "days after which earlier bounces stop counting: a bounce that comes more than this after the last one starts the count again, and `flask bounces cleanup` returns a `soft` member with no bounce for this long to `clean`; `0` counts forever", (APP, POSTFIX)),
+    Setting("SOFT_BOUNCE_ACTION", "`flag`", "what `soft` does: `flag` the member (mail still goes), or `deactivate` them (Mailman's way)", (APP, POSTFIX)),
     Setting("SNS_TOPIC_ARNS", "empty", "comma-separated topic ARNs the webhook accepts; required when `ENABLE_SNS_WEBHOOKS=true` (start-up stops without it); `*` accepts any topic, with a warning at every start", (APP,)),
     Setting("SNS_MAX_MESSAGE_AGE", "`86400`", "seconds after which an SNS message is refused as stale; `0` turns the check off", (APP,)),
     Setting("HARD_BOUNCE_POLICY", "`reason`", "`reason`: a Permanent bounce deactivates only a dead address (no such user or domain, moved, suppressed); `type`: any Permanent bounce does", (APP, POSTFIX)),

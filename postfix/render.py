@@ -25,7 +25,8 @@ Settings (environment, with defaults):
                              Postfix's configuration folder, which must hold root's files only)
   SECRET_KEY, BOUNCE_ADDRESS_KEY   the key that signs members' bounce addresses: the same value
                              as the app's, or `flask members bounce-address` and the pipes disagree
-  ENABLE_EMAIL_BOUNCE_PROCESSING, SOFT_BOUNCE_THRESHOLD, COMPLAINT_ACTION, HARD_BOUNCE_POLICY,
+  ENABLE_EMAIL_BOUNCE_PROCESSING, SOFT_BOUNCE_THRESHOLD, SOFT_BOUNCE_WINDOW_DAYS, SOFT_BOUNCE_ACTION,
+  COMPLAINT_ACTION, HARD_BOUNCE_POLICY,
   BOUNCE_STORM_COUNT, BOUNCE_STORM_SHARE, BOUNCE_STORM_WINDOW, LOG_LEVEL: as for the app
 
 Secrets are kept out of world-readable files and out of every command line: the database
@@ -105,7 +106,8 @@ def pipe_environment(env):
               "signed with a key made now, so bounces for mail sent before a restart will not count", file=sys.stderr)
     values["SECRET_KEY"] = env.get("SECRET_KEY") or secrets.token_hex(32)
     values["ENABLE_EMAIL_BOUNCE_PROCESSING"] = env.get("ENABLE_EMAIL_BOUNCE_PROCESSING", "false")
-    for name in ("SOFT_BOUNCE_THRESHOLD", "COMPLAINT_ACTION", "HARD_BOUNCE_POLICY", "BOUNCE_STORM_COUNT",
+    for name in ("SOFT_BOUNCE_THRESHOLD", "SOFT_BOUNCE_WINDOW_DAYS", "SOFT_BOUNCE_ACTION", "COMPLAINT_ACTION",
+                 "HARD_BOUNCE_POLICY", "BOUNCE_STORM_COUNT",
                  "BOUNCE_STORM_SHARE", "BOUNCE_STORM_WINDOW", "LOG_LEVEL"):
         if env.get(name):
             values[name] = env[name]

@@ -4,6 +4,7 @@ import json
 import sys
 
 import click
+from flask import current_app
 
 from maillist.bounces import maintenance
 from maillist.bounces.dsn_parser import MAX_REPORT_BYTES, read_report
@@ -70,6 +71,10 @@ def cleanup_command(days, dry_run):
     counts = maintenance.cleanup(days, dry_run)
     verb = "would delete" if dry_run else "deleted"
     click.echo(f"{verb} {counts['bounce_log']} bounce log rows and {counts['processed_report']} processed-message records older than {days} days")
+    window = current_app.config["SOFT_BOUNCE_WINDOW_DAYS"]
+    if window:
+        cleaned = maintenance.expire_soft(window, dry_run)
+        click.echo(f"{'would return' if dry_run else 'returned'} {cleaned} soft member(s) with no bounce for {window} days to clean")
 
 
 @bounces_cli.command("stats")

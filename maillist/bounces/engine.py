@@ -5,8 +5,9 @@ concurrent bounces for one member on several workers all count. The caller commi
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import and_, case, false, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from maillist.bounces.reasons import LABELS, SUPPRESSED, classify, is_dead
@@ -15,7 +16,7 @@ from maillist.bounces.storm_guard import StormLimits, domain_of, hold_for
 from maillist.extensions import db
 from maillist.models import BounceLog, DeliveryStat, Member
 from maillist.models.types import utcnow
-from maillist.vocabulary import BOUNCE, COMPLAINT, HARD, HELD, PERMANENT, SOFT, TRANSIENT
+from maillist.vocabulary import BOUNCE, CLEAN, COMPLAINT, HARD, HELD, PERMANENT, SOFT, TRANSIENT, UNDETERMINED
 
 # HARD_BOUNCE_POLICY: deactivate on a dead address only, or on any Permanent bounce.
 REASON_POLICY, TYPE_POLICY = "reason", "type"
@@ -29,11 +30,18 @@ class Rules:
     deactivate_on_complaint: bool = True
     hard_bounce_policy: str = REASON_POLICY
     storm: StormLimits = StormLimits()
+    soft_window_days: int = 0  # 0: bounces count forever
+    soft_deactivates: bool = False
 
     @classmethod
     def from_config(cls, config):
         return cls(config["SOFT_BOUNCE_THRESHOLD"], config["COMPLAINT_ACTION"] == "deactivate",
-                   config["HARD_BOUNCE_POLICY"], StormLimits.from_config(config))
+                   config["HARD_BOUNCE_POLICY"], StormLimits.from_config(config),
+                   config["SOFT_BOUNCE_WINDOW_DAYS"], config["SOFT_BOUNCE_ACTION"] == "deactivate")
+
+    def stale_before(self, occurred_at):
+        """The time before which a member's last bounce is too old to count with one at `occurred_at`, or None."""
+        return occurred_at - timedelta(days=self.soft_window_days) if self.soft_window_days else None
 
 
 def member_id_for(email):
@@ -50,17 +58,36 @@ def later_of_last_bounce(occurred_at):
     )
 
 
-def bounce_status_after(bounce_type, threshold):
-    """SQL for the status after one more bounce of `bounce_type` (hard is never downgraded)."""
+def is_stale(stale_before):
+    """SQL: the member's last bounce is older than the window (so earlier bounces no longer count)."""
+    if stale_before is None:
+        return false()
+    return and_(Member.last_bounce_at.is_not(None), Member.last_bounce_at < stale_before)
+
+
+def count_before(stale_before):
+    """SQL for the bounces still counting before this one: none when the last is out of the window."""
+    return case((is_stale(stale_before), 0), else_=Member.bounce_count) if stale_before is not None else Member.bounce_count
+
+
+def reaches_soft(threshold, stale_before):
+    """SQL: one more counted bounce reaches the soft threshold (for a member not hard)."""
+    return and_(Member.bounce_status != HARD, count_before(stale_before) + 1 >= threshold)
+
+
+def bounce_status_after(bounce_type, threshold, stale_before=None):
+    """SQL for the status after one more bounce of `bounce_type` (hard is never downgraded; a soft
+    member whose last bounce is out of the window starts from clean)."""
     if bounce_type == PERMANENT:
         return HARD
+    unchanged = case((and_(is_stale(stale_before), Member.bounce_status == SOFT), CLEAN), else_=Member.bounce_status)
     if bounce_type == TRANSIENT:
         return case(
             (Member.bounce_status == HARD, HARD),
-            (Member.bounce_count + 1 >= threshold, SOFT),
-            else_=Member.bounce_status,
+            (count_before(stale_before) + 1 >= threshold, SOFT),
+            else_=unchanged,
         )
-    return Member.bounce_status
+    return unchanged
 
 
 def deactivates(bounce_type, reason, policy):
@@ -77,16 +104,21 @@ def apply_to_member(member_id, bounce_type, reason, occurred_at, rules):
     """
     dead = deactivates(bounce_type, reason, rules.hard_bounce_policy)
     counted_as = PERMANENT if dead else (TRANSIENT if bounce_type == PERMANENT else bounce_type)
-    # bounce_status is listed before bounce_count: MariaDB evaluates SET left to right with
-    # already-updated values, SQLite with the old ones; this order gives the same on both.
-    changes = [
-        (Member.bounce_status, bounce_status_after(counted_as, rules.threshold)),
-        (Member.bounce_count, Member.bounce_count + 1),
+    stale_before = rules.stale_before(occurred_at)
+    # Columns are listed so each expression reads only columns not yet set: MariaDB evaluates SET
+    # left to right with already-updated values, SQLite with the old ones; this order gives the
+    # same on both (active, then bounce_status, then bounce_count, then last_bounce_at).
+    changes = []
+    if dead:
+        changes.append((Member.active, False))
+    elif rules.soft_deactivates and counted_as == TRANSIENT:
+        changes.append((Member.active, case((reaches_soft(rules.threshold, stale_before), False), else_=Member.active)))
+    changes += [
+        (Member.bounce_status, bounce_status_after(counted_as, rules.threshold, stale_before)),
+        (Member.bounce_count, count_before(stale_before) + 1),
         (Member.last_bounce_at, later_of_last_bounce(occurred_at)),
         (Member.updated_at, utcnow()),
     ]
-    if dead:
-        changes.append((Member.active, False))
     if reason == SUPPRESSED:
         changes.append((Member.ses_suppressed, True))
     db.session.execute(update(Member).where(Member.id == member_id).ordered_values(*changes))
@@ -100,20 +132,23 @@ def record_bounce(bounce: Bounce, report_key, rules):
     """
     reason = classify(bounce.subtype, bounce.status, bounce.diagnostic_code)
     dead = deactivates(bounce.bounce_type, reason, rules.hard_bounce_policy)
-    details = None
+    notes = []
     if bounce.bounce_type == PERMANENT and not dead:
-        details = f"{LABELS[reason]}: not a dead address, so counted like a transient bounce"
+        notes.append(f"{LABELS[reason]}: not a dead address, so counted like a transient bounce")
     member = db.session.execute(
-        select(Member.id, Member.bounce_status, Member.active).where(Member.email == bounce.email)
+        select(Member.id, Member.bounce_status, Member.active, Member.bounce_count, Member.last_bounce_at)
+        .where(Member.email == bounce.email)
     ).first()
     member_id = member.id if member else None
     hold = None
     if member is not None and bounce.bounce_type == PERMANENT:
         hold = hold_for(bounce, member_id, reason, rules.storm)
     if member is not None and hold is None:
+        notes += why_status(member, bounce, dead, rules)
         # Lock the member row with the UPDATE before inserting the log row: the log's foreign key
         # check takes a shared lock on the member, and shared-then-exclusive deadlocks on MariaDB.
         apply_to_member(member_id, bounce.bounce_type, reason, bounce.occurred_at, rules)
+    details = "; ".join(notes) or None
     db.session.add(
         BounceLog(
             member_id=member_id, email=bounce.email, domain=domain_of(bounce.email), event=BOUNCE,
@@ -126,6 +161,25 @@ def record_bounce(bounce: Bounce, report_key, rules):
         )
     )
     return member_id
+
+
+def why_status(member, bounce, dead, rules):
+    """In plain words, what this bounce does to the member's status (for the history); read from
+    the member as it was just before, so it describes the atomic update that follows."""
+    if dead:
+        return [] if member.bounce_status == HARD else ["the address is dead: marked hard and deactivated"]
+    if bounce.bounce_type == UNDETERMINED:
+        return []
+    notes, counted = [], member.bounce_count
+    stale_before = rules.stale_before(bounce.occurred_at)
+    if stale_before is not None and member.last_bounce_at is not None and member.last_bounce_at < stale_before:
+        notes.append(f"the last bounce was more than {rules.soft_window_days} days earlier, so counting starts again")
+        counted = 0
+    if member.bounce_status != HARD and counted + 1 >= rules.threshold and (member.bounce_status != SOFT or counted == 0):
+        window = f" within {rules.soft_window_days} days" if rules.soft_window_days else ""
+        action = " and deactivated (SOFT_BOUNCE_ACTION=deactivate)" if rules.soft_deactivates else ""
+        notes.append(f"{counted + 1} bounces{window}: marked soft{action}")
+    return notes
 
 
 def record_complaint(complaint: Complaint, report_key, deactivate):

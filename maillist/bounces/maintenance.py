@@ -1,13 +1,15 @@
-"""Keeping the bounce tables small: deleting old rows in short batches."""
+"""Keeping the bounce tables small (deleting old rows in short batches), and letting soft members
+whose bounces have gone stale return to clean."""
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 
 from maillist.extensions import db
-from maillist.models import BounceLog, ProcessedReport
+from maillist.models import BounceLog, Member, ProcessedReport
 from maillist.models.types import utcnow
 from maillist.sqlite import write_queue
+from maillist.vocabulary import CLEAN, RESET, SOFT
 
 CLEANUP_BATCH = 5000
 # SQLite has one writer: smaller batches keep each hold of the write lock short.
@@ -41,6 +43,29 @@ def cleanup(days, dry_run=False, batch=None):
             checkpoint()
             removed[model.__tablename__] += len(ids)
     return removed
+
+
+def expire_soft(window_days, dry_run=False, now=None):
+    """Return to clean every soft member with no bounce for `window_days` (SOFT_BOUNCE_WINDOW_DAYS),
+    each with a history entry saying so; returns how many. Whether they are active is left alone."""
+    if not window_days:
+        return 0
+    cutoff = (now or utcnow()) - timedelta(days=window_days)
+    stale = (Member.bounce_status == SOFT, Member.last_bounce_at < cutoff)
+    members = db.session.execute(select(Member.id, Member.email, Member.bounce_count).where(*stale)).all()
+    if dry_run:
+        return len(members)
+    for member_id, email, count in members:
+        with write_queue():
+            # The same condition again: a bounce that arrived meanwhile keeps the member soft.
+            changed = db.session.execute(update(Member).where(Member.id == member_id, *stale)
+                                         .values(bounce_status=CLEAN, bounce_count=0, updated_at=utcnow())).rowcount
+            if changed:
+                db.session.add(BounceLog(member_id=member_id, email=email, event=RESET, occurred_at=utcnow(),
+                                         details=f"back to clean on its own: no bounce for {window_days} days "
+                                                 f"(SOFT_BOUNCE_WINDOW_DAYS; {count} counted before)"))
+            db.session.commit()
+    return len(members)
 
 
 def checkpoint():
