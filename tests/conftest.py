@@ -49,6 +49,16 @@ def database_reachable_again():
     availability.database.reset()
 
 
+@pytest.fixture(autouse=True)
+def no_counts_carried_over():
+    """Intake counts buffered in this process by an earlier test belong to that test's database."""
+    from maillist.bounces import intake_counts
+
+    intake_counts.counts.clear()
+    yield
+    intake_counts.counts.clear()
+
+
 @pytest.fixture(scope="session")
 def mariadb_server_url():
     """The MariaDB server named by MAILLIST_TEST_MYSQL_URL, or a skip when none answers."""

@@ -260,14 +260,15 @@ def sns_notification(payload, subject=None, version="1", message_id=None, when=N
     return sign(message, version, **sign_options)
 
 
-def sns_confirmation(kind="SubscriptionConfirmation", subscribe_url=SUBSCRIBE_URL, version="1", when=None, **sign_options):
+def sns_confirmation(kind="SubscriptionConfirmation", subscribe_url=SUBSCRIBE_URL, version="1", when=None, topic=TOPIC_ARN,
+                     **sign_options):
     """A signed SubscriptionConfirmation or UnsubscribeConfirmation."""
     message = {
         "Type": kind,
         "MessageId": str(uuid.uuid4()),
         "Token": "2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92768dd60a747ba6f3beb71854e285d6ad02428b09ceece29417f1f02d609c582afbacc99c583a916b9981dd2728f4ae6fdb82efd087cc3b7849e05798d2d2785c03b0879594eeac82c01f235d0e717736",
-        "TopicArn": TOPIC_ARN,
-        "Message": f"You have chosen to subscribe to the topic {TOPIC_ARN}.\nTo confirm the subscription, visit the SubscribeURL included in this message.",
+        "TopicArn": topic,
+        "Message": f"You have chosen to subscribe to the topic {topic}.\nTo confirm the subscription, visit the SubscribeURL included in this message.",
         "SubscribeURL": subscribe_url,
         "Timestamp": sns_timestamp(when),
     }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from maillist.bounces import intake_counts
 from maillist.bounces.dsn_parser import BOUNCE, COMPLAINT, read_report
 from maillist.bounces.intake import apply_report
 from maillist.bounces.reports import Bounce, Complaint, Report
@@ -78,3 +79,4 @@ def log_result(result, recipient=""):
     """One structured line per report, like the webhook's."""
     level = logging.WARNING if result.exit_code else logging.INFO
     log.log(level, "dsn recipient=%s outcome=%s %s", recipient, result.outcome, result.detail)
+    intake_counts.record(SOURCE_EMAIL, 503 if result.exit_code == EX_TEMPFAIL else 200, result.outcome)

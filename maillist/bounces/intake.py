@@ -8,10 +8,15 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from maillist import audit
 from maillist.bounces.engine import Rules, apply_events
 from maillist.bounces.ledger import record_once
+from maillist.bounces.ses_notifications import MalformedEvent, parse_ses_message
+from maillist.extensions import db
+from maillist.models import ProcessedReport
+from maillist.sqlite import write_queue
 
-APPLIED = "applied"
+APPLIED, MALFORMED = "applied", "malformed"
 
 
 @dataclass(frozen=True)
@@ -46,3 +51,36 @@ def apply_report(report, events=(), outcome=APPLIED, raw=None, detail=""):
     if recorded.state == "failed":
         return Intake("failed", "storage-failed", recorded.error)
     return Intake("stored", outcome, detail or " ".join(recorded.done))
+
+
+class NotReprocessable(Exception):
+    """The report is not a stored malformed message (gone, or already reprocessed)."""
+
+
+def reprocess(report_id):
+    """Run a stored malformed SNS message through the current pipeline again (a staff action, audited).
+
+    Its key is already in the ledger, so the events are applied here under that key, and the row's
+    outcome changes with them in one transaction. Returns what was done, in words.
+    """
+    row = db.session.get(ProcessedReport, report_id)
+    if row is None or row.outcome != MALFORMED or not row.raw_body:
+        raise NotReprocessable(f"report {report_id} is not a stored malformed message")
+    config = current_app.config
+    try:
+        events = parse_ses_message(row.raw_body)
+    except MalformedEvent as error:
+        said = f"still cannot be read: {error}"
+    else:
+        if not config["ENABLE_BOUNCE_HANDLING"]:
+            said = "readable now, but ENABLE_BOUNCE_HANDLING is off: left as it was"
+        else:
+            with write_queue():
+                done = apply_events(events, row.report_key, Rules.from_config(config))
+                row.outcome, row.raw_body = APPLIED, None
+                audit.record("report.reprocess", row.report_key, " ".join(done))
+                db.session.commit()
+            return "applied: " + " ".join(done)
+    audit.record("report.reprocess", row.report_key, said)
+    db.session.commit()
+    return said

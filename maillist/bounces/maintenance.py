@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, text, update
 
 from maillist.extensions import db
-from maillist.models import BounceLog, Member, ProcessedReport
+from maillist.models import BounceLog, IntakeCount, Member, ProcessedReport
 from maillist.models.types import utcnow
 from maillist.sqlite import write_queue
 from maillist.vocabulary import CLEAN, RESET, SOFT
@@ -21,13 +21,14 @@ def count_older(model, column, cutoff):
 
 
 def cleanup(days, dry_run=False, batch=None):
-    """Delete bounce logs and processed-message records older than `days` days; returns counts.
+    """Delete bounce logs, processed-message records and intake counts older than `days` days; returns counts.
 
     Each batch is its own short transaction, so the webhook never waits long for a lock.
     """
     batch = batch or (SQLITE_CLEANUP_BATCH if db.engine.dialect.name == "sqlite" else CLEANUP_BATCH)
     cutoff = utcnow() - timedelta(days=days)
-    targets = ((BounceLog, BounceLog.occurred_at), (ProcessedReport, ProcessedReport.received_at))
+    targets = ((BounceLog, BounceLog.occurred_at), (ProcessedReport, ProcessedReport.received_at),
+               (IntakeCount, IntakeCount.hour))
     if dry_run:
         return {model.__tablename__: count_older(model, column, cutoff) for model, column in targets}
     removed = {}

@@ -1,9 +1,10 @@
 """The Bounces tab: recent events, figures against SES's limits, a 30-day chart, CSV export."""
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 
-from maillist.auth.decorators import require_admin, require_login
-from maillist.bounces import bp, storm_holds
+from maillist.auth.decorators import require_admin, require_login, require_writer
+from maillist.bounces import bp, status as status_page, storm_holds
+from maillist.bounces.intake import NotReprocessable, reprocess
 from maillist.bounces.bounce_log import CSV_COLUMNS, KIND_LABELS, EventQuery, event_rows, recent_events
 from maillist.bounces.chart import daily_chart
 from maillist.bounces.reasons import LABELS as REASON_LABELS
@@ -59,3 +60,21 @@ def close_storm(action, hold_id, message):
     else:
         flash(message.format(domain=hold.domain), "success")
     return redirect(url_for("bounces.index"), code=303)
+
+
+@bp.get("/status")
+@require_login
+def status():
+    """Whether bounce handling works, and if not, why: settings, topics, counts, malformed messages, diagnoses."""
+    return render_template("bounces/status.html", reason_labels=REASON_LABELS, **status_page.status())
+
+
+@bp.post("/status/reports/<int:report_id>/reprocess")
+@require_writer
+def reprocess_report(report_id):
+    """Run one stored malformed message through the current pipeline again (audited)."""
+    try:
+        flash(f"Reprocessed: {reprocess(report_id)}", "success")
+    except NotReprocessable:
+        flash("That message is no longer waiting to be reprocessed; nothing changed.", "error")
+    return redirect(url_for("bounces.status"), code=303)

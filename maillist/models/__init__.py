@@ -5,13 +5,14 @@ from maillist.models.bounce import BounceLog, DeliveryStat, StormHold
 from maillist.models.login_attempt import LoginAttempt
 from maillist.models.mailing_list import MailingList, Subscription
 from maillist.models.member import Member
-from maillist.models.processed_report import ProcessedReport
+from maillist.models.processed_report import IntakeCount, ProcessedReport
 from maillist.models.user import User
 
 __all__ = [
     "AuditLog",
     "BounceLog",
     "DeliveryStat",
+    "IntakeCount",
     "LoginAttempt",
     "MailingList",
     "Member",

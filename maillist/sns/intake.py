@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from config import ANY_TOPIC
 from maillist import availability
+from maillist.bounces import intake_counts
 from maillist.bounces.intake import apply_report
 from maillist.bounces.reports import OtherEvent, Report
 from maillist.bounces.ses_notifications import MalformedEvent, parse_ses_message
@@ -43,7 +44,7 @@ def handle_message(message, verify=True, get_certificate=None, source=SOURCE_SNS
     if availability.database.is_open():
         # The database was just found unreachable: answer at once, SNS retries.
         result = Result(503, "storage-failed", "database unavailable")
-        log_result(result, kind, topic, message_id)
+        log_result(result, kind, topic, message_id, source)
         return result
     try:
         check_fields(message)
@@ -64,15 +65,17 @@ def handle_message(message, verify=True, get_certificate=None, source=SOURCE_SNS
         if availability.is_unavailable(error):
             availability.database.trip()
         result = Result(503, "storage-failed", type(error).__name__)
-    log_result(result, kind, topic, message_id)
+    log_result(result, kind, topic, message_id, source)
     return result
 
 
-def log_result(result, kind="-", topic="-", message_id="-"):
-    """The one log line per webhook answer; fields not known (a body refused unread) are `-`."""
+def log_result(result, kind="-", topic="-", message_id="-", source=SOURCE_SNS):
+    """The one log line (and count, see maillist.bounces.intake_counts) per answer; fields not known
+    (a body refused unread) are `-`."""
     level = logging.INFO if result.status < 400 else logging.WARNING
-    log.log(level, "sns type=%s topic=%s message_id=%s outcome=%s status=%s %s",
-            kind, topic, message_id, result.outcome, result.status, result.detail)
+    log.log(level, "%s type=%s topic=%s message_id=%s outcome=%s status=%s %s",
+            source, kind, topic, message_id, result.outcome, result.status, result.detail)
+    intake_counts.record(source, result.status, result.outcome, result.detail)
 
 
 def check_topic(topic, allowed):

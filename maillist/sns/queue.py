@@ -59,7 +59,7 @@ def process_body(body, get_certificate=None):
         message = parse_envelope(body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body)
     except SnsError as error:
         result = Result(error.status, "refused", error.reason)
-        log_result(result)
+        log_result(result, source=SOURCE_SQS)
         return result
     return handle_message(message, get_certificate=get_certificate, source=SOURCE_SQS)
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from maillist.extensions import db
-from maillist.models import AuditLog, StormHold
+from maillist.models import AuditLog, ProcessedReport, StormHold
 from tests import helpers
 
 WRITERS = ("admin", "operator")
@@ -41,6 +41,7 @@ MATRIX = {
     "users.reset_password": (ADMINS, "/users/{user}/password", {"password": "p" * 12}),
     "bounces.release_storm": (ADMINS, "/bounces/storms/{hold}/release", {}),
     "bounces.dismiss_storm": (ADMINS, "/bounces/storms/{hold}/dismiss", {}),
+    "bounces.reprocess_report": (WRITERS, "/bounces/status/reports/{report}/reprocess", {}),
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Pages that only show a form for a write: viewers get 403 here too, not a form they cannot use.
@@ -66,15 +67,17 @@ def test_every_write_route_is_in_the_matrix(app):
 
 @pytest.fixture
 def objects(app):
-    """A list, two members (one subscribed), a second staff user and an open bounce-storm hold to act on."""
+    """A list, two members (one subscribed), a second staff user, an open bounce-storm hold and a
+    malformed message to act on."""
     mailing_list = helpers.make_list()
     member = helpers.make_member(lists=[mailing_list])
     helpers.make_member("bob@example.org", "Bob")
     user = helpers.make_user("target@example.org", role="viewer")
     hold = StormHold(domain="bigmail.example", open_domain="bigmail.example", reason="blocked")
-    db.session.add(hold)
+    report = ProcessedReport(report_key="m-1", source="sns", kind="Notification", outcome="malformed", raw_body="{x")
+    db.session.add_all([hold, report])
     db.session.commit()
-    return {"list": mailing_list.id, "member": member.id, "user": user.id, "hold": hold.id}
+    return {"list": mailing_list.id, "member": member.id, "user": user.id, "hold": hold.id, "report": report.id}
 
 
 def audit_count():

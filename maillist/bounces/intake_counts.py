@@ -1,0 +1,135 @@
+"""Counting what comes in at every door, refusals included, per UTC hour in the database.
+
+Each process adds to a small buffer and writes it out at most every FLUSH_SECONDS (one UPDATE or
+INSERT per hour, door, outcome and reason), so counting costs a request almost nothing and the
+figures hold across gunicorn workers and hosts. A buffer the database cannot take now is kept for
+the next flush; a process that dies loses at most its last few seconds of counts.
+"""
+
+import logging
+import threading
+import time
+from collections import Counter
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from maillist import availability
+from maillist.extensions import db
+from maillist.models import IntakeCount
+from maillist.models.types import utcnow
+from maillist.sqlite import write_queue
+
+log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 5
+# Why a message was refused, in the words the status page and /metrics use.
+SIGNATURE, CERTIFICATE, CERTIFICATE_URL, STALE, FUTURE = "signature", "certificate", "certificate-url", "stale", "future"
+TOPIC, MALFORMED, RAW_DELIVERY, STORAGE, UPSTREAM = "topic", "malformed", "raw-delivery", "storage", "upstream"
+REFUSAL_REASONS = (SIGNATURE, CERTIFICATE, CERTIFICATE_URL, STALE, FUTURE, TOPIC, MALFORMED, RAW_DELIVERY, STORAGE, UPSTREAM)
+
+
+def refusal_reason(status, outcome, detail=""):
+    """The refusal reason for an answer, or "" when the message was taken."""
+    if outcome == "storage-failed" or (status >= 500 and status != 502):
+        return STORAGE
+    if status < 400:
+        return ""
+    detail = detail or ""
+    if status == 502:
+        return UPSTREAM
+    if "raw message delivery is on" in detail:
+        return RAW_DELIVERY
+    if "SNS_TOPIC_ARNS" in detail:
+        return TOPIC
+    if "SNS_MAX_MESSAGE_AGE" in detail:
+        return STALE
+    if "in the future" in detail:
+        return FUTURE
+    if "SigningCertURL" in detail or "SubscribeURL" in detail:
+        return CERTIFICATE_URL
+    if "certificate" in detail:
+        return CERTIFICATE
+    if status == 403:
+        return SIGNATURE
+    return MALFORMED
+
+
+def this_hour(now=None):
+    return (now or utcnow()).replace(minute=0, second=0, microsecond=0)
+
+
+class Counts:
+    """This process's counts not yet written to the database."""
+
+    def __init__(self):
+        self.pending = Counter()
+        self.lock = threading.Lock()
+        self.flushed_at = time.monotonic()
+
+    def add(self, source, outcome, reason=""):
+        with self.lock:
+            self.pending[(this_hour(), source, outcome[:40], reason)] += 1
+            due = time.monotonic() - self.flushed_at >= FLUSH_SECONDS
+        if due:
+            self.flush()
+
+    def flush(self):
+        """Write the buffer out; keeps it when the database cannot take it now. Returns True when written."""
+        with self.lock:
+            batch, self.pending = self.pending, Counter()
+            self.flushed_at = time.monotonic()
+        if not batch:
+            return True
+        if availability.database.is_open():
+            self.keep(batch)
+            return False
+        try:
+            with write_queue(), db.engine.begin() as connection:
+                for (hour, source, outcome, reason), n in sorted(batch.items()):
+                    add_to_row(connection, hour, source, outcome, reason, n)
+        except SQLAlchemyError as error:
+            log.warning("intake counts not written yet (%s); kept for the next flush", type(error).__name__)
+            self.keep(batch)
+            return False
+        return True
+
+    def keep(self, batch):
+        with self.lock:
+            self.pending.update(batch)
+
+    def clear(self):
+        with self.lock:
+            self.pending.clear()
+
+
+def add_to_row(connection, hour, source, outcome, reason, n):
+    """count += n on the row for these keys, creating it on first use (another worker may race us)."""
+    table = IntakeCount.__table__
+    match = (table.c.hour == hour, table.c.source == source, table.c.outcome == outcome, table.c.reason == reason)
+    bump = update(table).where(*match).values(count=table.c.count + n)
+    if connection.execute(bump).rowcount:
+        return
+    try:
+        with connection.begin_nested():
+            connection.execute(table.insert().values(hour=hour, source=source, outcome=outcome, reason=reason, count=n))
+    except IntegrityError:
+        connection.execute(bump)
+
+
+counts = Counts()
+
+
+def record(source, status, outcome, detail=""):
+    """Count one answer of an intake (the SNS webhook, the SQS poller, a bounce email)."""
+    counts.add(source, outcome, refusal_reason(status, outcome, detail))
+
+
+def totals_since(since):
+    """{(outcome, reason): count} and {source: count} since `since`, from every process's written counts."""
+    counts.flush()
+    rows = db.session.execute(
+        select(IntakeCount.source, IntakeCount.outcome, IntakeCount.reason, func.sum(IntakeCount.count))
+        .where(IntakeCount.hour >= this_hour(since)).group_by(IntakeCount.source, IntakeCount.outcome, IntakeCount.reason)
+    ).all()
+    return [(source, outcome, reason, int(total)) for source, outcome, reason, total in rows]

@@ -1,0 +1,156 @@
+"""What the status page (/bounces/status) says: the settings in force, each topic's subscription and
+last messages, counts by outcome and refusals by reason, malformed messages, and plain-language
+diagnoses of the common set-up mistakes, each with what to do."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from config import ANY_TOPIC
+from maillist.bounces import intake_counts
+from maillist.extensions import db
+from maillist.models import DeliveryStat, ProcessedReport
+from maillist.models.types import utcnow
+from maillist.vocabulary import SOURCE_EMAIL, SOURCE_SNS, SOURCE_SQS
+
+QUIET_DAYS = 7  # "webhook on but no message in N days"
+MALFORMED_SHOWN = 20
+SNS_KINDS = ("SubscriptionConfirmation", "Notification", "UnsubscribeConfirmation")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    value: str
+    ok: bool
+    advice: str = ""
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    title: str
+    fix: str
+
+
+def settings_in_force(config):
+    """Each bounce-handling setting, and whether it is what production needs."""
+    topics = config["SNS_TOPIC_ARNS"]
+    return [
+        Setting("ENABLE_SNS_WEBHOOKS", str(config["ENABLE_SNS_WEBHOOKS"]).lower(), config["ENABLE_SNS_WEBHOOKS"],
+                "off: /webhooks/sns answers 404 (fine when an SQS poller takes the messages instead)"),
+        Setting("ENABLE_BOUNCE_HANDLING", str(config["ENABLE_BOUNCE_HANDLING"]).lower(), config["ENABLE_BOUNCE_HANDLING"],
+                "off: messages are verified and recorded as ignored; no member changes"),
+        Setting("SNS_TOPIC_ARNS", ", ".join(topics) or "(none)", bool(topics) and ANY_TOPIC not in topics,
+                "name your topic's ARN: empty refuses every message, * accepts any AWS account's topic"),
+        Setting("SNS_MAX_MESSAGE_AGE", f"{config['SNS_MAX_MESSAGE_AGE']} s", config["SNS_MAX_MESSAGE_AGE"] > 0,
+                "0 accepts a captured message replayed at any later time"),
+        Setting("SOFT_BOUNCE_THRESHOLD", str(config["SOFT_BOUNCE_THRESHOLD"]), True),
+        Setting("SOFT_BOUNCE_WINDOW_DAYS", str(config["SOFT_BOUNCE_WINDOW_DAYS"]), True),
+        Setting("SOFT_BOUNCE_ACTION", config["SOFT_BOUNCE_ACTION"], True),
+        Setting("HARD_BOUNCE_POLICY", config["HARD_BOUNCE_POLICY"], config["HARD_BOUNCE_POLICY"] == "reason",
+                "type deactivates on any Permanent bounce, blocklists and policy refusals included"),
+        Setting("COMPLAINT_ACTION", config["COMPLAINT_ACTION"], config["COMPLAINT_ACTION"] == "deactivate",
+                "log keeps mailing people who complained; SES reviews accounts above 0.1% complaints"),
+        Setting("ENABLE_EMAIL_BOUNCE_PROCESSING", str(config["ENABLE_EMAIL_BOUNCE_PROCESSING"]).lower(), True),
+    ]
+
+
+def topics(config):
+    """Per topic (allowed or seen): when its subscription was confirmed, by which message, and its last message of each type."""
+    seen = set(db.session.scalars(select(ProcessedReport.topic_arn).where(ProcessedReport.topic_arn.is_not(None)).distinct()))
+    names = sorted((set(config["SNS_TOPIC_ARNS"]) - {ANY_TOPIC}) | seen)
+    found = []
+    for arn in names:
+        confirmed = db.session.execute(
+            select(ProcessedReport.received_at, ProcessedReport.report_key)
+            .where(ProcessedReport.topic_arn == arn, ProcessedReport.outcome == "confirmed")
+            .order_by(ProcessedReport.received_at.desc()).limit(1)
+        ).first()
+        last = {}
+        for kind in SNS_KINDS:
+            row = db.session.execute(
+                select(ProcessedReport.received_at, ProcessedReport.outcome, ProcessedReport.source)
+                .where(ProcessedReport.topic_arn == arn, ProcessedReport.kind == kind)
+                .order_by(ProcessedReport.received_at.desc()).limit(1)
+            ).first()
+            if row:
+                last[kind] = row
+        found.append({"arn": arn, "allowed": arn in config["SNS_TOPIC_ARNS"] or ANY_TOPIC in config["SNS_TOPIC_ARNS"],
+                      "confirmed": confirmed, "last": last})
+    return found
+
+
+def counts(days):
+    """Messages by outcome and refusals by reason over the last `days`, with the door they came in by."""
+    rows = intake_counts.totals_since(utcnow() - timedelta(days=days))
+    outcomes, refusals, doors = {}, {}, {}
+    for source, outcome, reason, total in rows:
+        outcomes[outcome] = outcomes.get(outcome, 0) + total
+        doors[source] = doors.get(source, 0) + total
+        if reason:
+            refusals[reason] = refusals.get(reason, 0) + total
+    return {"outcomes": outcomes, "refusals": refusals, "doors": doors, "total": sum(doors.values())}
+
+
+def malformed(limit=MALFORMED_SHOWN):
+    """The newest messages whose content could not be understood, with their stored bodies."""
+    return db.session.scalars(
+        select(ProcessedReport).where(ProcessedReport.outcome == "malformed")
+        .order_by(ProcessedReport.received_at.desc()).limit(limit)
+    ).all()
+
+
+def diagnoses(config, week):
+    """The common set-up mistakes the data shows, each with what to do."""
+    found, refusals, outcomes = [], week["refusals"], week["outcomes"]
+    if refusals.get(intake_counts.RAW_DELIVERY):
+        found.append(Diagnosis(
+            f"Raw message delivery is on: {refusals[intake_counts.RAW_DELIVERY]} bare SES events refused this week",
+            "Turn raw message delivery off on the subscription (`flask sns setup` does): maillist needs SNS's signed envelope."))
+    skewed = refusals.get(intake_counts.STALE, 0) + refusals.get(intake_counts.FUTURE, 0)
+    if skewed:
+        found.append(Diagnosis(
+            f"Clock skew or replays: {skewed} messages refused as too old or from the future this week",
+            "Check this server's clock (timedatectl; run NTP). Old messages can also be SNS retrying after a long outage: "
+            "raise SNS_MAX_MESSAGE_AGE for a while, or read them back from the dead-letter queue."))
+    if refusals.get(intake_counts.TOPIC):
+        found.append(Diagnosis(
+            f"A topic not in SNS_TOPIC_ARNS sent {refusals[intake_counts.TOPIC]} messages this week (or tried to subscribe)",
+            "If it is yours, add its ARN to SNS_TOPIC_ARNS and restart; if not, someone is probing the endpoint and was refused."))
+    if refusals.get(intake_counts.SIGNATURE) or refusals.get(intake_counts.CERTIFICATE) or refusals.get(intake_counts.CERTIFICATE_URL):
+        forged = sum(refusals.get(r, 0) for r in (intake_counts.SIGNATURE, intake_counts.CERTIFICATE, intake_counts.CERTIFICATE_URL))
+        found.append(Diagnosis(f"{forged} messages failed signature or certificate checks this week",
+                               "SNS's own messages always pass: these were forged or altered on the way. Nothing was changed."))
+    if refusals.get(intake_counts.STORAGE):
+        found.append(Diagnosis(f"The database could not store {refusals[intake_counts.STORAGE]} messages this week",
+                               "Each was answered 503 (or left in the queue) so SNS retries; check the database and GET /health."))
+    recent = utcnow() - timedelta(days=QUIET_DAYS)
+    bounces_seen = outcomes.get("applied", 0) or outcomes.get("ignored", 0)
+    if bounces_seen and not db.session.scalar(select(func.count()).select_from(DeliveryStat).where(DeliveryStat.day >= recent.date())):
+        found.append(Diagnosis("No Delivery events: bounce and complaint rates are unknown",
+                               "Publish SES Delivery notifications to the topic too (`flask sns setup` does unless --no-deliveries)."))
+    if not config["ENABLE_BOUNCE_HANDLING"] and outcomes.get("ignored"):
+        found.append(Diagnosis(f"Bounce handling is off while {outcomes['ignored']} messages arrived this week",
+                               "Set ENABLE_BOUNCE_HANDLING=true: until then no member is changed."))
+    sns_recent = db.session.scalar(select(func.count()).select_from(ProcessedReport).where(
+        ProcessedReport.source.in_((SOURCE_SNS, SOURCE_SQS)), ProcessedReport.received_at >= recent))
+    if config["ENABLE_SNS_WEBHOOKS"] and not sns_recent and not week["doors"].get(SOURCE_SNS):
+        found.append(Diagnosis(f"The webhook is on but no SNS message arrived in {QUIET_DAYS} days",
+                               "Check the subscription with `flask sns setup ... --check`, that nginx passes /webhooks/sns, "
+                               "and send a test to bounce@simulator.amazonses.com."))
+    if config["ENABLE_EMAIL_BOUNCE_PROCESSING"] and not db.session.scalar(
+            select(func.count()).select_from(ProcessedReport).where(ProcessedReport.source == SOURCE_EMAIL)):
+        found.append(Diagnosis("Email bounce processing is on but no bounce email was ever received",
+                               "Check Postfix's pipes (`postfix check`, the mail log) and that list mail goes out with the "
+                               "members' bounce addresses (`flask lists deliver`)."))
+    return found
+
+
+def status():
+    """Everything the page shows."""
+    config = current_app.config
+    day, week = counts(1), counts(7)
+    return {"settings": settings_in_force(config), "topics": topics(config), "day": day, "week": week,
+            "malformed": malformed(), "diagnoses": diagnoses(config, week), "reasons": intake_counts.REFUSAL_REASONS}
