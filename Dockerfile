@@ -1,6 +1,6 @@
 # maillist: the app (target "app", the default) and the Postfix that goes with it (target "postfix").
 FROM python:3.11-slim AS app
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 FLASK_APP=wsgi:app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 FLASK_APP=wsgi:app PROMETHEUS_MULTIPROC_DIR=/tmp/maillist-metrics
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt

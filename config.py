@@ -1,5 +1,6 @@
 """Configuration read from the environment (and a `.env` file when present)."""
 
+import ipaddress
 import os
 import re
 import secrets
@@ -123,6 +124,18 @@ def load_secret_key(instance_path):
     return path.read_text().strip()
 
 
+def metrics_allow_from(env):
+    """METRICS_ALLOW_FROM, checked: comma-separated addresses or networks (10.0.0.0/8, ::1)."""
+    raw = env.get("METRICS_ALLOW_FROM") or ""
+    for part in (p.strip() for p in raw.split(",")):
+        if part:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ConfigError(f"METRICS_ALLOW_FROM holds {part!r}, which is not an address or network") from None
+    return raw
+
+
 class Config:
     """Settings for a running maillist; every name can be set in the environment."""
 
@@ -155,6 +168,8 @@ class Config:
         self.SESSION_MAX_AGE = env_int(env, "SESSION_MAX_AGE", 24 * 3600, minimum=60)
         self.DB_LOCK_WAIT_TIMEOUT = env_int(env, "DB_LOCK_WAIT_TIMEOUT", 5, minimum=1)
         self.DB_STATEMENT_TIMEOUT = env_int(env, "DB_STATEMENT_TIMEOUT", 10, minimum=1)
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or ""
+        self.METRICS_ALLOW_FROM = metrics_allow_from(env)
         self.LOG_LEVEL = env_choice(env, "LOG_LEVEL", "info", {"debug", "info", "warning", "error", "critical"}).upper()
         check_settings(vars(self))
 
@@ -163,6 +178,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
+    # A thread per process writes buffered intake counts out (maillist.bounces.intake_counts).
+    INTAKE_COUNTS_FLUSHER = True
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 280}
     # SNS notifications are a few KiB; 256 KiB is SNS's own message limit plus envelope room.
     SNS_MAX_BODY_BYTES = 512 * 1024
@@ -209,6 +226,9 @@ SETTINGS = [
     Setting("SESSION_MAX_AGE", "`86400`", "seconds after sign-in at which a session ends, active or not", (APP,)),
     Setting("DB_LOCK_WAIT_TIMEOUT", "`5`", "seconds a transaction waits for a lock (MariaDB row locks, SQLite's writer lock) before giving up: the webhook then answers 503 and SNS retries", (APP,)),
     Setting("DB_STATEMENT_TIMEOUT", "`10`", "seconds one statement may run on MariaDB", (APP,)),
+    Setting("METRICS_TOKEN", "empty", "the bearer token Prometheus sends to read `GET /metrics`; with neither this nor `METRICS_ALLOW_FROM` set, `/metrics` answers 404", (APP,)),
+    Setting("METRICS_ALLOW_FROM", "empty", "comma-separated addresses or networks that may read `/metrics` without the token (as the app sees them: behind nginx, set `PROXY_FIX_HOPS`)", (APP,)),
+    Setting("PROMETHEUS_MULTIPROC_DIR", "`/tmp/maillist-metrics` in the image", "a folder where each gunicorn worker keeps its webhook latency histogram, added up at `/metrics` (prometheus-client's multiprocess mode)", (SERVER,), in_env_example=False),
     Setting("LOG_LEVEL", "`INFO`", "Python logging level: `DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`", (APP, POSTFIX)),
     Setting("MAILLIST_ADMIN_EMAIL", "`admin@example.com`", "the first administrator `flask users ensure-admin` (and `scripts/run.sh`) creates", (APP,), in_env_example=False),
     Setting("GUNICORN_BIND", "`0.0.0.0:8000`", "where gunicorn listens (`gunicorn.conf.py`)", (SERVER,), in_env_example=False),

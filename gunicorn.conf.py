@@ -24,3 +24,22 @@ accesslog = "-"
 errorlog = "-"
 # nginx in front handles slow clients; keep-alive from it saves connection set-up.
 keepalive = 5
+
+
+# prometheus-client's multiprocess mode (see maillist/metrics.py): each worker keeps its latency
+# histogram in this folder; the folder starts empty, and a dead worker's gauges are dropped.
+metrics_folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def on_starting(server):
+    if metrics_folder:
+        os.makedirs(metrics_folder, exist_ok=True)
+        for name in os.listdir(metrics_folder):
+            os.remove(os.path.join(metrics_folder, name))
+
+
+def child_exit(server, worker):
+    if metrics_folder:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

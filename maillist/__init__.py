@@ -96,12 +96,14 @@ def register_blueprints(app):
     from maillist.auth import bp as auth_bp
     from maillist.bounces import bp as bounces_bp
     from maillist.health import bp as health_bp
+    from maillist.metrics import bp as metrics_bp
     from maillist.lists import bp as lists_bp
     from maillist.members import bp as members_bp
     from maillist.sns import bp as sns_bp
     from maillist.users import bp as users_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(members_bp, url_prefix="/members")
     app.register_blueprint(lists_bp, url_prefix="/lists")

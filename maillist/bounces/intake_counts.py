@@ -7,10 +7,12 @@ the next flush; a process that dies loses at most its last few seconds of counts
 """
 
 import logging
+import os
 import threading
 import time
 from collections import Counter
 
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -66,6 +68,7 @@ class Counts:
         self.pending = Counter()
         self.lock = threading.Lock()
         self.flushed_at = time.monotonic()
+        self.flusher_pid = None
 
     def add(self, source, outcome, reason=""):
         with self.lock:
@@ -73,6 +76,23 @@ class Counts:
             due = time.monotonic() - self.flushed_at >= FLUSH_SECONDS
         if due:
             self.flush()
+        self.start_flusher()
+
+    def start_flusher(self):
+        """Once per process (gunicorn forks workers): a thread that writes the buffer out every
+        FLUSH_SECONDS, so an idle worker's last counts reach the database too."""
+        if self.flusher_pid == os.getpid() or not current_app.config.get("INTAKE_COUNTS_FLUSHER", True):
+            return
+        self.flusher_pid = os.getpid()
+        app = current_app._get_current_object()
+
+        def loop():
+            while True:
+                time.sleep(FLUSH_SECONDS)
+                with app.app_context():
+                    self.flush()
+
+        threading.Thread(target=loop, name="intake-counts", daemon=True).start()
 
     def flush(self):
         """Write the buffer out; keeps it when the database cannot take it now. Returns True when written."""

@@ -4,6 +4,7 @@ from flask import abort, current_app, jsonify, request
 
 from maillist.sns.envelope import parse_envelope
 from maillist.sns.errors import MessageTooLarge, SnsError
+from maillist.metrics import WEBHOOK_SECONDS
 from maillist.sns import bp
 from maillist.sns.intake import Result, handle_message, log_result
 
@@ -11,6 +12,11 @@ from maillist.sns.intake import Result, handle_message, log_result
 @bp.post("/sns")
 def webhook():
     """Verify and process one SNS message; the answer tells SNS whether to retry."""
+    with WEBHOOK_SECONDS.time():
+        return answer()
+
+
+def answer():
     if not current_app.config["ENABLE_SNS_WEBHOOKS"]:
         log_result(Result(404, "disabled", "ENABLE_SNS_WEBHOOKS is off"))
         abort(404)

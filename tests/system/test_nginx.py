@@ -173,3 +173,11 @@ def test_app_sees_https_through_the_forwarded_headers(nginx):
     assert without_referer.status_code == 400
     with_referer = session.post(f"{base}/login", data=fields, headers={"Referer": f"{base}/login"}, verify=str(cert), timeout=10)
     assert with_referer.status_code == 401
+
+
+def test_metrics_are_not_served_to_the_internet(nginx):
+    _, https_port, cert = nginx
+    response = requests.get(f"https://127.0.0.1:{https_port}/metrics", headers={"Authorization": "Bearer anything"},
+                            verify=str(cert), timeout=10)
+    # nginx's own 404 page: the request never reached the app, token or not.
+    assert response.status_code == 404 and "<center>nginx</center>" in response.text
