@@ -168,6 +168,11 @@ class Config:
         self.SESSION_MAX_AGE = env_int(env, "SESSION_MAX_AGE", 24 * 3600, minimum=60)
         self.DB_LOCK_WAIT_TIMEOUT = env_int(env, "DB_LOCK_WAIT_TIMEOUT", 5, minimum=1)
         self.DB_STATEMENT_TIMEOUT = env_int(env, "DB_STATEMENT_TIMEOUT", 10, minimum=1)
+        self.SMTP_HOST = env.get("SMTP_HOST") or "127.0.0.1"
+        self.SMTP_PORT = env_int(env, "SMTP_PORT", 25, minimum=1, maximum=65535)
+        self.NOTIFY_FROM = env.get("NOTIFY_FROM") or "maillist@localhost"
+        self.NOTIFY_ADMIN = env.get("NOTIFY_ADMIN") or ""
+        self.PUBLIC_URL = env.get("PUBLIC_URL") or ""
         self.METRICS_TOKEN = env.get("METRICS_TOKEN") or ""
         self.METRICS_ALLOW_FROM = metrics_allow_from(env)
         self.LOG_LEVEL = env_choice(env, "LOG_LEVEL", "info", {"debug", "info", "warning", "error", "critical"}).upper()
@@ -226,6 +231,11 @@ SETTINGS = [
     Setting("SESSION_MAX_AGE", "`86400`", "seconds after sign-in at which a session ends, active or not", (APP,)),
     Setting("DB_LOCK_WAIT_TIMEOUT", "`5`", "seconds a transaction waits for a lock (MariaDB row locks, SQLite's writer lock) before giving up: the webhook then answers 503 and SNS retries", (APP,)),
     Setting("DB_STATEMENT_TIMEOUT", "`10`", "seconds one statement may run on MariaDB", (APP,)),
+    Setting("SMTP_HOST", "`127.0.0.1`", "the SMTP server `flask bounces notify` sends owners' digests through (docker-compose: `postfix`)", (APP,)),
+    Setting("SMTP_PORT", "`25`", "its port", (APP,)),
+    Setting("NOTIFY_FROM", "`maillist@localhost`", "the sender of owners' digests", (APP,)),
+    Setting("NOTIFY_ADMIN", "empty", "where the digest of members on no list with an owner goes; empty: to no one (they wait until it is set)", (APP,)),
+    Setting("PUBLIC_URL", "empty", "the address staff open maillist at (`https://lists.example.org`), for links in digests", (APP,)),
     Setting("METRICS_TOKEN", "empty", "the bearer token Prometheus sends to read `GET /metrics`; with neither this nor `METRICS_ALLOW_FROM` set, `/metrics` answers 404", (APP,)),
     Setting("METRICS_ALLOW_FROM", "empty", "comma-separated addresses or networks that may read `/metrics` without the token (as the app sees them: behind nginx, set `PROXY_FIX_HOPS`)", (APP,)),
     Setting("PROMETHEUS_MULTIPROC_DIR", "`/tmp/maillist-metrics` in the image", "a folder where each gunicorn worker keeps its webhook latency histogram, added up at `/metrics` (prometheus-client's multiprocess mode)", (SERVER,), in_env_example=False),

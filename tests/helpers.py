@@ -13,6 +13,8 @@ import json
 import os
 import re
 import socket
+import threading
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -407,3 +409,25 @@ def load_vector(path):
     """One genuine SNS message from ../shared/sns-vectors."""
     need(SNS_VECTORS.is_dir(), "../shared/sns-vectors is absent")
     return json.loads(Path(path).read_text())
+
+
+class SmtpSink:
+    """An SMTP server that keeps every message it is given (the stand-in for SES)."""
+
+    def __init__(self):
+        self.messages = []
+        self.arrived = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.arrived:
+            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+            self.arrived.notify_all()
+        return "250 OK"
+
+    def wait_for(self, count, timeout=30):
+        """Wait until `count` messages have arrived; returns them."""
+        deadline = time.monotonic() + timeout
+        with self.arrived:
+            while len(self.messages) < count and time.monotonic() < deadline:
+                self.arrived.wait(deadline - time.monotonic())
+            return list(self.messages)

@@ -6,7 +6,7 @@ import sys
 import click
 from flask import current_app
 
-from maillist.bounces import maintenance
+from maillist.bounces import maintenance, notify
 from maillist.bounces.dsn_parser import MAX_REPORT_BYTES, read_report
 from maillist.bounces.email_intake import log_result, process_dsn
 from maillist.bounces.stats import dashboard_figures
@@ -75,6 +75,22 @@ def cleanup_command(days, dry_run):
     if window:
         cleaned = maintenance.expire_soft(window, dry_run)
         click.echo(f"{'would return' if dry_run else 'returned'} {cleaned} soft member(s) with no bounce for {window} days to clean")
+
+
+@bounces_cli.command("notify")
+@click.option("--dry-run", is_flag=True, help="Say who would be told of how many members; send nothing.")
+def notify_command(dry_run):
+    """Email list owners a digest of the members deactivated by hard bounces or complaints since the last one."""
+    try:
+        told, untold = notify.notify(dry_run)
+    except notify.NoticeFailed as error:
+        raise click.ClickException(str(error)) from None
+    for recipient, count in sorted(told.items()):
+        click.echo(f"{'would tell' if dry_run else 'told'} {recipient} of {count} member(s)")
+    if not told:
+        click.echo("nothing to tell")
+    if untold:
+        click.echo(f"{untold} deactivation(s) have no owner to tell: set the lists' owners or NOTIFY_ADMIN")
 
 
 @bounces_cli.command("stats")

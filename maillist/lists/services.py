@@ -45,6 +45,21 @@ def lists_with_counts():
     return [(lst, total, int(active or 0)) for lst, total, active in db.session.execute(query)]
 
 
+MAX_OWNERS = 20
+
+
+def check_addresses(text, what):
+    """Addresses typed one per line (or comma-separated), checked and normalised, once each."""
+    found = []
+    for word in (text or "").replace(",", " ").replace(";", " ").split():
+        address = check_email(word)
+        if address not in found:
+            found.append(address)
+    if len(found) > MAX_OWNERS and what == "owners":
+        raise InvalidInput(f"At most {MAX_OWNERS} owners.")
+    return found
+
+
 def check_posting(post_policy, allowed_senders):
     """The policy and the normalised sender addresses, one per line; refuses unknown policies and bad addresses."""
     post_policy = (post_policy or POST_MEMBERS).strip().lower()
@@ -60,25 +75,26 @@ def check_posting(post_policy, allowed_senders):
     return post_policy, "\n".join(senders)
 
 
-def add_list(address, name, description="", post_policy=POST_MEMBERS, allowed_senders=""):
-    """Create a list; refuses a bad or taken address, an empty name and a bad posting rule."""
+def add_list(address, name, description="", post_policy=POST_MEMBERS, allowed_senders="", owners=""):
+    """Create a list; refuses a bad or taken address, an empty name, a bad posting rule or owner address."""
     address = check_email(address)
     name = (name or "").strip()
     if not name:
         raise InvalidInput("A list needs a name.")
     post_policy, allowed_senders = check_posting(post_policy, allowed_senders)
+    owners = "\n".join(check_addresses(owners, "owners"))
     if find_list_by_address(address):
         raise Conflict(f"A list with address {address} already exists.")
     mailing_list = MailingList(address=address, name=name[:200], description=(description or "").strip(),
-                               post_policy=post_policy, allowed_senders=allowed_senders)
+                               post_policy=post_policy, allowed_senders=allowed_senders, owners=owners)
     db.session.add(mailing_list)
     audit.record("list.create", address, f"name={name} post={post_policy}")
     db.session.commit()
     return mailing_list
 
 
-def update_list(mailing_list, name, description, post_policy=None, allowed_senders=None):
-    """Change a list's name, description and who may post (left as it is when not given)."""
+def update_list(mailing_list, name, description, post_policy=None, allowed_senders=None, owners=None):
+    """Change a list's name, description, who may post and its owners (each left as it is when not given)."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("A list needs a name.")
@@ -86,8 +102,10 @@ def update_list(mailing_list, name, description, post_policy=None, allowed_sende
         post_policy, allowed_senders = mailing_list.post_policy, mailing_list.allowed_senders
     post_policy, allowed_senders = check_posting(post_policy, allowed_senders)
     mailing_list.name, mailing_list.description = name[:200], (description or "").strip()
+    if owners is not None:
+        mailing_list.owners = "\n".join(check_addresses(owners, "owners"))
     mailing_list.post_policy, mailing_list.allowed_senders = post_policy, allowed_senders
-    audit.record("list.update", mailing_list.address, f"name={name} post={post_policy}")
+    audit.record("list.update", mailing_list.address, f"name={name} post={post_policy} owners={len(mailing_list.owner_list)}")
     db.session.commit()
     return mailing_list
 

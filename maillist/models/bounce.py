@@ -44,6 +44,8 @@ class BounceLog(db.Model):
     held: Mapped[str | None] = mapped_column(String(20))
     # The member's bounce status before this bounce deactivated them, so a storm hold can undo it.
     status_before: Mapped[str | None] = mapped_column(String(20))
+    # When the owners' digest (`flask bounces notify`) told of the deactivation this event caused.
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

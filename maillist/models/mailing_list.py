@@ -23,6 +23,8 @@ class MailingList(db.Model):
     # Who may post (maillist.vocabulary.POST_POLICIES), and for `senders` who they are, one per line.
     post_policy: Mapped[str] = mapped_column(String(10), default=POST_MEMBERS, server_default=POST_MEMBERS)
     allowed_senders: Mapped[str] = mapped_column(Text, default="")
+    # Who hears about members the list loses to hard bounces and complaints, one address per line.
+    owners: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     subscriptions = relationship(
@@ -33,6 +35,11 @@ class MailingList(db.Model):
     def sender_list(self):
         """The allowed senders, one address each."""
         return [line for line in (self.allowed_senders or "").split() if line]
+
+    @property
+    def owner_list(self):
+        """The owners' addresses."""
+        return [line for line in (self.owners or "").split() if line]
 
     def __repr__(self):
         return f"<MailingList {self.address}>"

@@ -8,13 +8,13 @@ import socket
 import subprocess
 import sysconfig
 import tempfile
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from tests.helpers import SmtpSink as Sink
 from tests.helpers import free_port
 from tests.system.postfix_helpers import POSTFIX, ROOT, render_config
 
@@ -22,28 +22,6 @@ SYSTEM_PYTHON = "/usr/bin/python3"  # the pipes run as `nobody`, who cannot read
 # The tests' app signs with this key too, so both sides agree on members' bounce addresses.
 SECRET_KEY = "test-secret-key"
 
-
-
-class Sink:
-    """An SMTP server that keeps every message it is given (the stand-in for SES)."""
-
-    def __init__(self):
-        self.messages = []
-        self.arrived = threading.Condition()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.arrived:
-            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-            self.arrived.notify_all()
-        return "250 OK"
-
-    def wait_for(self, count, timeout=30):
-        """Wait until `count` messages have arrived; returns them."""
-        deadline = time.monotonic() + timeout
-        with self.arrived:
-            while len(self.messages) < count and time.monotonic() < deadline:
-                self.arrived.wait(deadline - time.monotonic())
-            return list(self.messages)
 
 
 def wait_for_port(port, timeout=30):
