@@ -78,3 +78,23 @@ def test_dashboard_renders_chart_and_filters(browse, bounced):
     expect(page.locator("#bounce-events tbody tr")).to_have_count(1)
     expect(page.locator("#bounce-events")).to_contain_text("Yahoo!-Mail-Feedback/2.0")
     screenshot(page, "bounce-dashboard")
+
+
+@pytest.mark.parametrize("app_overrides", [{"ENABLE_SNS_WEBHOOKS": True, "ENABLE_BOUNCE_HANDLING": True,
+                                            "SNS_TOPIC_ARNS": [helpers.TOPIC_ARN]}])
+def test_the_status_page_diagnoses_raw_delivery(browse, live_url, app_overrides):
+    import json
+
+    import requests
+
+    bare_event = json.dumps(helpers.ses_identity("Bounce", ["ann@example.org"]))
+    assert requests.post(f"{live_url}/webhooks/sns", data=bare_event, headers=helpers.SNS_HEADERS, timeout=10).status_code == 400
+    page = browse("viewer")
+    page.goto("/bounces/")
+    page.get_by_role("link", name="Status").click()
+    page.wait_for_url("**/bounces/status")
+    attention = page.get_by_role("region", name="What needs attention")
+    expect(attention).to_contain_text("Raw message delivery is on: 1 bare SES events refused this week")
+    expect(attention).to_contain_text("Turn raw message delivery off")
+    expect(page.locator('td[data-label="Reason"]', has_text="raw-delivery").locator("xpath=..")).to_contain_text("1")
+    screenshot(page, "bounce-status-page")
