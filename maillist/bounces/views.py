@@ -2,7 +2,7 @@
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from maillist.auth.decorators import require_admin, require_login, require_writer
+from maillist.auth.decorators import require_admin, require_login
 from maillist.bounces import bp, status as status_page, storm_holds
 from maillist.bounces.intake import NotReprocessable, reprocess
 from maillist.bounces.bounce_log import CSV_COLUMNS, KIND_LABELS, EventQuery, event_rows, recent_events
@@ -70,7 +70,7 @@ def status():
 
 
 @bp.post("/status/reports/<int:report_id>/reprocess")
-@require_writer
+@require_admin
 def reprocess_report(report_id):
     """Run one stored malformed message through the current pipeline again (audited)."""
     try:

@@ -41,7 +41,7 @@ MATRIX = {
     "users.reset_password": (ADMINS, "/users/{user}/password", {"password": "p" * 12}),
     "bounces.release_storm": (ADMINS, "/bounces/storms/{hold}/release", {}),
     "bounces.dismiss_storm": (ADMINS, "/bounces/storms/{hold}/dismiss", {}),
-    "bounces.reprocess_report": (WRITERS, "/bounces/status/reports/{report}/reprocess", {}),
+    "bounces.reprocess_report": (ADMINS, "/bounces/status/reports/{report}/reprocess", {}),
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Pages that only show a form for a write: viewers get 403 here too, not a form they cannot use.
