@@ -6,14 +6,29 @@ from flask import make_response, render_template, request
 
 
 def is_htmx():
-    """Whether this request came from htmx (and wants a fragment, not a page)."""
-    return request.headers.get("HX-Request") == "true"
+    """Whether this request came from htmx and wants a fragment, not a page.
+
+    A history restore (Back/Forward to a page htmx has no snapshot of) asks for the whole page:
+    htmx 2 marks it HX-History-Restore-Request, and sends HX-Request too when
+    historyRestoreAsHxRequest is on.
+    """
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
-def render(page_template, fragment_template, /, status=200, **context):
-    """Render the fragment for htmx requests and the page otherwise, marking the answer as varying."""
-    html = render_template(fragment_template if is_htmx() else page_template, **context)
-    return html, status, {"Vary": "HX-Request"}
+def render(page_template, fragment_template, /, status=200, url=None, form_id=None, **context):
+    """Render the fragment for htmx requests and the page otherwise, marking the answer as varying.
+
+    Fragments are rendered with `oob` true, so they can update what lies outside the swapped
+    region (out-of-band). When the filter form `form_id` asked, the address bar gets `url`, the
+    view's own rendering of the query with empty parameters dropped, in place of the current entry
+    (links that page or sort push their own, already clean, URLs).
+    """
+    htmx = is_htmx()
+    html = render_template(fragment_template if htmx else page_template, oob=htmx, **context)
+    headers = {"Vary": "HX-Request, HX-History-Restore-Request"}
+    if htmx and url and form_id and request.headers.get("HX-Trigger") == form_id:
+        headers["HX-Replace-Url"] = url
+    return html, status, headers
 
 
 def render_dialog(template, /, status=200, **context):

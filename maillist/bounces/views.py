@@ -21,7 +21,8 @@ def index():
     events, has_next = recent_events(query)
     context = dict(query=query, events=events, has_next=has_next)
     if request.headers.get("HX-Target") == "bounce-events":
-        return render("bounces/index.html", "bounces/_events.html", **context)
+        return render("bounces/index.html", "bounces/_events.html", url=url_for("bounces.index", **query.args()),
+                      form_id="bounce-filters", **context)
     deactivating = current_app.config["COMPLAINT_ACTION"] == "deactivate"
     return render(
         "bounces/index.html", "bounces/_dashboard.html",

@@ -27,7 +27,9 @@ def page_context(query=None, **extra):
 @require_login
 def index():
     """List members, as a page or (for htmx) just the table."""
-    return render("members/index.html", "members/_table.html", **page_context())
+    context = page_context()
+    return render("members/index.html", "members/_table.html", url=url_for("members.index", **context["query"].args()),
+                  form_id="member-filters", **context)
 
 
 @bp.get("/new")

@@ -60,4 +60,24 @@
       event.preventDefault();
     }
   });
+
+  // Back/Forward: htmx restores the page from its snapshot, whose fields hold the values they were
+  // rendered with, not what was typed since. The address bar holds the query (the filter forms
+  // replace it as they search), so the fields are set from it again; a hidden field the URL does
+  // not name (sorting by default) stays as restored.
+  function syncFormsFromUrl() {
+    const params = new URLSearchParams(window.location.search);
+    document.querySelectorAll("form[data-sync-from-url]").forEach(function (form) {
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (!field.name || field.type === "submit") { return; }
+        if (params.has(field.name)) {
+          field.value = params.get(field.name);
+        } else if (field.type !== "hidden" && (field.tagName !== "SELECT" || field.querySelector('option[value=""]'))) {
+          field.value = "";
+        }
+      });
+    });
+  }
+  document.addEventListener("htmx:historyRestore", syncFormsFromUrl);
+  window.addEventListener("pageshow", syncFormsFromUrl);
 })();

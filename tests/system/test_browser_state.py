@@ -1,0 +1,99 @@
+"""What the screen shows and what the URL and the data say agree, in a real Chromium: export after a
+filter, sorting kept while typing, Back/Forward, history restores, typing replaces the entry."""
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import helpers
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def backend():
+    return "sqlite"
+
+
+@pytest.fixture
+def people():
+    for name, email in (("Ann Walsh", "ann@example.org"), ("Bob Walsh", "bob@example.org"), ("Cy Young", "cy@example.org")):
+        helpers.make_member(email, name)
+
+
+def query_of(page):
+    return {key: values[0] for key, values in parse_qs(urlparse(page.url).query).items()}
+
+
+def test_export_follows_the_filter(browse, people):
+    page = browse("viewer")
+    page.get_by_label("Search").fill("walsh")
+    expect(page.locator("#members-table tbody tr")).to_have_count(2)
+    expect(page.locator("#export-link")).to_have_attribute("href", re.compile(r"q=walsh"))
+    with page.expect_download() as download:
+        page.locator("#export-link").click()
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    assert "ann@example.org" in text and "bob@example.org" in text and "cy@example.org" not in text
+
+
+def test_sorting_is_kept_while_typing(browse, people):
+    page = browse("viewer")
+    header = page.locator("#members-table th", has_text="Email")
+    expect(header).to_have_attribute("aria-sort", "ascending")  # the default order
+    header.get_by_role("link").click()
+    expect(header).to_have_attribute("aria-sort", "descending")
+    expect(page.locator("#members-table tbody tr").first).to_contain_text("cy@example.org")
+    page.get_by_label("Search").fill("walsh")
+    expect(page.locator("#members-table tbody tr")).to_have_count(2)
+    expect(page.locator("#members-table tbody tr").first).to_contain_text("bob@example.org")
+    assert query_of(page)["sort"] == "email" and query_of(page)["dir"] == "desc"
+
+
+def test_typing_replaces_the_entry_and_drops_empty_parameters(browse, people):
+    page = browse("viewer")
+    length = page.evaluate("history.length")
+    page.get_by_label("Search").press_sequentially("walsh", delay=350)  # a pause after every key
+    expect(page.locator("#members-table tbody tr")).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"q=walsh"))
+    assert page.evaluate("history.length") == length, "no history entry per pause"
+    assert "active" not in query_of(page) and "status" not in query_of(page) and "list" not in query_of(page)
+
+
+def test_back_and_forward_show_form_and_table_in_agreement(browse, people):
+    page = browse("viewer")
+    page.get_by_label("Search").fill("walsh")
+    expect(page.locator("#members-table tbody tr")).to_have_count(2)
+    page.get_by_label("Bounce status").select_option("clean")
+    expect(page).to_have_url(re.compile(r"status=clean"))
+    page.get_by_role("link", name="Lists", exact=True).click()
+    page.wait_for_url("**/lists/")
+    page.go_back()
+    expect(page.locator("#members-table tbody tr")).to_have_count(2)
+    expect(page.get_by_label("Search")).to_have_value("walsh")
+    expect(page.get_by_label("Bounce status")).to_have_value("clean")
+    expect(page.locator("#member-count")).to_contain_text("matching “walsh”")
+    page.go_forward()
+    page.wait_for_url("**/lists/")
+
+
+def test_a_history_restore_gets_the_whole_page(browse, people, live_url):
+    page = browse("viewer")
+    answer = page.request.get(f"{live_url}/members/?q=walsh", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    body = answer.text()
+    assert "<nav" in body and "<h1>Members</h1>" in body and 'id="member-filters"' in body
+    fragment = page.request.get(f"{live_url}/members/?q=walsh", headers={"HX-Request": "true"}).text()
+    assert "<h1>Members</h1>" not in fragment and 'hx-swap-oob="true"' in fragment
+
+
+def test_dashboard_paging_is_in_the_url(browse):
+    member = helpers.make_member("ann@example.org")
+    for _ in range(60):
+        helpers.make_bounce(member, "Transient")
+    page = browse("viewer")
+    page.goto("/bounces/")
+    page.get_by_role("link", name="Older").click()
+    expect(page).to_have_url(re.compile(r"page=2"))
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"page=2"))
