@@ -76,7 +76,8 @@ def test_two_poller_processes_apply_every_message_once(app, aws_account, cert_di
     counted = [dict(zip(("stored", "duplicates", "left"), (int(part.split()[-1]) for part in line.split(": ", 1)[1].split(", "))))
                for line in tallies]
     assert all(c["stored"] + c["duplicates"] > 0 for c in counted), tallies  # both took part
-    assert sum(c["stored"] for c in counted) == members * 5 and sum(c["duplicates"] for c in counted) == 50, tallies
+    # SQS may hand a message out again (at-least-once): then it counts as one more duplicate, never twice.
+    assert sum(c["stored"] for c in counted) == members * 5 and sum(c["duplicates"] for c in counted) >= 50, tallies
     assert set(db.session.scalars(select(Member.bounce_count))) == {5}
     assert db.session.scalar(select(func.count()).select_from(BounceLog)) == members * 5
     assert left_in(sqs, url) == 0
