@@ -9,6 +9,8 @@ notifications (mixed bounces, complaints, deliveries), then
 - `flask sns poll QUEUE --drain` as 1 process, then as 2 processes on one queue (the queue is
   moto's SQS, served over HTTP by its own process: it stands in for Amazon SQS and is itself a
   large part of the cost, more so as the queue grows);
+- the queue alone: receiving and deleting every message without processing it, the ceiling the
+  stand-in queue sets;
 - the webhook under gunicorn (2 workers x 2 threads, 4 keep-alive connections), as
   bench/webhook_throughput.py drives it.
 
@@ -78,6 +80,17 @@ def run_pollers(count, database_url, queue_url, cert_dir, aws_env):
     return time.perf_counter() - started - 2
 
 
+def drain_alone(sqs, queue_url):
+    """Receive and delete every message without processing it: what the stand-in queue alone allows."""
+    started = time.perf_counter()
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not messages:
+            return time.perf_counter() - started
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                                                              for i, m in enumerate(messages)])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_database_arguments(parser)
@@ -94,12 +107,17 @@ def main():
     sqs = boto3.client("sqs", region_name=helpers.REGION, endpoint_url=aws_env["AWS_ENDPOINT_URL"],
                        aws_access_key_id="bench", aws_secret_access_key="bench")
     bodies, transient = build_messages(args.messages, args.members)
-    rates = {"1 poller": [], "2 pollers": [], "webhook": []}
+    rates = {"queue alone": [], "1 poller": [], "2 pollers": [], "webhook": []}
     try:
         for repetition in range(args.repetitions):
             for label in rates:
                 with tempfile.TemporaryDirectory() as workdir, migrated_database(args.backend, args.mysql_url, workdir) as url:
                     add_members(url, args.members)
+                    if label == "queue alone":
+                        elapsed = drain_alone(sqs, fill_queue(sqs, f"bench-{repetition}-alone", bodies))
+                        rates[label].append(args.messages / elapsed)
+                        print(f"  run {repetition + 1} {label:11} {args.messages / elapsed:6.0f} msg/s", flush=True)
+                        continue
                     if label == "webhook":
                         server = start_gunicorn(url, args.port, 2, 2, workdir)
                         try:
@@ -112,20 +130,20 @@ def main():
                         cert_dir = Path(workdir) / "certs"
                         cert_dir.mkdir()
                         (cert_dir / helpers.CERT_URL.rsplit("/", 1)[-1]).write_bytes(helpers.cert_pem())
-                        queue = fill_queue(sqs, f"bench-{repetition}-{label[0]}", bodies)
+                        queue = fill_queue(sqs, f"bench-{repetition}-{label[0]}", bodies)  # "1 poller", "2 pollers"
                         elapsed = run_pollers(int(label[0]), url, queue, cert_dir, aws_env)
                     wrong = check_counts(url, transient)
                     if wrong:
                         raise SystemExit(f"{label}: counts wrong for {len(wrong)} members")
                     rates[label].append(args.messages / elapsed)
-                    print(f"  run {repetition + 1} {label:9} {args.messages / elapsed:6.0f} msg/s", flush=True)
+                    print(f"  run {repetition + 1} {label:11} {args.messages / elapsed:6.0f} msg/s", flush=True)
     finally:
         moto.terminate()
         moto.wait(timeout=30)
     print(f"backend={args.backend} messages={args.messages} members={args.members} cpu={cpu_model()}")
     for label, values in rates.items():
         ratios = [value / hook for value, hook in zip(values, rates["webhook"])]
-        print(f"{label:9} median {statistics.median(values):6.0f} msg/s  (runs: {', '.join(f'{v:.0f}' for v in values)})"
+        print(f"{label:11} median {statistics.median(values):6.0f} msg/s  (runs: {', '.join(f'{v:.0f}' for v in values)})"
               + ("" if label == "webhook" else f"  vs webhook {min(ratios):.2f}-{max(ratios):.2f}x"))
 
 
