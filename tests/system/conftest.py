@@ -13,6 +13,7 @@ from tests.system.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.system.live_server import serve
 
 HERE = Path(__file__).resolve().parent
+AWS_TESTS = ("test_sns_setup", "test_sns_queue")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -20,13 +21,16 @@ def pytest_collection_modifyitems(config, items):
     """Mark every test in this folder `system`, so `-m "not system"` leaves the slow ring out.
 
     They also share one xdist group: one worker runs them one after another (they start servers and
-    measure concurrency), while the other workers take the unit and web rings. The marks go on
+    measure concurrency), while the other workers take the unit and web rings and the tests of
+    AWS's side (moto), which measure no timing, as a group of their own. The marks go on
     before xdist reads them (tryfirst), or the group would be ignored.
     """
     for item in items:
         if HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.system)
-            item.add_marker(pytest.mark.xdist_group("system"))
+            # AWS's side (moto) measures no timing: those tests take a second worker, beside the web ring.
+            group = "system-aws" if Path(item.path).name.startswith(AWS_TESTS) else "system"
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture
