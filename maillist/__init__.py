@@ -129,6 +129,7 @@ def register_cli(app):
     from maillist.members.cli import members_cli
     from maillist.sns.cli import sns_cli
     from maillist.bounces.ses_cli import ses_cli
+    from maillist.demo_cli import demo_cli
 
-    for group in (users_cli, lists_cli, members_cli, bounces_cli, sns_cli, ses_cli):
+    for group in (users_cli, lists_cli, members_cli, bounces_cli, sns_cli, ses_cli, demo_cli):
         app.cli.add_command(group)
