@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from maillist.errors import InvalidInput
 from maillist.extensions import db
@@ -76,16 +76,20 @@ def recent_events(query: EventQuery):
 
 
 def event_rows(query: EventQuery, batch=5000):
-    """One row of CSV_COLUMNS for every matching event, newest first, read a batch at a time."""
+    """One row of CSV_COLUMNS for every matching event, newest event time first (events arrive out of
+    order), read a batch at a time from where the last batch ended."""
     last = None
     while True:
-        statement = select(BounceLog).where(*query.conditions()).order_by(BounceLog.id.desc()).limit(batch)
+        statement = (select(BounceLog).where(*query.conditions())
+                     .order_by(BounceLog.occurred_at.desc(), BounceLog.id.desc()).limit(batch))
         if last is not None:
-            statement = statement.where(BounceLog.id < last)
+            occurred_at, row_id = last
+            statement = statement.where(or_(BounceLog.occurred_at < occurred_at,
+                                            and_(BounceLog.occurred_at == occurred_at, BounceLog.id < row_id)))
         rows = db.session.scalars(statement).all()
         if not rows:
             return
         for row in rows:
             yield [row.occurred_at.isoformat() + "Z"] + [getattr(row, column) for column in CSV_COLUMNS[1:]]
-        last = rows[-1].id
+        last = rows[-1].occurred_at, rows[-1].id
         db.session.expunge_all()

@@ -3,7 +3,7 @@
 from flask import flash, redirect, render_template, url_for
 
 from maillist.auth.decorators import require_admin
-from maillist.errors import InvalidInput
+from maillist.errors import DomainError, InvalidInput
 from maillist.users import bp, services
 from maillist.users.forms import PasswordResetForm, RoleForm, UserCreateForm
 
@@ -29,7 +29,12 @@ def create():
     form = UserCreateForm()
     if not form.validate():
         return render_page(form, "Email and password are required.", 400)
-    user = services.create_user(form.email.data, form.password.data, form.role.data, form.name.data)
+    try:
+        user = services.create_user(form.email.data, form.password.data, form.role.data, form.name.data)
+    except DomainError as error:
+        # The form again with what was typed (the password aside) and the reason beside it.
+        form.password.data = ""
+        return render_page(form, error.message, error.status_code)
     flash(f"Created {user.email}.", "success")
     return redirect(url_for("users.index"), code=303)
 

@@ -174,3 +174,29 @@ def test_bounce_log_export(login):
     since = (utcnow().date() - timedelta(days=1)).isoformat()
     recent = list(csv.DictReader(io.StringIO(staff.get(f"/bounces/export.csv?since={since}").get_data(as_text=True))))
     assert len(recent) == 2
+
+
+def test_the_bounce_log_export_is_in_event_time_order_across_batches(app, login):
+    from maillist.bounces.bounce_log import EventQuery, event_rows
+    from maillist.models.types import utcnow
+
+    member = helpers.make_member("ann@example.org")
+    now = utcnow()
+    # Arrival order (ids) differs from event time: the third to arrive happened first.
+    for hours in (2, 1, 9, 5, 3):
+        helpers.make_bounce(member, "Transient", occurred_at=now - timedelta(hours=hours))
+    times = [row[0] for row in event_rows(EventQuery(), batch=2)]
+    assert times == sorted(times, reverse=True) and len(times) == 5
+    exported = login("viewer").get("/bounces/export.csv").get_data(as_text=True).splitlines()[1:]
+    assert [line.split(",")[0] for line in exported] == times
+
+
+def test_the_reset_confirmation_says_ses_may_still_drop_the_mail(app, login):
+    hard = helpers.hard_member("gone@example.org")
+    staff = login("operator")
+    text = staff.get(f"/members/{hard.id}/bounces").get_data(as_text=True)
+    assert "If SES put the address on its suppression list, SES will still drop mail to it." in text
+    hard.ses_suppressed = True
+    db.session.commit()
+    text = staff.get(f"/members/{hard.id}/bounces").get_data(as_text=True)
+    assert "SES still has this address on its suppression list" in text

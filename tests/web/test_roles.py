@@ -124,3 +124,12 @@ def test_every_endpoint_requires_a_role_or_is_public(app):
 def test_write_forms_matrix(app, login, objects, endpoint, role, status):
     staff = helpers.staff_client(app) if role == "anonymous" else login(role)
     assert staff.get(WRITE_FORMS[endpoint].format(**objects)).status_code == status
+
+
+def test_a_refused_new_user_keeps_the_form_with_the_reason(login):
+    admin = login("admin")
+    response = admin.post_form("/users/", {"email": "new.staff@example.org", "role": "operator", "password": "short", "name": "New Staff"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "new.staff@example.org" in page and "New Staff" in page, "what was typed stays"
+    assert "password" in page.lower() and "<nav" in page, "the page with the reason, not a bare error"
