@@ -13,6 +13,14 @@ SOFT = "soft"
 HARD = "hard"
 BOUNCE_STATUSES = (CLEAN, SOFT, HARD)
 
+# What stopped mail to a member (Member.deactivated_by), in words for the members table and history.
+BY_HARD_BOUNCE = "hard-bounce"
+BY_SOFT_BOUNCE = "soft-bounce"
+BY_COMPLAINT = "complaint"
+BY_STAFF = "staff"
+DEACTIVATED_BY_LABELS = {BY_HARD_BOUNCE: "hard bounce", BY_SOFT_BOUNCE: "soft bounces", BY_COMPLAINT: "complaint",
+                         BY_STAFF: "staff"}
+
 # SES's bounce types, which bounce emails are classed into too.
 PERMANENT = "Permanent"
 TRANSIENT = "Transient"

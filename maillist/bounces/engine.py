@@ -16,7 +16,7 @@ from maillist.bounces.storm_guard import StormLimits, domain_of, hold_for
 from maillist.extensions import db
 from maillist.models import BounceLog, DeliveryStat, Member
 from maillist.models.types import utcnow
-from maillist.vocabulary import BOUNCE, CLEAN, COMPLAINT, HARD, HELD, PERMANENT, SOFT, TRANSIENT, UNDETERMINED
+from maillist.vocabulary import BOUNCE, BY_COMPLAINT, BY_HARD_BOUNCE, BY_SOFT_BOUNCE, CLEAN, COMPLAINT, HARD, HELD, PERMANENT, SOFT, TRANSIENT, UNDETERMINED
 
 # HARD_BOUNCE_POLICY: deactivate on a dead address only, or on any Permanent bounce.
 REASON_POLICY, TYPE_POLICY = "reason", "type"
@@ -110,9 +110,14 @@ def apply_to_member(member_id, bounce_type, reason, occurred_at, rules):
     # same on both (active, then bounce_status, then bounce_count, then last_bounce_at).
     changes = []
     if dead:
-        changes.append((Member.active, False))
+        # deactivated_by first: it reads `active` before this statement changes it (MariaDB's order).
+        changes += [(Member.deactivated_by, case((Member.active.is_(True), BY_HARD_BOUNCE), else_=Member.deactivated_by)),
+                    (Member.active, False)]
     elif rules.soft_deactivates and counted_as == TRANSIENT:
-        changes.append((Member.active, case((reaches_soft(rules.threshold, stale_before), False), else_=Member.active)))
+        # deactivated_by first: it reads `active` before this statement changes it (MariaDB's order).
+        soft_now = and_(Member.active.is_(True), reaches_soft(rules.threshold, stale_before))
+        changes += [(Member.deactivated_by, case((soft_now, BY_SOFT_BOUNCE), else_=Member.deactivated_by)),
+                    (Member.active, case((reaches_soft(rules.threshold, stale_before), False), else_=Member.active))]
     changes += [
         (Member.bounce_status, bounce_status_after(counted_as, rules.threshold, stale_before)),
         (Member.bounce_count, count_before(stale_before) + 1),
@@ -186,7 +191,9 @@ def record_complaint(complaint: Complaint, report_key, deactivate):
     """Stop mail to a complaining member when `deactivate`, and log the complaint; returns the member id or None."""
     member_id = member_id_for(complaint.email)
     if member_id is not None and deactivate:
-        db.session.execute(update(Member).where(Member.id == member_id).values(active=False, updated_at=utcnow()))
+        db.session.execute(update(Member).where(Member.id == member_id).ordered_values(
+            (Member.deactivated_by, case((Member.active.is_(True), BY_COMPLAINT), else_=Member.deactivated_by)),
+            (Member.active, False), (Member.updated_at, utcnow())))
     db.session.add(
         BounceLog(
             member_id=member_id, email=complaint.email, event=COMPLAINT, feedback_type=complaint.feedback_type,

@@ -28,7 +28,7 @@ def reset_bounce_status(member, actor_email):
     before = f"status={member.bounce_status} count={member.bounce_count} active={member.active}"
     member.bounce_count = 0
     member.bounce_status = CLEAN
-    member.active = True
+    member.active, member.deactivated_by = True, None
     db.session.add(BounceLog(member_id=member.id, email=member.email, event=RESET, occurred_at=utcnow(),
                              details=f"reset by {actor_email} ({before})"))
     audit.record("member.bounce_reset", member.email, before)

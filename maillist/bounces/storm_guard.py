@@ -135,6 +135,6 @@ def undo_deactivation(row):
     undone = db.session.execute(
         update(Member)
         .where(Member.id == row.member_id, Member.active.is_(False), Member.bounce_status == HARD)
-        .values(active=True, bounce_status=row.status_before, updated_at=utcnow())
+        .values(active=True, bounce_status=row.status_before, deactivated_by=None, updated_at=utcnow())
     )
     return undone.rowcount == 1

@@ -16,7 +16,7 @@ from maillist.bounces.engine import Rules, apply_to_member, deactivates
 from maillist.extensions import db
 from maillist.models import Member, StormHold
 from maillist.models.types import utcnow
-from maillist.vocabulary import HARD, HELD, HOLD_DISMISSED, HOLD_OPEN, HOLD_RELEASED, UNDONE
+from maillist.vocabulary import BY_HARD_BOUNCE, HARD, HELD, HOLD_DISMISSED, HOLD_OPEN, HOLD_RELEASED, UNDONE
 
 
 class HoldClosed(Exception):
@@ -72,7 +72,7 @@ def release(hold_id):
                 apply_to_member(row.member_id, row.bounce_type, row.reason, row.occurred_at, rules)
             elif deactivates(row.bounce_type, row.reason, rules.hard_bounce_policy):
                 db.session.execute(update(Member).where(Member.id == row.member_id)
-                                   .values(active=False, bounce_status=HARD, updated_at=utcnow()))
+                                   .values(active=False, bounce_status=HARD, deactivated_by=BY_HARD_BOUNCE, updated_at=utcnow()))
         row.held = HOLD_RELEASED
     close(hold, HOLD_RELEASED)
     db.session.commit()

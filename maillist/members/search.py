@@ -2,14 +2,14 @@
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from maillist.errors import InvalidInput
 from maillist.extensions import db
 from maillist.models import Member, Subscription
 from maillist.validation import MAX_PAGE, whole_number
-from maillist.vocabulary import BOUNCE_STATUSES
+from maillist.vocabulary import BOUNCE_STATUSES, BY_COMPLAINT
 
 PAGE_SIZES = (25, 50, 100, 200)
 SORTS = {"name": Member.name, "email": Member.email, "last_bounce": Member.last_bounce_at}
@@ -33,7 +33,7 @@ class MemberQuery:
         """Read a query from request arguments, falling back to defaults for unusable values."""
         per_page = whole_number(args.get("per_page"), "Page size", PAGE_SIZES[0])
         status = args.get("status") or None
-        if status is not None and status not in BOUNCE_STATUSES:
+        if status is not None and status not in BOUNCE_STATUSES + (BY_COMPLAINT,):
             raise InvalidInput(f"Unknown bounce status {status!r}.")
         return cls(
             text=(args.get("q") or "").strip()[:200],
@@ -64,7 +64,9 @@ class MemberQuery:
             conditions.append(or_(Member.email.like(pattern.lower(), escape="\\"), Member.name.like(pattern, escape="\\")))
         if self.active is not None:
             conditions.append(Member.active.is_(self.active))
-        if self.bounce_status:
+        if self.bounce_status == BY_COMPLAINT:  # stopped by a complaint (the filter's "complained")
+            conditions.append(and_(Member.active.is_(False), Member.deactivated_by == BY_COMPLAINT))
+        elif self.bounce_status:
             conditions.append(Member.bounce_status == self.bounce_status)
         if self.list_id:
             conditions.append(Member.id.in_(select(Subscription.member_id).where(Subscription.list_id == self.list_id)))

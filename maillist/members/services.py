@@ -5,6 +5,7 @@ from sqlalchemy import select
 from maillist import audit
 from maillist.errors import Conflict, NotFound
 from maillist.extensions import db
+from maillist.vocabulary import BY_STAFF
 from maillist.models import Member, Subscription
 from maillist.models.member import normalise_email
 from maillist.validation import check_email
@@ -64,7 +65,7 @@ def update_member(member, email, name):
 
 def set_member_active(member, active):
     """Activate or deactivate a member (an inactive member receives no list mail)."""
-    member.active = active
+    member.active, member.deactivated_by = active, None if active else BY_STAFF
     audit.record("member.activate" if active else "member.deactivate", member.email)
     db.session.commit()
     return member

@@ -12,6 +12,7 @@ from maillist.errors import DomainError
 from maillist.htmx import fragment, is_htmx, notice, render, render_dialog
 from maillist.members import bp, services
 from maillist.members.csv_export import COLUMNS, member_rows
+from maillist.vocabulary import HARD
 from maillist.members.search import PAGE_SIZES, MemberQuery, search_members
 
 CLOSE_AND_REFRESH = {"close-modal": True, "members-changed": True}
@@ -82,6 +83,14 @@ def edit(member_id):
 def toggle_active(member_id):
     """Deactivate an active member or reactivate an inactive one."""
     member = services.get_member(member_id)
+    if not member.active and member.bounce_status == HARD:
+        # Postfix skips hard-bounced members: activating alone would show "active" and send nothing.
+        message = (f"{member.email} is hard-bounced, so activating alone would send nothing: "
+                   "open Bounces and use Reset Bounce Status once the address works again.")
+        if is_htmx():
+            return notice(message, "error")
+        flash(message, "error")
+        return redirect(url_for("members.bounces", member_id=member.id), code=303)
     services.set_member_active(member, not member.active)
     return row_answer(member, f"{member.email} is now {'active' if member.active else 'inactive'}.")
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillist.extensions import db
 from maillist.models.types import UTCDateTime, utcnow
-from maillist.vocabulary import CLEAN, HARD, SOFT
+from maillist.vocabulary import CLEAN, DEACTIVATED_BY_LABELS, HARD, SOFT
 
 
 def normalise_email(address):
@@ -29,6 +29,8 @@ class Member(db.Model):
     last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # SES reported the address on its account-level suppression list: SES drops mail to it, whatever
     # maillist does, until it is removed there (maillist.bounces.suppression).
+    # Why mail stopped (vocabulary.DEACTIVATED_BY_LABELS); None while active.
+    deactivated_by: Mapped[str | None] = mapped_column(String(20))
     ses_suppressed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -46,6 +48,11 @@ class Member(db.Model):
     def has_bounce_badge(self):
         """Whether the member's bounce status is worth a warning badge (soft or hard)."""
         return self.bounce_status in (SOFT, HARD)
+
+    @property
+    def deactivated_label(self):
+        """Why mail to this member stopped, in words, or empty."""
+        return "" if self.active else DEACTIVATED_BY_LABELS.get(self.deactivated_by, "")
 
     @property
     def has_bounce_record(self):

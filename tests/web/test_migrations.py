@@ -118,3 +118,28 @@ def test_ses_suppression_migration_marks_members_with_a_suppression_bounce(empty
             assert connection.execute(text("SELECT count(*) FROM members")).scalar() == 2
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_why_inactive_migration_names_the_likeliest_cause(empty_database_url, tmp_path):
+    app = create_app(overrides={"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "k"}, instance_path=str(tmp_path))
+    with app.app_context():
+        upgrade(revision="0010")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO member (id, name, email, active, bounce_count, bounce_status, ses_suppressed, created_at, updated_at) VALUES "
+                "(1, 'A', 'a@example.org', 0, 1, 'hard', 0, '2026-11-30 11:00:00', '2026-11-30 11:00:00'),"
+                "(2, 'B', 'b@example.org', 0, 0, 'clean', 0, '2026-11-30 11:00:00', '2026-11-30 11:00:00'),"
+                "(3, 'C', 'c@example.org', 0, 0, 'clean', 0, '2026-11-30 11:00:00', '2026-11-30 11:00:00'),"
+                "(4, 'D', 'd@example.org', 1, 0, 'clean', 0, '2026-11-30 11:00:00', '2026-11-30 11:00:00')"))
+            connection.execute(text(
+                "INSERT INTO bounce_log (member_id, email, event, occurred_at, created_at) VALUES "
+                "(2, 'b@example.org', 'complaint', '2026-11-30 11:00:00', '2026-11-30 11:00:00')"))
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, deactivated_by FROM member ORDER BY id")).all()
+            assert [tuple(row) for row in rows] == [(1, "hard-bounce"), (2, "complaint"), (3, "staff"), (4, None)]
+        downgrade(revision="0010")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM members")).scalar() == 4
+        downgrade(revision="base")
+        db.engine.dispose()
