@@ -14,11 +14,12 @@ from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, RESET
 
 # The dashboard's "type" filter: one choice per bounce type, then complaints and resets.
 KINDS = {
+    BOUNCE: BounceLog.event == BOUNCE,
     **{bounce_type.lower(): (BounceLog.event == BOUNCE) & (BounceLog.bounce_type == bounce_type) for bounce_type in BOUNCE_TYPES},
     COMPLAINT: BounceLog.event == COMPLAINT,
     RESET: BounceLog.event == RESET,
 }
-KIND_LABELS = {**{bounce_type.lower(): f"{bounce_type} bounces" for bounce_type in BOUNCE_TYPES},
+KIND_LABELS = {BOUNCE: "All bounces", **{bounce_type.lower(): f"{bounce_type} bounces" for bounce_type in BOUNCE_TYPES},
                COMPLAINT: "Complaints", RESET: "Resets"}
 PAGE_SIZE = 50
 CSV_COLUMNS = ["occurred_at", "event", "email", "bounce_type", "reason", "held", "bounce_subtype", "status", "action",

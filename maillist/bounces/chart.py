@@ -13,6 +13,7 @@ class Bar:
     height: float
     kind: str
     label: str
+    day: str = ""  # ISO date: the bar links to that day's events
 
 
 def nice_ceiling(value):
@@ -36,7 +37,7 @@ def daily_chart(series):
             height = plot_height * counts[kind] / peak
             x = LEFT + index * slot + slot * (0.15 + 0.35 * offset)
             bars.append(Bar(round(x, 1), round(TOP + plot_height - height, 1), round(slot * 0.33, 1), round(height, 1),
-                            kind, f"{day.isoformat()}: {counts[kind]} {kind}{'' if counts[kind] == 1 else 's'}"))
+                            kind, f"{day.isoformat()}: {counts[kind]} {kind}{'' if counts[kind] == 1 else 's'}", day.isoformat()))
         from_end = len(series) - 1 - index
         if from_end % 7 == 0:  # weekly labels, the last one on today
             anchor = "end" if from_end == 0 else "middle"

@@ -200,3 +200,26 @@ def test_the_reset_confirmation_says_ses_may_still_drop_the_mail(app, login):
     db.session.commit()
     text = staff.get(f"/members/{hard.id}/bounces").get_data(as_text=True)
     assert "SES still has this address on its suppression list" in text
+
+
+def test_a_rate_over_the_limit_gets_a_banner_with_links_and_bars_link_to_their_day(app, login):
+    from maillist.models import DeliveryStat
+    from maillist.models.types import utcnow
+
+    member = helpers.make_member("ann@example.org")
+    for _ in range(3):
+        helpers.make_bounce(member, "Permanent")
+    db.session.add(DeliveryStat(day=utcnow().date(), deliveries=20))  # 3 of 23 sent bounced: 13%
+    db.session.commit()
+    page = login("viewer").get("/bounces/").get_data(as_text=True)
+    assert "Over SES&#39;s review limit" in page or "Over SES's review limit" in page
+    assert "bounce rate 13.04%, over SES" in page
+    assert 'href="/bounces/?type=bounce#bounce-events"' in page and 'href="/members/?status=hard"' in page
+    today = utcnow().date().isoformat()
+    assert f'href="/bounces/?type=bounce&amp;since={today}&amp;until={today}#bounce-events"' in page
+    filtered = login("viewer").get("/bounces/", query_string={"type": "bounce", "since": today, "until": today})
+    assert filtered.status_code == 200 and "ann@example.org" in filtered.get_data(as_text=True)
+
+
+def test_no_banner_under_the_limits(app, login):
+    assert "review limit" not in login("viewer").get("/bounces/").get_data(as_text=True)
