@@ -54,3 +54,17 @@ def notice(message, category="success", status=200, trigger=None):
     """An htmx answer that shows `message` in the flash area, wherever the request aimed."""
     return fragment("_flashes.html", status=status, retarget="#flashes", reswap="outerHTML", trigger=trigger,
                     notices=[(category, message)])
+
+
+def needs_confirmation():
+    """Whether a destructive POST still has to be confirmed: htmx asked the person already
+    (hx-confirm); without JavaScript the server shows a confirmation page first."""
+    return not is_htmx() and request.form.get("confirmed") != "yes"
+
+
+def confirmation(question, consequence, cancel_url, button="Confirm"):
+    """The confirmation page: the question, what will happen, and a form that posts the same
+    request again (every field it carried, confirmed) or a way back."""
+    fields = [(name, value) for name, value in request.form.items(multi=True) if name not in ("csrf_token", "confirmed")]
+    return render_template("confirm.html", question=question, consequence=consequence, cancel_url=cancel_url,
+                           button=button, action=request.path, fields=fields), 200

@@ -6,7 +6,7 @@ from maillist import subscriptions
 from maillist.auth.decorators import require_login, require_writer
 from maillist.csv_download import csv_download
 from maillist.errors import DomainError
-from maillist.htmx import fragment, is_htmx, notice, render, render_dialog
+from maillist.htmx import confirmation, fragment, is_htmx, needs_confirmation, notice, render, render_dialog
 from maillist.lists import bp, services
 from maillist.members.csv_export import COLUMNS, member_rows
 from maillist.members.services import get_member
@@ -99,8 +99,12 @@ def toggle_active(list_id):
 @bp.post("/<int:list_id>/delete")
 @require_writer
 def delete(list_id):
-    """Delete a list and its subscriptions."""
+    """Delete a list and its subscriptions (after a confirmation page without JavaScript)."""
     mailing_list = services.get_list(list_id)
+    if needs_confirmation():
+        return confirmation(f"Delete the list {mailing_list.address}?", "Its subscriptions go and Postfix stops taking mail "
+                            "for the address; the members stay. This cannot be undone.",
+                            url_for("lists.detail", list_id=mailing_list.id), "Delete list")
     services.delete_list(mailing_list)
     flash(f"Deleted list {mailing_list.address}.", "success")
     if is_htmx():
@@ -132,8 +136,13 @@ def subscribe(list_id):
 @bp.post("/<int:list_id>/unsubscribe/<int:member_id>")
 @require_writer
 def unsubscribe(list_id, member_id):
-    """Remove one member from this list."""
-    subscriptions.unsubscribe(services.get_list(list_id), get_member(member_id))
+    """Remove one member from this list (after a confirmation page without JavaScript)."""
+    mailing_list, member = services.get_list(list_id), get_member(member_id)
+    if needs_confirmation():
+        return confirmation(f"Unsubscribe {member.email} from {mailing_list.address}?",
+                            "They stop receiving this list's mail; the member and their other lists stay.",
+                            url_for("lists.detail", list_id=list_id), "Unsubscribe")
+    subscriptions.unsubscribe(mailing_list, member)
     if is_htmx():
         return fragment(None)
     flash("Unsubscribed.", "success")

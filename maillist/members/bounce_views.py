@@ -7,7 +7,7 @@ from maillist.auth.decorators import require_login, require_writer
 from maillist.bounces import suppression
 from maillist.bounces.services import HISTORY_PAGE_SIZE, bounce_history, reset_bounce_status
 from maillist.extensions import db
-from maillist.htmx import fragment, is_htmx, render_dialog
+from maillist.htmx import confirmation, fragment, is_htmx, needs_confirmation, render_dialog
 from maillist.members import bp, services
 from maillist.validation import MAX_PAGE, whole_number
 
@@ -43,8 +43,16 @@ def bounces(member_id):
 @bp.post("/<int:member_id>/bounces/reset")
 @require_writer
 def reset_bounces(member_id):
-    """Clear a member's bounce count and status and reactivate them, keeping the history."""
-    member = reset_bounce_status(services.get_member(member_id), current_user.email)
+    """Clear a member's bounce count and status and reactivate them, keeping the history (after a
+    confirmation page without JavaScript)."""
+    member = services.get_member(member_id)
+    if needs_confirmation():
+        warning = (" SES still has the address on its suppression list and drops mail to it until it is removed there."
+                   if member.ses_suppressed else "")
+        return confirmation(f"Reset the bounce status of {member.email}?",
+                            "The count goes to 0, the status to clean, and the member is reactivated; the history is kept."
+                            + warning, url_for("members.bounces", member_id=member.id), "Reset Bounce Status")
+    member = reset_bounce_status(member, current_user.email)
     message = f"Bounce status reset; {member.email} is active again."
     if request.form.get("ses_suppression") == "remove":
         message += " " + suppression.remove_with_message(member.email)

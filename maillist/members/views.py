@@ -9,7 +9,7 @@ from maillist import subscriptions
 from maillist.auth.decorators import require_login, require_writer
 from maillist.csv_download import csv_download
 from maillist.errors import DomainError
-from maillist.htmx import fragment, is_htmx, notice, render, render_dialog
+from maillist.htmx import confirmation, fragment, is_htmx, needs_confirmation, notice, render, render_dialog
 from maillist.members import bp, services
 from maillist.members.csv_export import COLUMNS, member_rows
 from maillist.vocabulary import HARD
@@ -98,8 +98,12 @@ def toggle_active(member_id):
 @bp.post("/<int:member_id>/delete")
 @require_writer
 def delete(member_id):
-    """Delete a member and their subscriptions."""
+    """Delete a member and their subscriptions (after a confirmation page without JavaScript)."""
     member = services.get_member(member_id)
+    if needs_confirmation():
+        return confirmation(f"Delete {member.email}?", "The member, their subscriptions and their place on every list "
+                            "go; their bounce history stays, without a member. This cannot be undone.",
+                            url_for("members.index", q=member.email), "Delete")
     services.delete_member(member)
     if is_htmx():
         return fragment(None, trigger={"members-changed": True})

@@ -108,7 +108,7 @@ def test_a_member_reactivated_before_the_digest_is_not_reported(client, aws, run
     club = lists.add_list("club@lists.example.org", "Club", owners="chair@example.org")
     ann = helpers.make_member("ann@example.org", lists=[club])
     hard_bounce(client, "ann@example.org")
-    login("operator").post_form(f"/members/{ann.id}/bounces/reset", {})
+    login("operator").post_form(f"/members/{ann.id}/bounces/reset", {"confirmed": "yes"})
     assert "nothing to tell" in runner.invoke(args=["bounces", "notify"]).output
 
 

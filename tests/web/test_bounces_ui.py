@@ -92,7 +92,7 @@ def test_viewer_cannot_reset(login):
 
 def test_plain_reset_redirects_to_history(login):
     member = helpers.hard_member()
-    response = login("admin").post_form(f"/members/{member.id}/bounces/reset")
+    response = login("admin").post_form(f"/members/{member.id}/bounces/reset", {"confirmed": "yes"})
     assert response.status_code == 303 and response.headers["Location"] == f"/members/{member.id}/bounces"
 
 

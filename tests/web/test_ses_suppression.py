@@ -74,7 +74,7 @@ def test_reset_offers_and_removes_the_address_from_ses(client, aws, login, ses):
     history = staff.get(f"/members/{member.id}/bounces").get_data(as_text=True)
     assert 'name="ses_suppression" value="remove" checked' in history
     ses.add_response("delete_suppressed_destination", {}, {"EmailAddress": "ann@example.org"})
-    answer = staff.post_form(f"/members/{member.id}/bounces/reset", {"ses_suppression": "remove"}, follow_redirects=True)
+    answer = staff.post_form(f"/members/{member.id}/bounces/reset", {"ses_suppression": "remove", "confirmed": "yes"}, follow_redirects=True)
     assert "Removed from SES&#39;s suppression list" in answer.get_data(as_text=True)
     db.session.refresh(member)
     assert member.active and not member.ses_suppressed
@@ -84,7 +84,7 @@ def test_reset_offers_and_removes_the_address_from_ses(client, aws, login, ses):
 def test_reset_without_the_box_leaves_ses_alone_and_the_mark_on(client, aws, login, ses):
     member = helpers.make_member("ann@example.org")
     suppressed_bounce(client, "ann@example.org")
-    login("operator").post_form(f"/members/{member.id}/bounces/reset", {})
+    login("operator").post_form(f"/members/{member.id}/bounces/reset", {"confirmed": "yes"})
     db.session.refresh(member)
     assert member.active and member.ses_suppressed, "SES still drops their mail, and the row says so"
     assert audit_entries() == []
@@ -95,7 +95,7 @@ def test_an_address_ses_does_not_hold_is_said_so(client, aws, login, ses):
     suppressed_bounce(client, "ann@example.org")
     ses.add_client_error("delete_suppressed_destination", "NotFoundException", "not found", 404,
                          expected_params={"EmailAddress": "ann@example.org"})
-    answer = login("operator").post_form(f"/members/{member.id}/bounces/reset", {"ses_suppression": "remove"},
+    answer = login("operator").post_form(f"/members/{member.id}/bounces/reset", {"ses_suppression": "remove", "confirmed": "yes"},
                                          follow_redirects=True)
     assert "It was not on SES&#39;s suppression list" in answer.get_data(as_text=True)
     assert audit_entries() == [("member.ses_suppression_remove", "ann@example.org", "not-listed")]
@@ -105,7 +105,7 @@ def test_an_aws_failure_is_said_audited_and_changes_nothing_at_ses(client, aws, 
     member = helpers.make_member("ann@example.org")
     suppressed_bounce(client, "ann@example.org")
     ses.add_client_error("delete_suppressed_destination", "AccessDeniedException", "not allowed", 403)
-    answer = login("operator").post_form(f"/members/{member.id}/bounces/reset", {"ses_suppression": "remove"},
+    answer = login("operator").post_form(f"/members/{member.id}/bounces/reset", {"ses_suppression": "remove", "confirmed": "yes"},
                                          follow_redirects=True).get_data(as_text=True)
     assert "was not changed" in answer and "AccessDeniedException" in answer
     db.session.refresh(member)

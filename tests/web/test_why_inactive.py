@@ -58,7 +58,7 @@ def test_activating_a_hard_bounced_member_points_to_reset(client, aws, login):
     assert why("gone@example.org") == (False, "hard-bounce")
     htmx = staff.post_form(f"/members/{member_id}/active", {}, headers=helpers.HX)
     assert "activating alone would send nothing" in htmx.get_data(as_text=True)
-    staff.post_form(f"/members/{member_id}/bounces/reset", {})
+    staff.post_form(f"/members/{member_id}/bounces/reset", {"confirmed": "yes"})
     assert why("gone@example.org") == (True, None)
 
 
