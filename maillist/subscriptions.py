@@ -3,6 +3,8 @@
 Members and lists know nothing of each other's services; everything that joins them lives here.
 """
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from maillist import audit
@@ -49,6 +51,44 @@ def subscribe(mailing_list, emails):
         audit.record("list.subscribe", mailing_list.address, ",".join(m.email for m in added))
     db.session.commit()
     return added
+
+
+@dataclass(frozen=True)
+class SubscribeReport:
+    """What subscribing pasted addresses did, address by address."""
+
+    added: tuple
+    already: tuple
+    unknown: tuple
+    invalid: tuple
+
+
+def subscribe_what_can_be(mailing_list, texts):
+    """Subscribe every pasted address that is a member; report the rest (already on the list, not a
+    member, not an address) instead of refusing the batch. One transaction, audited."""
+    added, already, unknown, invalid, seen = [], [], [], [], set()
+    existing = set(db.session.scalars(select(Subscription.member_id).where(Subscription.list_id == mailing_list.id)))
+    for text in texts:
+        email = normalise_email(text)
+        if email in seen:
+            continue
+        seen.add(email)
+        if "@" not in email or len(email) > 255:
+            invalid.append(text[:100])
+            continue
+        member = find_member_by_email(email)
+        if member is None:
+            unknown.append(email)
+        elif member.id in existing:
+            already.append(email)
+        else:
+            db.session.add(Subscription(member_id=member.id, list_id=mailing_list.id))
+            existing.add(member.id)
+            added.append(email)
+    if added:
+        audit.record("list.subscribe", mailing_list.address, ",".join(added))
+    db.session.commit()
+    return SubscribeReport(tuple(added), tuple(already), tuple(unknown), tuple(invalid))
 
 
 def unsubscribe(mailing_list, member):

@@ -115,22 +115,34 @@ def delete(list_id):
 @bp.post("/<int:list_id>/subscribe")
 @require_writer
 def subscribe(list_id):
-    """Subscribe members, by address, to this list (all or none)."""
+    """Subscribe members, by address, to this list: every address that is a member, each one reported."""
     mailing_list = services.get_list(list_id)
-    emails = request.form.get("emails", "").replace(",", " ").replace(";", " ").split()
-    query = subscriber_query(list_id)
-    try:
-        added = subscriptions.subscribe(mailing_list, emails)
-    except DomainError as error:
-        if not is_htmx():
-            raise
-        return fragment("lists/_subscribers.html", status=error.status_code, mailing_list=mailing_list,
-                        result=search_members(query), query=query, error=error.message, emails=request.form.get("emails", ""))
+    texts = request.form.get("emails", "").replace(",", " ").replace(";", " ").split()[:MAX_PASTED]
+    report = subscriptions.subscribe_what_can_be(mailing_list, texts)
+    message = subscribe_message(report)
+    # What could not be subscribed stays in the box, to correct or to add as members first.
+    leftover = " ".join(report.unknown + report.invalid)
     if is_htmx():
+        query = subscriber_query(list_id)
         return fragment("lists/_subscribers.html", mailing_list=mailing_list, result=search_members(query), query=query,
-                        error=None, message=f"Subscribed {len(added)} member(s).")
-    flash(f"Subscribed {len(added)} member(s).", "success")
+                        error=None, message=message, emails=leftover, trigger={"lists-changed": True} if report.added else None)
+    flash(message, "success" if not (report.unknown or report.invalid) else "error")
     return redirect(url_for("lists.detail", list_id=list_id), code=303)
+
+
+MAX_PASTED = 1000
+
+
+def subscribe_message(report):
+    """One sentence per kind of outcome, naming the addresses."""
+    parts = [f"Subscribed {len(report.added)}{': ' + ', '.join(report.added) if report.added else ''}."]
+    if report.already:
+        parts.append(f"Already subscribed: {', '.join(report.already)}.")
+    if report.unknown:
+        parts.append(f"Not members yet (add them on the Members page, then subscribe): {', '.join(report.unknown)}.")
+    if report.invalid:
+        parts.append(f"Not addresses: {', '.join(report.invalid)}.")
+    return " ".join(parts)
 
 
 @bp.post("/<int:list_id>/unsubscribe/<int:member_id>")

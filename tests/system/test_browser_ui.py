@@ -115,7 +115,7 @@ def test_subscribe_on_list_page_and_deactivate_member(browse):
     page.get_by_role("link", name="Club").click()
     page.get_by_label("Subscribe members").fill("ann@example.org")
     page.get_by_role("button", name="Subscribe", exact=True).click()
-    expect(page.locator("#subscribers")).to_contain_text("Subscribed 1 member(s).")
+    expect(page.locator("#subscribers")).to_contain_text("Subscribed 1: ann@example.org.")
     expect(page.locator(f"#subscriber-{ann.id}")).to_be_visible()
     page.goto("/members/")
     page.locator(f"#member-{ann.id}").get_by_role("button", name="Deactivate").click()

@@ -44,10 +44,10 @@ def test_subscribe_search_and_unsubscribe(login):
     staff = login("operator")
     added = staff.htmx_post(f"/lists/{club.id}/subscribe", {"emails": "ann@example.org, BOB@example.org"})
     html = added.get_data(as_text=True)
-    assert html.lstrip().startswith('<section id="subscribers">') and "Subscribed 2 member(s)." in html
+    assert html.lstrip().startswith('<section id="subscribers">') and "Subscribed 2: ann@example.org, bob@example.org." in html
     assert emails_in(html) == ["ann@example.org", "bob@example.org"]
     unknown = staff.htmx_post(f"/lists/{club.id}/subscribe", {"emails": "ghost@example.org"})
-    assert unknown.status_code == 404 and "ghost@example.org" in unknown.get_data(as_text=True)
+    assert unknown.status_code == 200 and "Not members yet" in unknown.get_data(as_text=True)
     assert 'value="ghost@example.org"' in unknown.get_data(as_text=True)
     found = staff.get(f"/lists/{club.id}?q=bob", headers=HX).get_data(as_text=True)
     assert emails_in(found) == ["bob@example.org"]
@@ -77,3 +77,21 @@ def test_viewer_sees_no_list_controls(login):
         html = staff.get(url).get_data(as_text=True)
         for control in ("Create list", ">Subscribe</button>", ">Unsubscribe</button>", "Deactivate", "Delete list", ">Edit</a>", "<form method=\"post\" action=\"/lists"):
             assert control not in html, (url, control)
+
+
+def test_pasting_addresses_subscribes_every_member_and_reports_the_rest(login):
+    club = helpers.make_list()
+    helpers.make_member("ann@example.org", lists=[club])
+    helpers.make_member("bob@example.org")
+    helpers.make_member("cy@example.org")
+    staff = login("operator")
+    pasted = "ann@example.org, BOB@example.org; ghost@example.org not-an-address cy@example.org bob@example.org"
+    html = staff.htmx_post(f"/lists/{club.id}/subscribe", {"emails": pasted}).get_data(as_text=True)
+    assert "Subscribed 2: bob@example.org, cy@example.org." in html
+    assert "Already subscribed: ann@example.org." in html
+    assert "Not members yet (add them on the Members page, then subscribe): ghost@example.org." in html
+    assert "Not addresses: not-an-address." in html
+    assert 'value="ghost@example.org not-an-address"' in html, "what could not be subscribed stays in the box"
+    assert db.session.scalar(select(func.count()).select_from(Subscription)) == 3
+    plain = staff.post_form(f"/lists/{club.id}/subscribe", {"emails": "ghost@example.org"}, follow_redirects=True)
+    assert "Not members yet" in plain.get_data(as_text=True)
