@@ -130,9 +130,20 @@ def plan_import(data):
             plan.action = "add"
         elif plan.new_list_ids or (plan.name and plan.name != plan.member.name):
             plan.action = "update"
+            plan.reason = what_changes(plan, {lst.id: address for address, lst in lists.items()})
         else:
             plan.action, plan.reason = "unchanged", "already a member with these lists"
     return ImportPlan(plans)
+
+
+def what_changes(plan, addresses):
+    """An update in words, before -> after: the name, and the lists it adds."""
+    changes = []
+    if plan.name and plan.name != plan.member.name:
+        changes.append(f"name {plan.member.name or '(none)'} -> {plan.name}")
+    if plan.new_list_ids:
+        changes.append("adds " + ", ".join(addresses[i] for i in plan.new_list_ids))
+    return "; ".join(changes)
 
 
 def apply_import(data, filename=""):

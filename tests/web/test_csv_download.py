@@ -67,7 +67,7 @@ same@example.org,,club@example.org
         (4, "skip", "no address"),
         (5, "skip", "unknown list nolist@example.org"),
         (6, "skip", "duplicate row (same address as line 2)"),
-        (7, "update", ""),
+        (7, "update", "name Old Name -> New Name; adds choir@example.org"),
         (8, "unchanged", "already a member with these lists"),
     ]
     apply_import(data)
@@ -189,3 +189,15 @@ def test_export_that_fails_at_once_answers_with_an_error_not_a_short_file(login,
     monkeypatch.setattr("maillist.members.views.member_rows", failing)
     response = login("viewer").get("/members/export.csv")
     assert response.status_code == 400 and "could not be read" in response.get_data(as_text=True)
+
+
+def test_the_preview_puts_problem_rows_first(login):
+    lists()
+    staff = login("operator")
+    data = b"Email,Name,Lists\n" + b"".join(b"m%d@example.org,M%d,club@example.org\n" % (i, i) for i in range(30)) + \
+        b"not-an-address,Bad,\nx@example.org,X,nolist@example.org\n"
+    html = upload(staff, "/members/import/preview", data, "big.csv").get_data(as_text=True)
+    problems = html.split('<h3 class="problems-title">')[1].split("<details")[0]
+    assert "2 rows with a problem" in problems and "not-an-address" in problems and "unknown list nolist@example.org" in problems
+    assert "m0@example.org" not in problems, "the 30 good rows are under All rows"
+    assert "<summary>All 32 rows</summary>" in html
