@@ -4,6 +4,7 @@ from flask import flash, redirect, render_template, url_for
 
 from maillist.auth.decorators import require_admin
 from maillist.errors import DomainError, InvalidInput
+from maillist.htmx import is_htmx, notice
 from maillist.users import bp, services
 from maillist.users.forms import PasswordResetForm, RoleForm, UserCreateForm
 
@@ -47,6 +48,8 @@ def change_role(user_id):
     if not form.validate():
         raise InvalidInput("Choose a valid role.")
     user = services.set_role(services.get_user(user_id), form.role.data)
+    if is_htmx():  # saved as the role was chosen: the answer says so where messages go
+        return notice(f"Saved: {user.email} is now {user.role}.")
     flash(f"{user.email} is now {user.role}.", "success")
     return redirect(url_for("users.index"), code=303)
 

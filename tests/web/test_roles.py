@@ -133,3 +133,15 @@ def test_a_refused_new_user_keeps_the_form_with_the_reason(login):
     page = response.get_data(as_text=True)
     assert "new.staff@example.org" in page and "New Staff" in page, "what was typed stays"
     assert "password" in page.lower() and "<nav" in page, "the page with the reason, not a bare error"
+
+
+def test_a_role_is_saved_as_it_is_chosen(login):
+    target = helpers.make_user("target@example.org", role="viewer")
+    admin = login("admin")
+    page = admin.get("/users/").get_data(as_text=True)
+    assert 'hx-trigger="change"' in page and "<noscript><button type=\"submit\">Save</button></noscript>" in page
+    answer = admin.htmx_post(f"/users/{target.id}/role", {"role": "operator"})
+    assert answer.status_code == 200 and "Saved: target@example.org is now operator." in answer.get_data(as_text=True)
+    assert answer.headers["HX-Retarget"] == "#flashes"
+    db.session.refresh(target)
+    assert target.role == "operator"
