@@ -267,5 +267,6 @@ SETTINGS = [
     Setting("MAILLIST_TEST_MYSQL_URL", "`mysql+pymysql://root@127.0.0.1:3306/`", "the MariaDB server the tests make throw-away databases on", (TESTS,), in_env_example=False),
     Setting("MAILLIST_REQUIRE_ALL_TESTS", "unset", "`1`: a skipped test fails the run (`.ci/run` sets it)", (TESTS,), in_env_example=False),
     Setting("MAILLIST_CHROMIUM", "`/usr/bin/chromium`", "the Chromium the browser tests drive", (TESTS,), in_env_example=False),
+    Setting("MAILLIST_AXE", "`.ci/node_modules/axe-core/axe.min.js`", "the axe-core the accessibility tests run (`.ci/run` installs it from npm)", (TESTS,), in_env_example=False),
     Setting("MAILLIST_TEST_OUTPUT", "`test-output/`", "where the browser tests put screenshots", (TESTS,), in_env_example=False),
 ]

@@ -21,6 +21,7 @@ READERS = {
     "tests/helpers.py": [r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"'],
     "tests/conftest.py": [r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"'],
     "tests/system/browser.py": [r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"'],
+    "tests/system/test_browser_accessibility.py": [r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"'],
 }
 
 
