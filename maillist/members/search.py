@@ -13,6 +13,9 @@ from maillist.vocabulary import BOUNCE_STATUSES, BY_COMPLAINT
 
 PAGE_SIZES = (25, 50, 100, 200)
 SORTS = {"name": Member.name, "email": Member.email, "last_bounce": Member.last_bounce_at}
+# The narrow-screen sort control's words: (ascending, descending).
+SORT_LABELS = {"name": ("Name, A to Z", "Name, Z to A"), "email": ("Email, A to Z", "Email, Z to A"),
+               "last_bounce": ("Last bounce, oldest first", "Last bounce, newest first")}
 
 
 @dataclass(frozen=True)
@@ -35,13 +38,17 @@ class MemberQuery:
         status = args.get("status") or None
         if status is not None and status not in BOUNCE_STATUSES + (BY_COMPLAINT,):
             raise InvalidInput(f"Unknown bounce status {status!r}.")
+        sort, direction = args.get("sort"), args.get("dir")
+        order = args.get("order") or ""
+        if order.lstrip("-") in SORTS:  # the sort control narrow screens show: "email", "-email", ...
+            sort, direction = order.lstrip("-"), "desc" if order.startswith("-") else "asc"
         return cls(
             text=(args.get("q") or "").strip()[:200],
             active={"active": True, "inactive": False}.get(args.get("active", "")),
             bounce_status=status,
             list_id=whole_number(args.get("list"), "List"),
-            sort=args.get("sort") if args.get("sort") in SORTS else "email",
-            descending=args.get("dir") == "desc",
+            sort=sort if sort in SORTS else "email",
+            descending=direction == "desc",
             page=whole_number(args.get("page"), "Page", 1, maximum=MAX_PAGE),
             per_page=per_page if per_page in PAGE_SIZES else PAGE_SIZES[0],
         )

@@ -13,7 +13,7 @@ from maillist.htmx import confirmation, fragment, is_htmx, needs_confirmation, n
 from maillist.members import bp, services
 from maillist.members.csv_export import COLUMNS, member_rows
 from maillist.vocabulary import HARD
-from maillist.members.search import PAGE_SIZES, MemberQuery, search_members
+from maillist.members.search import PAGE_SIZES, SORT_LABELS, MemberQuery, search_members
 
 CLOSE_AND_REFRESH = {"close-modal": True, "members-changed": True}
 
@@ -21,7 +21,8 @@ CLOSE_AND_REFRESH = {"close-modal": True, "members-changed": True}
 def page_context(query=None, **extra):
     """What the members page and its table need."""
     query = query or MemberQuery.from_args(request.args)
-    return dict(result=search_members(query), query=query, lists=subscriptions.list_choices(), page_sizes=PAGE_SIZES, **extra)
+    return dict(result=search_members(query), query=query, lists=subscriptions.list_choices(), page_sizes=PAGE_SIZES,
+                SORT_LABELS=SORT_LABELS, **extra)
 
 
 @bp.get("/")

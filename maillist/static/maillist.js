@@ -80,4 +80,9 @@
   }
   document.addEventListener("htmx:historyRestore", syncFormsFromUrl);
   window.addEventListener("pageshow", syncFormsFromUrl);
+
+  // On a phone the filters fold away at first, so the members come first; a tap opens them.
+  if (window.matchMedia("(max-width: 640px)").matches) {
+    document.querySelectorAll("details.more-filters[open]").forEach(function (panel) { panel.open = false; });
+  }
 })();

@@ -1,4 +1,4 @@
-"""axe-core on every page and dialog, at desktop and phone sizes, in a real Chromium: no violation.
+"""axe-core on every page and dialog, at desktop and phone sizes, light and dark, in a real Chromium: no violation.
 
 axe-core comes from npm (`.ci/run` installs it into .ci/node_modules; MAILLIST_AXE names another
 copy) and is read from disk: nothing is fetched while the tests run. It is run through
@@ -48,11 +48,13 @@ def violations(page, axe):
     return [f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})" for v in found]
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("size", sorted(SIZES))
-def test_pages_and_dialogs_have_no_violations(browse, data, axe, size):
+def test_pages_and_dialogs_have_no_violations(browse, data, axe, size, scheme):
     club, gone = data
     page = browse("admin")
     page.set_viewport_size(SIZES[size])
+    page.emulate_media(color_scheme=scheme)
     found = {}
     for path in ("/members/", "/lists/", f"/lists/{club.id}", "/bounces/", "/bounces/status", "/users/",
                  "/members/import", "/account/password"):
@@ -75,3 +77,11 @@ def test_row_controls_name_their_member(browse, data):
     for role, name in (("link", "Bounces of Ann Archer"), ("link", "Edit Ann Archer"), ("link", "Lists of Ann Archer"),
                        ("button", "Deactivate Ann Archer"), ("button", "Delete Ann Archer")):
         expect(row.get_by_role(role, name=name, exact=True)).to_be_visible()
+
+
+def test_dark_means_dark(browse, data):
+    page = browse("viewer")
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(18, 22, 26)"
+    page.emulate_media(color_scheme="light")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(246, 248, 250)"

@@ -97,3 +97,25 @@ def test_dashboard_paging_is_in_the_url(browse):
     expect(page).to_have_url(re.compile(r"page=2"))
     page.go_back()
     expect(page).not_to_have_url(re.compile(r"page=2"))
+
+
+def test_on_a_phone_members_come_first_and_sorting_has_its_own_control(browse, people):
+    page = browse("viewer")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/members/")
+    expect(page.get_by_label("Bounce status")).to_be_hidden()  # folded away
+    first_row = page.locator("#members-table tbody tr").first.bounding_box()
+    assert first_row["y"] < 400, first_row
+    page.get_by_text("Filters and sorting").click()
+    page.get_by_label("Sort").select_option("-email")
+    expect(page.locator("#members-table tbody tr").first).to_contain_text("cy@example.org")
+    assert query_of(page)["sort"] == "email" and query_of(page)["dir"] == "desc"
+    for target in (page.get_by_role("button", name="Sign out"), page.get_by_role("link", name="Lists", exact=True)):
+        box = target.bounding_box()
+        assert box["height"] >= 24 and box["width"] >= 24, box
+
+
+def test_the_sort_control_is_not_shown_on_a_desktop(browse, people):
+    page = browse("viewer")
+    expect(page.get_by_label("Sort")).to_be_hidden()
+    expect(page.get_by_label("Bounce status")).to_be_visible()
