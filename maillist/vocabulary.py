@@ -31,7 +31,8 @@ BOUNCE_TYPES = (PERMANENT, TRANSIENT, UNDETERMINED)
 BOUNCE = "bounce"
 COMPLAINT = "complaint"
 RESET = "reset"
-EVENT_KINDS = (BOUNCE, COMPLAINT, RESET)
+STAFF_CHANGE = "staff"  # staff deactivated or reactivated the member
+EVENT_KINDS = (BOUNCE, COMPLAINT, RESET, STAFF_CHANGE)
 
 # Who may post to a list: anyone, its subscribed active members, or a list of allowed senders.
 POST_OPEN = "open"

@@ -10,7 +10,7 @@ from maillist.extensions import db
 from maillist.bounces.reasons import REASONS
 from maillist.models import BounceLog
 from maillist.validation import MAX_PAGE, day, whole_number
-from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, RESET
+from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, RESET, STAFF_CHANGE
 
 # The dashboard's "type" filter: one choice per bounce type, then complaints and resets.
 KINDS = {
@@ -18,9 +18,10 @@ KINDS = {
     **{bounce_type.lower(): (BounceLog.event == BOUNCE) & (BounceLog.bounce_type == bounce_type) for bounce_type in BOUNCE_TYPES},
     COMPLAINT: BounceLog.event == COMPLAINT,
     RESET: BounceLog.event == RESET,
+    STAFF_CHANGE: BounceLog.event == STAFF_CHANGE,
 }
 KIND_LABELS = {BOUNCE: "All bounces", **{bounce_type.lower(): f"{bounce_type} bounces" for bounce_type in BOUNCE_TYPES},
-               COMPLAINT: "Complaints", RESET: "Resets"}
+               COMPLAINT: "Complaints", RESET: "Resets", STAFF_CHANGE: "Staff changes"}
 PAGE_SIZE = 50
 CSV_COLUMNS = ["occurred_at", "event", "email", "bounce_type", "reason", "held", "bounce_subtype", "status", "action",
                "diagnostic_code", "feedback_type", "user_agent", "feedback_id", "report_key", "details"]

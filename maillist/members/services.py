@@ -5,10 +5,11 @@ from sqlalchemy import select
 from maillist import audit
 from maillist.errors import Conflict, NotFound
 from maillist.extensions import db
-from maillist.vocabulary import BY_STAFF
-from maillist.models import Member, Subscription
+from maillist.models import BounceLog, Member, Subscription
 from maillist.models.member import normalise_email
+from maillist.models.types import utcnow
 from maillist.validation import check_email
+from maillist.vocabulary import BY_STAFF, STAFF_CHANGE
 
 
 def find_member_by_email(email):
@@ -66,7 +67,10 @@ def update_member(member, email, name):
 def set_member_active(member, active):
     """Activate or deactivate a member (an inactive member receives no list mail)."""
     member.active, member.deactivated_by = active, None if active else BY_STAFF
-    audit.record("member.activate" if active else "member.deactivate", member.email)
+    entry = audit.record("member.activate" if active else "member.deactivate", member.email)
+    # The member's history says it too, beside the bounces and complaints.
+    db.session.add(BounceLog(member_id=member.id, email=member.email, event=STAFF_CHANGE, occurred_at=utcnow(),
+                             details=f"{'reactivated' if active else 'deactivated'} by {entry.actor}"))
     db.session.commit()
     return member
 

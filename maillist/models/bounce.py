@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillist.extensions import db
 from maillist.models.types import UTCDateTime, utcnow
-from maillist.vocabulary import BOUNCE, COMPLAINT, HOLD_LABELS, HOLD_OPEN, RESET
+from maillist.vocabulary import BOUNCE, COMPLAINT, HOLD_LABELS, HOLD_OPEN, RESET, STAFF_CHANGE
 
 
 class BounceLog(db.Model):
@@ -66,10 +66,10 @@ class BounceLog(db.Model):
 
     @property
     def kind_label(self):
-        """How people read this event's kind: 'Permanent bounce', 'Complaint', 'Reset'."""
+        """How people read this event's kind: 'Permanent bounce', 'Complaint', 'Reset', 'Staff change'."""
         if self.is_bounce:
             return f"{self.bounce_type} bounce"
-        return self.event.capitalize()
+        return "Staff change" if self.event == STAFF_CHANGE else self.event.capitalize()
 
     @property
     def reason_label(self):

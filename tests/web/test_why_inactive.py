@@ -37,8 +37,11 @@ def test_each_cause_is_recorded_and_shown(client, aws, login):
     assert page.count('class="badge badge-complaint"') == 1
     complained = staff.get("/members/", query_string={"status": "complaint"}).get_data(as_text=True)
     assert "angry@example.org" in complained and "gone@example.org" not in complained and "1 member" in complained
+    history = staff.get(f"/members/{paused}/bounces").get_data(as_text=True)
+    assert "Staff change" in history and f"deactivated by {staff.user_email}" in history
     staff.post_form(f"/members/{paused}/active", {})
     assert why("paused@example.org") == (True, None)
+    assert f"reactivated by {staff.user_email}" in staff.get(f"/members/{paused}/bounces").get_data(as_text=True)
 
 
 def test_a_later_bounce_does_not_rewrite_why_a_member_stopped(client, aws):
