@@ -156,7 +156,10 @@ def unsubscribe(list_id, member_id):
                             url_for("lists.detail", list_id=list_id), "Unsubscribe")
     subscriptions.unsubscribe(mailing_list, member)
     if is_htmx():
-        return fragment(None)
+        # The row goes; the message says so, with an Undo that subscribes them again.
+        undo = {"url": url_for("lists.subscribe", list_id=list_id), "target": "#subscribers", "fields": [("emails", member.email)]}
+        return fragment("_flashes_oob.html", notices=[("success", f"Unsubscribed {member.email} from {mailing_list.address}.")],
+                        undo=undo)
     flash("Unsubscribed.", "success")
     return redirect(url_for("lists.detail", list_id=list_id), code=303)
 

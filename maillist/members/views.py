@@ -93,7 +93,8 @@ def toggle_active(member_id):
         flash(message, "error")
         return redirect(url_for("members.bounces", member_id=member.id), code=303)
     services.set_member_active(member, not member.active)
-    return row_answer(member, f"{member.email} is now {'active' if member.active else 'inactive'}.")
+    undo = {"url": url_for("members.toggle_active", member_id=member.id), "target": f"#member-{member.id}", "fields": []}
+    return row_answer(member, f"{member.email} is now {'active' if member.active else 'inactive'}.", undo=undo)
 
 
 @bp.post("/<int:member_id>/delete")
@@ -107,7 +108,7 @@ def delete(member_id):
                             url_for("members.index", q=member.email), "Delete")
     services.delete_member(member)
     if is_htmx():
-        return fragment(None, trigger={"members-changed": True})
+        return notice(f"Deleted {member.email}.", trigger={"members-changed": True})
     flash(f"Deleted {member.email}.", "success")
     return redirect(url_for("members.index"), code=303)
 
@@ -136,11 +137,12 @@ def export():
     return csv_download("members.csv", COLUMNS, member_rows(MemberQuery.from_args(request.args)))
 
 
-def row_answer(member, message, close_modal=False):
-    """After a change to one member: the updated row for htmx, a redirect with a message otherwise."""
+def row_answer(member, message, close_modal=False, undo=None):
+    """After a change to one member: the updated row and the message (with its Undo) for htmx, a
+    redirect with the message otherwise."""
     if is_htmx():
         trigger = {"close-modal": True} if close_modal else None
-        return fragment("members/_row.html", retarget=f"#member-{member.id}", reswap="outerHTML", trigger=trigger,
-                        member=member, lists=subscriptions.list_choices())
+        return fragment("members/_row_answer.html", retarget=f"#member-{member.id}", reswap="outerHTML", trigger=trigger,
+                        member=member, lists=subscriptions.list_choices(), notices=[("success", message)], undo=undo)
     flash(message, "success")
     return redirect(url_for("members.index"), code=303)

@@ -35,6 +35,9 @@
         restoreFocus();
       });
       dialog.showModal();
+      // Open on the field to fix (one marked invalid), else the first field, not the close button.
+      const field = dialog.querySelector('[aria-invalid="true"], input:not([type=hidden]):not([readonly]), select, textarea');
+      if (field) { field.focus(); }
     });
   }
 
@@ -85,4 +88,15 @@
   if (window.matchMedia("(max-width: 640px)").matches) {
     document.querySelectorAll("details.more-filters[open]").forEach(function (panel) { panel.open = false; });
   }
+
+  // After a row action the row is swapped for a fresh one (or removed): focus would fall to the
+  // page, so it goes to the message that says what happened.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const flashes = document.getElementById("flashes");
+    const rowAction = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("td.row-actions, tr");
+    if (flashes && flashes.textContent.trim() && (document.activeElement === document.body || !document.contains(document.activeElement))
+        && (rowAction || event.detail.target === flashes) && !document.querySelector("dialog[open]")) {
+      flashes.focus();
+    }
+  });
 })();

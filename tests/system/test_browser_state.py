@@ -119,3 +119,22 @@ def test_the_sort_control_is_not_shown_on_a_desktop(browse, people):
     page = browse("viewer")
     expect(page.get_by_label("Sort")).to_be_hidden()
     expect(page.get_by_label("Bounce status")).to_be_visible()
+
+
+def test_every_row_action_answers_in_one_place_with_undo_and_focus(browse, people):
+    page = browse("operator")
+    row = page.locator("#members-table tbody tr", has_text="ann@example.org")
+    row.get_by_role("button", name="Deactivate").click()
+    status = page.locator("#flashes")
+    expect(status).to_contain_text("ann@example.org is now inactive.")
+    expect(status).to_be_focused()
+    status.get_by_role("button", name="Undo").click()
+    expect(status).to_contain_text("ann@example.org is now active.")
+    expect(status).not_to_contain_text("inactive.")  # the new message replaces the old one
+    expect(row.locator('td[data-label="State"]')).to_have_text("active")
+
+
+def test_a_dialog_opens_on_its_first_field(browse, people):
+    page = browse("operator")
+    page.get_by_role("link", name="Add member").click()
+    expect(page.get_by_role("dialog").get_by_label("Email")).to_be_focused()

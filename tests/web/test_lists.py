@@ -51,7 +51,9 @@ def test_subscribe_search_and_unsubscribe(login):
     assert 'value="ghost@example.org"' in unknown.get_data(as_text=True)
     found = staff.get(f"/lists/{club.id}?q=bob", headers=HX).get_data(as_text=True)
     assert emails_in(found) == ["bob@example.org"]
-    assert staff.htmx_post(f"/lists/{club.id}/unsubscribe/{ann.id}").get_data(as_text=True) == ""
+    gone = staff.htmx_post(f"/lists/{club.id}/unsubscribe/{ann.id}").get_data(as_text=True)
+    assert gone.lstrip().startswith('<div id="flashes"') and 'hx-swap-oob="true"' in gone, "the row goes, the message comes"
+    assert f"Unsubscribed ann@example.org from {club.address}." in gone and ">Undo</button>" in gone
     assert db.session.scalar(select(func.count()).select_from(Subscription)) == 1
 
 

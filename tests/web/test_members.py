@@ -165,7 +165,8 @@ def test_delete_removes_row_and_subscriptions_keeps_bounces(login):
     ann = helpers.make_member("ann@example.org", lists=[club])
     helpers.make_bounce(ann, "Permanent")
     response = login("operator").htmx_post(f"/members/{ann.id}/delete")
-    assert response.status_code == 200 and response.get_data(as_text=True) == ""
+    assert response.status_code == 200 and "Deleted ann@example.org." in response.get_data(as_text=True)
+    assert response.headers["HX-Retarget"] == "#flashes" and "members-changed" in response.headers["HX-Trigger"]
     assert db.session.scalar(select(func.count()).select_from(Subscription)) == 0
     log = db.session.scalar(select(BounceLog))
     db.session.refresh(log)
@@ -209,3 +210,16 @@ def test_list_filter_counts_from_subscriptions(login):
     helpers.make_member("out@example.org")
     html = login("viewer").get(f"/members/?list={club.id}", headers=HX).get_data(as_text=True)
     assert "3 members" in html and emails_in(html) == ["m0@example.org", "m1@example.org", "m2@example.org"]
+
+
+def test_deactivating_says_so_with_an_undo(login):
+    ann = helpers.make_member("ann@example.org")
+    staff = login("operator")
+    answer = staff.htmx_post(f"/members/{ann.id}/active").get_data(as_text=True)
+    assert answer.lstrip().startswith(f'<tr id="member-{ann.id}"') and 'id="flashes"' in answer and 'hx-swap-oob="true"' in answer
+    assert "ann@example.org is now inactive." in answer and ">Undo</button>" in answer
+    assert f'hx-post="/members/{ann.id}/active"' in answer.split('id="flashes"')[1]
+    undone = staff.htmx_post(f"/members/{ann.id}/active").get_data(as_text=True)
+    assert "ann@example.org is now active." in undone
+    db.session.refresh(ann)
+    assert ann.active
