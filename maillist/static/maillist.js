@@ -99,4 +99,42 @@
       flashes.focus();
     }
   });
+
+  // hx-confirm asks in a dialog of the page's own, not the browser's confirm(): the question says
+  // the consequence, Cancel is where focus starts, Escape cancels.
+  document.addEventListener("htmx:confirm", function (event) {
+    const question = event.detail.question;
+    if (!question) { return; }
+    event.preventDefault();
+    const dialog = document.createElement("dialog");
+    dialog.className = "confirm-dialog";
+    dialog.setAttribute("aria-labelledby", "confirm-question");
+    const text = document.createElement("p");
+    text.id = "confirm-question";
+    text.textContent = question;
+    const actions = document.createElement("div");
+    actions.className = "form-actions";
+    const confirm = document.createElement("button");
+    confirm.type = "button";
+    confirm.className = "danger";
+    confirm.textContent = "Confirm";
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.textContent = "Cancel";
+    actions.append(confirm, cancel);
+    dialog.append(text, actions);
+    const opener = document.activeElement;
+    confirm.addEventListener("click", function () {
+      dialog.close();
+      event.detail.issueRequest(true);
+    });
+    cancel.addEventListener("click", function () { dialog.close(); });
+    dialog.addEventListener("close", function () {
+      dialog.remove();
+      if (opener && document.contains(opener)) { opener.focus(); }
+    });
+    document.body.appendChild(dialog);
+    dialog.showModal();
+    cancel.focus();
+  });
 })();

@@ -33,7 +33,6 @@ def bounced():
 def test_operator_resets_a_hard_bounced_member_in_place(browse, bounced):
     hard, _ = bounced
     page = browse("operator")
-    page.on("dialog", lambda prompt: prompt.accept())  # hx-confirm's confirmation
     page.evaluate("window.__noReload = true")
     row = page.locator(f"#member-{hard.id}")
     expect(row.locator(".badge-hard")).to_have_text("⚠ hard · 2")
@@ -46,6 +45,10 @@ def test_operator_resets_a_hard_bounced_member_in_place(browse, bounced):
     expect(dialog).to_contain_text("Complaint")
     screenshot(page, "bounce-history-modal")
     dialog.get_by_role("button", name="Reset Bounce Status").click()
+    question = page.locator("dialog.confirm-dialog")  # the page's own confirmation, saying the consequence
+    expect(question).to_contain_text("The count goes to 0")
+    expect(question.get_by_role("button", name="Cancel")).to_be_focused()
+    question.get_by_role("button", name="Confirm").click()
     expect(dialog).to_contain_text("is active again")
     expect(dialog.locator(".kind-reset")).to_have_count(1)
     expect(row.locator(".badge-hard")).to_have_count(0)

@@ -138,3 +138,19 @@ def test_a_dialog_opens_on_its_first_field(browse, people):
     page = browse("operator")
     page.get_by_role("link", name="Add member").click()
     expect(page.get_by_role("dialog").get_by_label("Email")).to_be_focused()
+
+
+def test_a_confirmation_asks_in_the_page_and_cancel_changes_nothing(browse, people):
+    page = browse("operator")
+    row = page.locator("#members-table tbody tr", has_text="ann@example.org")
+    row.get_by_role("button", name="Delete").click()
+    question = page.locator("dialog.confirm-dialog")
+    expect(question).to_contain_text("Delete ann@example.org?")
+    expect(question.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(question).to_have_count(0)
+    expect(row).to_be_visible()
+    row.get_by_role("button", name="Delete").click()
+    page.locator("dialog.confirm-dialog").get_by_role("button", name="Confirm").click()
+    expect(page.locator("#flashes")).to_contain_text("Deleted ann@example.org.")
+    expect(page.locator("#members-table tbody tr", has_text="ann@example.org")).to_have_count(0)
