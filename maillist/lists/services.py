@@ -48,16 +48,22 @@ def lists_with_counts():
 MAX_OWNERS = 20
 
 
-def check_addresses(text, what):
-    """Addresses typed one per line (or comma-separated), checked and normalised, once each."""
+def check_addresses(text):
+    """Addresses typed one per line (or separated by commas or semicolons), checked and normalised, once each."""
     found = []
     for word in (text or "").replace(",", " ").replace(";", " ").split():
         address = check_email(word)
         if address not in found:
             found.append(address)
-    if len(found) > MAX_OWNERS and what == "owners":
-        raise InvalidInput(f"At most {MAX_OWNERS} owners.")
     return found
+
+
+def check_owners(text):
+    """The owners' addresses, one per line; refuses bad addresses and more than MAX_OWNERS."""
+    owners = check_addresses(text)
+    if len(owners) > MAX_OWNERS:
+        raise InvalidInput(f"At most {MAX_OWNERS} owners.")
+    return "\n".join(owners)
 
 
 def check_posting(post_policy, allowed_senders):
@@ -65,11 +71,7 @@ def check_posting(post_policy, allowed_senders):
     post_policy = (post_policy or POST_MEMBERS).strip().lower()
     if post_policy not in POST_POLICIES:
         raise InvalidInput(f"Who may post must be one of {', '.join(POST_POLICIES)}.")
-    senders = []
-    for word in (allowed_senders or "").replace(",", " ").replace(";", " ").split():
-        address = check_email(word)
-        if address not in senders:
-            senders.append(address)
+    senders = check_addresses(allowed_senders)
     if post_policy == POST_SENDERS and not senders:
         raise InvalidInput("List the addresses allowed to post, one per line.")
     return post_policy, "\n".join(senders)
@@ -82,7 +84,7 @@ def add_list(address, name, description="", post_policy=POST_MEMBERS, allowed_se
     if not name:
         raise InvalidInput("A list needs a name.")
     post_policy, allowed_senders = check_posting(post_policy, allowed_senders)
-    owners = "\n".join(check_addresses(owners, "owners"))
+    owners = check_owners(owners)
     if find_list_by_address(address):
         raise Conflict(f"A list with address {address} already exists.")
     mailing_list = MailingList(address=address, name=name[:200], description=(description or "").strip(),
@@ -103,7 +105,7 @@ def update_list(mailing_list, name, description, post_policy=None, allowed_sende
     post_policy, allowed_senders = check_posting(post_policy, allowed_senders)
     mailing_list.name, mailing_list.description = name[:200], (description or "").strip()
     if owners is not None:
-        mailing_list.owners = "\n".join(check_addresses(owners, "owners"))
+        mailing_list.owners = check_owners(owners)
     mailing_list.post_policy, mailing_list.allowed_senders = post_policy, allowed_senders
     audit.record("list.update", mailing_list.address, f"name={name} post={post_policy} owners={len(mailing_list.owner_list)}")
     db.session.commit()
