@@ -30,18 +30,14 @@ def add_member(email, name="", list_addresses=()):
     return create_member(email, name, list(lists.values()))
 
 
-def subscribe(mailing_list, emails):
-    """Subscribe existing members by address; all or nothing. Returns the newly subscribed."""
-    members, unknown = [], []
-    for email in emails:
-        member = find_member_by_email(email)
-        (members.append(member) if member else unknown.append(normalise_email(email)))
-    if unknown:
-        raise NotFound(f"No member with email {', '.join(unknown)}.")
-    existing = set(
-        db.session.scalars(select(Subscription.member_id).where(Subscription.list_id == mailing_list.id))
-    )
-    added = []
+def subscribed_ids(mailing_list):
+    """The ids of the members on `mailing_list`."""
+    return set(db.session.scalars(select(Subscription.member_id).where(Subscription.list_id == mailing_list.id)))
+
+
+def add_to_list(mailing_list, members):
+    """Subscribe those of `members` not on the list yet, in one audited transaction; returns them."""
+    existing, added = subscribed_ids(mailing_list), []
     for member in members:
         if member.id not in existing:
             db.session.add(Subscription(member_id=member.id, list_id=mailing_list.id))
@@ -51,6 +47,17 @@ def subscribe(mailing_list, emails):
         audit.record("list.subscribe", mailing_list.address, ",".join(m.email for m in added))
     db.session.commit()
     return added
+
+
+def subscribe(mailing_list, emails):
+    """Subscribe existing members by address; all or nothing. Returns the newly subscribed."""
+    members, unknown = [], []
+    for email in emails:
+        member = find_member_by_email(email)
+        (members.append(member) if member else unknown.append(normalise_email(email)))
+    if unknown:
+        raise NotFound(f"No member with email {', '.join(unknown)}.")
+    return add_to_list(mailing_list, members)
 
 
 @dataclass(frozen=True)
@@ -66,8 +73,8 @@ class SubscribeReport:
 def subscribe_what_can_be(mailing_list, texts):
     """Subscribe every pasted address that is a member; report the rest (already on the list, not a
     member, not an address) instead of refusing the batch. One transaction, audited."""
-    added, already, unknown, invalid, seen = [], [], [], [], set()
-    existing = set(db.session.scalars(select(Subscription.member_id).where(Subscription.list_id == mailing_list.id)))
+    members, already, unknown, invalid, seen = [], [], [], [], set()
+    existing = subscribed_ids(mailing_list)
     for text in texts:
         email = normalise_email(text)
         if email in seen:
@@ -82,13 +89,9 @@ def subscribe_what_can_be(mailing_list, texts):
         elif member.id in existing:
             already.append(email)
         else:
-            db.session.add(Subscription(member_id=member.id, list_id=mailing_list.id))
-            existing.add(member.id)
-            added.append(email)
-    if added:
-        audit.record("list.subscribe", mailing_list.address, ",".join(added))
-    db.session.commit()
-    return SubscribeReport(tuple(added), tuple(already), tuple(unknown), tuple(invalid))
+            members.append(member)
+    added = add_to_list(mailing_list, members)
+    return SubscribeReport(tuple(m.email for m in added), tuple(already), tuple(unknown), tuple(invalid))
 
 
 def unsubscribe(mailing_list, member):
