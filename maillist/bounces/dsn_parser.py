@@ -195,7 +195,7 @@ def read_delivery_status(part, text=""):
 
     A recipient without a Diagnostic-Code gets what the report's readable `text` (on one line) says of it.
     """
-    found = {}
+    found, lowered = {}, text.lower()
     for group in field_groups(part)[: MAX_RECIPIENTS * 2]:
         # The address our mail was sent to: the rfc822 Original-Recipient, where given, is it;
         # Final-Recipient may be a forwarding target.
@@ -210,7 +210,7 @@ def read_delivery_status(part, text=""):
         status = match.group(0) if match else None
         diagnostic = cut(group.get("Diagnostic-Code"), 4000)
         if not (diagnostic or "").strip() and text:
-            diagnostic = said_about(text, address)
+            diagnostic = said_about(text, address, lowered=lowered)
         found[address] = RecipientStatus(address, status_type(status, action), status, diagnostic, action)
         if len(found) >= MAX_RECIPIENTS:
             break
@@ -283,16 +283,18 @@ def text_parts(message, content_type, limit):
     return "\n".join(chunks)[:limit]
 
 
-def said_about(flat, email, others=(), before=60, after=400):
-    """What the report's text (`flat`: on one line) says around its first mention of `email`: the
-    few words before it and the stretch after it, never reaching into another recipient's mention.
-    None when the text does not name `email`.
+def said_about(flat, email, others=(), lowered=None, before=60, after=400):
+    """What the report's text (`flat`: on one line; `lowered`: the same in lower case, when the
+    caller has it for several recipients) says around its first mention of `email`: the few words
+    before it and the stretch after it, never reaching into another recipient's mention. None when
+    the text does not name `email`.
 
     A prose report lists each failed address with its reason ("<a@b>: no such user", "Invalid
-    userid: a@b"; the words before count only where no other recipient stands there); reading only that stretch keeps one recipient's reason (or the quoted original
-    message) from being read as another's.
+    userid: a@b"; the words before count only where no other recipient stands there); reading
+    only that stretch keeps one recipient's reason (or the quoted original message) from being
+    read as another's.
     """
-    lowered, email = flat.lower(), email.lower()
+    lowered, email = flat.lower() if lowered is None else lowered, email.lower()
     found = lowered.find(email)
     if found < 0:
         return None
@@ -325,12 +327,12 @@ def read_prose(message):
             email = normalise_email(address.decode("utf-8", "replace") if isinstance(address, bytes) else address)
             if "@" in email and email not in dict(addresses) and len(addresses) < MAX_RECIPIENTS:
                 addresses.append((email, bounce_type))
-    others = [email for email, _ in addresses]
+    others, lowered = [email for email, _ in addresses], text.lower()
     found = []
     for email, bounce_type in addresses:
         # The text's words about this recipient, with a status code only from them; where the text
         # never names the recipient, all of it.
-        said = said_about(text, email, others)
+        said = said_about(text, email, others, lowered)
         diagnostic = said or whole
         match = ENHANCED.search(said) if said else ENHANCED.search(text)
         status = match.group(0) if match and match.group(1) in "45" else None
