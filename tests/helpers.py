@@ -9,6 +9,7 @@
 """
 
 import base64
+import fcntl
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from maillist.extensions import db
 from maillist.models import BounceLog, MailingList, Member, Subscription, User
@@ -431,3 +434,24 @@ class SmtpSink:
             while len(self.messages) < count and time.monotonic() < deadline:
                 self.arrived.wait(deadline - time.monotonic())
             return list(self.messages)
+
+
+@contextmanager
+def ledger_write_lock(database_url):
+    """Hold the ledger's write lock from outside the app, as another writer would: MariaDB's table
+    lock on processed_report, or the SQLite writer queue's lock file."""
+    if make_url(database_url).get_backend_name() == "mysql":
+        holder = create_engine(database_url).connect()
+        holder.execute(text("LOCK TABLES processed_report WRITE"))
+        try:
+            yield
+        finally:
+            holder.execute(text("UNLOCK TABLES"))
+            holder.close()
+        return
+    with open(make_url(database_url).database + ".writelock", "a") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(holder, fcntl.LOCK_UN)

@@ -1,16 +1,14 @@
 """`flask sns poll`: the SNS intake through SQS (moto over HTTP), applying every message once, deleting only what is stored."""
 
-import fcntl
 import json
 import time
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from maillist import availability
 from maillist.extensions import db
-from maillist.models import BounceLog, Member, ProcessedReport
+from maillist.models import Member, ProcessedReport
 from maillist.sns import queue as sqs_queue
 from maillist.aws import client as sqs_client
 from tests import helpers
@@ -92,21 +90,8 @@ def test_the_database_down_then_back_loses_nothing_and_deletes_nothing_early(app
     members = [helpers.make_member(f"m{i}@example.org") for i in range(2)]
     enqueue(sqs, url, [transient_bounce(m.email) for m in members])
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if backend == "mariadb":
-        holder = create_engine(database_url).connect()
-        holder.execute(text("LOCK TABLES processed_report WRITE"))
-    else:
-        holder = open(make_url(database_url).database + ".writelock", "a")
-        fcntl.flock(holder, fcntl.LOCK_EX)
-    try:
+    with helpers.ledger_write_lock(database_url):
         tally = sqs_queue.poll(sqs_client("sqs"), url, wait=0, once=True)
-    finally:
-        if backend == "mariadb":
-            holder.execute(text("UNLOCK TABLES"))
-            holder.close()
-        else:
-            fcntl.flock(holder, fcntl.LOCK_UN)
-            holder.close()
     assert tally.received == 2 and tally.left == 2 and tally.stored == 0
     assert set(tally.outcomes) == {"storage-failed"}
     assert sum(waiting(sqs, url)) == 2, "nothing deleted while the database was down"

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from maillist.bounces.services import reset_bounce_status
 from maillist.extensions import db
-from maillist.models import AuditLog, BounceLog, Member, StormHold
+from maillist.models import AuditLog, BounceLog, StormHold
 from maillist.models.types import utcnow
 from tests import helpers
 

@@ -1,11 +1,10 @@
 """Outages: fail fast while the database is away, wait a bounded time for locks, apply once afterwards."""
 
-import fcntl
 import sqlite3
 import time
 
 import pytest
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 
 from maillist import availability, create_app
@@ -58,24 +57,10 @@ def test_a_blocked_write_answers_503_within_the_limit_then_applies_once(app, cli
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
     member = helpers.make_member("ann@example.org")
     message = bounce_for("ann@example.org")
-    if backend == "mariadb":
-        holder = create_engine(database_url).connect()
-        holder.execute(text("LOCK TABLES processed_report WRITE"))
-    else:
-        path = make_url(database_url).database
-        holder = open(path + ".writelock", "a")
-        fcntl.flock(holder, fcntl.LOCK_EX)
-    try:
+    with helpers.ledger_write_lock(database_url):
         started = time.monotonic()
         blocked = helpers.post_sns(client, message)
         waited = time.monotonic() - started
-    finally:
-        if backend == "mariadb":
-            holder.execute(text("UNLOCK TABLES"))
-            holder.close()
-        else:
-            fcntl.flock(holder, fcntl.LOCK_UN)
-            holder.close()
     assert blocked.status_code == 503 and waited < 5, (blocked.get_json(), waited)
     availability.database.reset()
     assert helpers.post_sns(client, message).get_json()["outcome"] == "applied"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from maillist.bounces import suppression
 from maillist.extensions import db
-from maillist.models import AuditLog, Member
+from maillist.models import AuditLog
 from tests import helpers
 
 WEBHOOK = {"ENABLE_SNS_WEBHOOKS": True, "ENABLE_BOUNCE_HANDLING": True, "SNS_TOPIC_ARNS": [helpers.TOPIC_ARN]}

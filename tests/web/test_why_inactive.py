@@ -2,7 +2,7 @@
 badge and filter, and activating a hard-bounced member points to Reset instead of contradicting Postfix."""
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from maillist.extensions import db
 from maillist.models import Member
