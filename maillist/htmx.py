@@ -50,10 +50,11 @@ def fragment(template, /, status=200, retarget=None, reswap=None, trigger=None, 
     return response
 
 
-def notice(message, category="success", status=200, trigger=None):
-    """An htmx answer that shows `message` in the flash area, wherever the request aimed."""
+def notice(message, category="success", status=200, trigger=None, undo=None):
+    """An htmx answer that shows `message` in the flash area, wherever the request aimed, with an
+    optional Undo (see _flashes.html)."""
     return fragment("_flashes.html", status=status, retarget="#flashes", reswap="outerHTML", trigger=trigger,
-                    notices=[(category, message)])
+                    notices=[(category, message)], undo=undo)
 
 
 def needs_confirmation():
@@ -63,8 +64,9 @@ def needs_confirmation():
 
 
 def confirmation(question, consequence, cancel_url, button="Confirm"):
-    """The confirmation page: the question, what will happen, and a form that posts the same
-    request again (every field it carried, confirmed) or a way back."""
+    """The confirmation step: the question, what will happen, and a form that posts the same
+    request again (every field it carried, confirmed) or a way back. A page of its own, or for
+    htmx a dialog whose answer lands in the status region."""
     fields = [(name, value) for name, value in request.form.items(multi=True) if name not in ("csrf_token", "confirmed")]
-    return render_template("confirm.html", question=question, consequence=consequence, cancel_url=cancel_url,
-                           button=button, action=request.path, fields=fields), 200
+    return render_dialog("confirm.html", question=question, consequence=consequence, cancel_url=cancel_url,
+                         button=button, action=request.path, fields=fields)

@@ -159,11 +159,12 @@ def load_page(query, conditions):
     return sorted(rows, key=lambda member: position[member.id])
 
 
-def iter_members(query: MemberQuery, batch=2000):
-    """Every member matching `query`, in its order, loaded a batch at a time (for exports)."""
+def iter_members(query: MemberQuery, conditions=None, batch=2000):
+    """Every member matching `query` (or `conditions`, in the query's order), loaded a batch at a
+    time (for exports)."""
     statement = (
         select(Member)
-        .where(*query.conditions())
+        .where(*(query.conditions() if conditions is None else conditions))
         .options(selectinload(Member.subscriptions).selectinload(Subscription.mailing_list))
         .order_by(*query.order())
         .limit(batch)

@@ -10,7 +10,7 @@ from maillist.auth.decorators import require_login, require_writer
 from maillist.csv_download import csv_download
 from maillist.errors import DomainError
 from maillist.htmx import confirmation, fragment, is_htmx, needs_confirmation, notice, render, render_dialog
-from maillist.members import bp, services
+from maillist.members import bp, bulk, services
 from maillist.members.csv_export import COLUMNS, member_rows
 from maillist.vocabulary import HARD
 from maillist.members.search import PAGE_SIZES, SORT_LABELS, MemberQuery, search_members
@@ -22,7 +22,7 @@ def page_context(query=None, **extra):
     """What the members page and its table need."""
     query = query or MemberQuery.from_args(request.args)
     return dict(result=search_members(query), query=query, lists=subscriptions.list_choices(), page_sizes=PAGE_SIZES,
-                SORT_LABELS=SORT_LABELS, **extra)
+                SORT_LABELS=SORT_LABELS, bulk_actions=bulk.ACTION_LABELS, **extra)
 
 
 @bp.get("/")

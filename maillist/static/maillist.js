@@ -36,7 +36,7 @@
       });
       dialog.showModal();
       // Open on the field to fix (one marked invalid), else the first field, not the close button.
-      const field = dialog.querySelector('[aria-invalid="true"], input:not([type=hidden]):not([readonly]), select, textarea');
+      const field = dialog.querySelector('[aria-invalid="true"], [data-autofocus], input:not([type=hidden]):not([readonly]), select, textarea');
       if (field) { field.focus(); }
     });
   }
@@ -54,7 +54,11 @@
   document.addEventListener("htmx:afterSettle", openDialogs);
   document.addEventListener("close-modal", closeDialogs);
   document.addEventListener("click", function (event) {
-    if (event.target.closest("[data-close-modal]")) { closeDialogs(); }
+    // In a dialog, Cancel closes it; its link is the way back for the page without JavaScript.
+    if (event.target.closest("[data-close-modal]") && root().querySelector("dialog[open]")) {
+      event.preventDefault();
+      closeDialogs();
+    }
   });
   // A plain form (no hx-post) that asks for confirmation: htmx confirms its own requests.
   document.addEventListener("submit", function (event) {
@@ -97,6 +101,19 @@
     if (flashes && flashes.textContent.trim() && (document.activeElement === document.body || !document.contains(document.activeElement))
         && (rowAction || event.detail.target === flashes) && !document.querySelector("dialog[open]")) {
       flashes.focus();
+    }
+  });
+
+  // The members table's "select every member on this page" box: shown only where JavaScript runs.
+  function enableSelectPage() {
+    document.querySelectorAll("input[data-select-page][hidden]").forEach(function (box) { box.hidden = false; });
+  }
+  document.addEventListener("htmx:afterSettle", enableSelectPage);
+  enableSelectPage();
+  document.addEventListener("change", function (event) {
+    const box = event.target;
+    if (box.matches("input[data-select-page]")) {
+      box.closest("table").querySelectorAll('tbody input[name="ids"]').forEach(function (row) { row.checked = box.checked; });
     }
   });
 

@@ -27,6 +27,8 @@ MATRIX = {
     "members.delete": (WRITERS, "/members/{member}/delete", {"confirmed": "yes"}),
     "members.reset_bounces": (WRITERS, "/members/{member}/bounces/reset", {"confirmed": "yes"}),
     "members.set_lists": (WRITERS, "/members/{member}/lists", {}),  # no box ticked: leave every list
+    "members.bulk_action": (WRITERS, "/members/bulk", {"action": "deactivate", "scope": "ticked", "ids": "{member}", "confirmed": "yes"}),
+    "members.export_selection": (ANY_STAFF, "/members/export-selection.csv", {"scope": "all"}),
     "members.import_preview": (WRITERS, "/members/import/preview", {"csv_text": "name,email\nNew,new@example.org\n"}),
     "members.import_apply": (WRITERS, "/members/import", {"csv_text": "name,email\nNew,new@example.org\n"}),
     "lists.create": (WRITERS, "/lists/", {"address": "new-list@example.org", "name": "New"}),
@@ -102,7 +104,7 @@ def test_role_matrix(app, login, objects, endpoint, role):
         assert audit_count() == before
     elif role in allowed:
         assert response.status_code in (200, 303), response.get_data(as_text=True)
-        if endpoint not in ("auth.logout", "members.import_preview"):
+        if endpoint not in ("auth.logout", "members.import_preview", "members.export_selection"):  # reads
             assert audit_count() == before + 1
     else:
         assert response.status_code == 403
