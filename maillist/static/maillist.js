@@ -88,10 +88,25 @@
   document.addEventListener("htmx:historyRestore", syncFormsFromUrl);
   window.addEventListener("pageshow", syncFormsFromUrl);
 
-  // On a phone the filters fold away at first, so the members come first; a tap opens them.
-  if (window.matchMedia("(max-width: 640px)").matches) {
-    document.querySelectorAll("details.more-filters[open]").forEach(function (panel) { panel.open = false; });
+  // On a phone the filters and the bulk actions fold away at first, so the members come first; a
+  // tap opens them. The bulk panel comes back with every fresh table, folded again.
+  function foldPanels() {
+    if (window.matchMedia("(max-width: 640px)").matches) {
+      // Each panel once: one the person has opened since stays open.
+      document.querySelectorAll("details.more-filters[open]:not([data-folded])").forEach(function (panel) {
+        panel.open = false;
+        panel.dataset.folded = "";
+      });
+    }
   }
+  foldPanels();
+  document.addEventListener("htmx:afterSettle", foldPanels);
+
+  // The search box searches as it is typed (its input event). Its change event, when focus leaves
+  // it, would fetch the same table again and drop the boxes just ticked, so it stops here.
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("form[data-sync-from-url] input[type=search]")) { event.stopPropagation(); }
+  }, true);
 
   // After a row action the row is swapped for a fresh one (or removed): focus would fall to the
   // page, so it goes to the message that says what happened.

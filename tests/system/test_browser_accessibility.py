@@ -67,6 +67,14 @@ def test_pages_and_dialogs_have_no_violations(browse, data, axe, size, scheme):
         found[f"dialog: {dialog_name}"] = violations(page, axe)
         page.keyboard.press("Escape")
         expect(page.get_by_role("dialog")).to_have_count(0)
+    page.locator(f"#member-{gone.id}").get_by_role("checkbox").check()
+    if size == "phone":  # the bulk actions are folded there, like the filters
+        page.get_by_text("Act on selected members").click()
+    page.get_by_label("Bulk action").select_option("reset")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("dialog")).to_contain_text("Reset the bounce status of 1 member?")
+    found["dialog: bulk confirmation"] = violations(page, axe)
+    page.keyboard.press("Escape")
     found = {where: lines for where, lines in found.items() if lines}
     assert not found, json.dumps(found, indent=1)
 
@@ -74,6 +82,9 @@ def test_pages_and_dialogs_have_no_violations(browse, data, axe, size, scheme):
 def test_row_controls_name_their_member(browse, data):
     page = browse("operator")
     row = page.locator("#members-table tbody tr", has_text="ann@example.org")
+    row.locator("summary").click()  # open the row's menu
+    expect(row.locator("summary")).to_have_accessible_name("Actions for Ann Archer")
+    expect(row.get_by_role("checkbox")).to_have_accessible_name("Select Ann Archer")
     for role, name in (("link", "Bounces of Ann Archer"), ("link", "Edit Ann Archer"), ("link", "Lists of Ann Archer"),
                        ("button", "Deactivate Ann Archer"), ("button", "Delete Ann Archer")):
         expect(row.get_by_role(role, name=name, exact=True)).to_be_visible()

@@ -124,6 +124,7 @@ def test_the_sort_control_is_not_shown_on_a_desktop(browse, people):
 def test_every_row_action_answers_in_one_place_with_undo_and_focus(browse, people):
     page = browse("operator")
     row = page.locator("#members-table tbody tr", has_text="ann@example.org")
+    row.get_by_text("Actions").click()  # the row's folded menu
     row.get_by_role("button", name="Deactivate").click()
     status = page.locator("#flashes")
     expect(status).to_contain_text("ann@example.org is now inactive.")
@@ -143,6 +144,7 @@ def test_a_dialog_opens_on_its_first_field(browse, people):
 def test_a_confirmation_asks_in_the_page_and_cancel_changes_nothing(browse, people):
     page = browse("operator")
     row = page.locator("#members-table tbody tr", has_text="ann@example.org")
+    row.get_by_text("Actions").click()
     row.get_by_role("button", name="Delete").click()
     question = page.locator("dialog.confirm-dialog")
     expect(question).to_contain_text("Delete ann@example.org?")
@@ -150,7 +152,7 @@ def test_a_confirmation_asks_in_the_page_and_cancel_changes_nothing(browse, peop
     page.keyboard.press("Escape")
     expect(question).to_have_count(0)
     expect(row).to_be_visible()
-    row.get_by_role("button", name="Delete").click()
+    row.get_by_role("button", name="Delete").click()  # the menu is still open
     page.locator("dialog.confirm-dialog").get_by_role("button", name="Confirm").click()
     expect(page.locator("#flashes")).to_contain_text("Deleted ann@example.org.")
     expect(page.locator("#members-table tbody tr", has_text="ann@example.org")).to_have_count(0)

@@ -98,6 +98,7 @@ def test_subscribe_member_to_list_from_row(browse):
     page = browse("operator")
     keep_marker(page)
     row = page.locator(f"#member-{ann.id}")
+    row.get_by_text("Actions").click()
     row.get_by_role("link", name="Lists").click()
     page.get_by_role("dialog").get_by_label("Club").check()
     page.get_by_role("dialog").get_by_role("button", name="Save lists").click()
@@ -118,6 +119,7 @@ def test_subscribe_on_list_page_and_deactivate_member(browse):
     expect(page.locator("#subscribers")).to_contain_text("Subscribed 1: ann@example.org.")
     expect(page.locator(f"#subscriber-{ann.id}")).to_be_visible()
     page.goto("/members/")
+    page.locator(f"#member-{ann.id}").get_by_text("Actions").click()
     page.locator(f"#member-{ann.id}").get_by_role("button", name="Deactivate").click()
     expect(page.locator(f"#member-{ann.id}")).to_contain_text("inactive")
     assert club.id
