@@ -1,6 +1,7 @@
 """Domain errors and the one place they become HTTP answers."""
 
 import logging
+from contextlib import contextmanager
 
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -11,13 +12,25 @@ log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """A request maillist refuses, with a message fit to show the person who made it."""
+    """A request maillist refuses, with a message fit to show the person who made it, and the form
+    field it is about when there is one (so the form can lead to it)."""
 
     status_code = 400
 
-    def __init__(self, message):
+    def __init__(self, message, field=None):
         super().__init__(message)
         self.message = message
+        self.field = field
+
+
+@contextmanager
+def about(field):
+    """Mark a DomainError raised inside (by a check that does not know the form) as about `field`."""
+    try:
+        yield
+    except DomainError as error:
+        error.field = error.field or field
+        raise
 
 
 class InvalidInput(DomainError):

@@ -3,7 +3,7 @@
 from sqlalchemy import case, func, select
 
 from maillist import audit
-from maillist.errors import Conflict, InvalidInput, NotFound
+from maillist.errors import Conflict, InvalidInput, NotFound, about
 from maillist.extensions import db
 from maillist.models import MailingList, Member, Subscription
 from maillist.models.member import normalise_email
@@ -60,9 +60,10 @@ def check_addresses(text):
 
 def check_owners(text):
     """The owners' addresses, one per line; refuses bad addresses and more than MAX_OWNERS."""
-    owners = check_addresses(text)
+    with about("owners"):
+        owners = check_addresses(text)
     if len(owners) > MAX_OWNERS:
-        raise InvalidInput(f"At most {MAX_OWNERS} owners.")
+        raise InvalidInput(f"At most {MAX_OWNERS} owners.", field="owners")
     return "\n".join(owners)
 
 
@@ -70,23 +71,25 @@ def check_posting(post_policy, allowed_senders):
     """The policy and the normalised sender addresses, one per line; refuses unknown policies and bad addresses."""
     post_policy = (post_policy or POST_MEMBERS).strip().lower()
     if post_policy not in POST_POLICIES:
-        raise InvalidInput(f"Who may post must be one of {', '.join(POST_POLICIES)}.")
-    senders = check_addresses(allowed_senders)
+        raise InvalidInput(f"Who may post must be one of {', '.join(POST_POLICIES)}.", field="post_policy")
+    with about("allowed_senders"):
+        senders = check_addresses(allowed_senders)
     if post_policy == POST_SENDERS and not senders:
-        raise InvalidInput("List the addresses allowed to post, one per line.")
+        raise InvalidInput("List the addresses allowed to post, one per line.", field="allowed_senders")
     return post_policy, "\n".join(senders)
 
 
 def add_list(address, name, description="", post_policy=POST_MEMBERS, allowed_senders="", owners=""):
     """Create a list; refuses a bad or taken address, an empty name, a bad posting rule or owner address."""
-    address = check_email(address)
+    with about("address"):
+        address = check_email(address)
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("A list needs a name.")
+        raise InvalidInput("A list needs a name.", field="name")
     post_policy, allowed_senders = check_posting(post_policy, allowed_senders)
     owners = check_owners(owners)
     if find_list_by_address(address):
-        raise Conflict(f"A list with address {address} already exists.")
+        raise Conflict(f"A list with address {address} already exists.", field="address")
     mailing_list = MailingList(address=address, name=name[:200], description=(description or "").strip(),
                                post_policy=post_policy, allowed_senders=allowed_senders, owners=owners)
     db.session.add(mailing_list)
@@ -99,7 +102,7 @@ def update_list(mailing_list, name, description, post_policy=None, allowed_sende
     """Change a list's name, description, who may post and its owners (each left as it is when not given)."""
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("A list needs a name.")
+        raise InvalidInput("A list needs a name.", field="name")
     if post_policy is None:
         post_policy, allowed_senders = mailing_list.post_policy, mailing_list.allowed_senders
     post_policy, allowed_senders = check_posting(post_policy, allowed_senders)

@@ -37,7 +37,7 @@ def create():
                                          form.get("post_policy"), form.get("allowed_senders", ""), form.get("owners", ""))
     except DomainError as error:
         return render_dialog("lists/form.html", status=error.status_code, mailing_list=None,
-                      values=form, error=error.message)
+                      values=form, error=error.message, invalid=error.field)
     if is_htmx():
         return notice(f"Created list {mailing_list.address}.", trigger={"close-modal": True, "lists-changed": True})
     flash(f"Created list {mailing_list.address}.", "success")
@@ -83,7 +83,7 @@ def edit(list_id):
                              form.get("post_policy"), form.get("allowed_senders", ""), form.get("owners"))
     except DomainError as error:
         return render_dialog("lists/form.html", status=error.status_code,
-                      mailing_list=mailing_list, values=request.form, error=error.message)
+                      mailing_list=mailing_list, values=request.form, error=error.message, invalid=error.field)
     return list_changed(mailing_list, f"Saved {mailing_list.address}.")
 
 

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from maillist import audit
-from maillist.errors import Conflict, NotFound
+from maillist.errors import Conflict, NotFound, about
 from maillist.extensions import db
 from maillist.models import BounceLog, Member, Subscription
 from maillist.models.member import normalise_email
@@ -35,9 +35,10 @@ def get_member_by_email(email):
 
 def add_member(email, name="", lists=()):
     """Create a member, subscribed to `lists` (MailingList objects); refuses a bad or taken address."""
-    email = check_email(email)
+    with about("email"):
+        email = check_email(email)
     if find_member_by_email(email):
-        raise Conflict(f"A member with email {email} already exists.")
+        raise Conflict(f"A member with email {email} already exists.", field="email")
     member = Member(email=email, name=(name or "").strip()[:200])
     db.session.add(member)
     for mailing_list in lists:
@@ -49,10 +50,11 @@ def add_member(email, name="", lists=()):
 
 def update_member(member, email, name):
     """Change a member's address or name; a taken address is refused and nothing changes."""
-    email = check_email(email)
+    with about("email"):
+        email = check_email(email)
     other = find_member_by_email(email)
     if other is not None and other.id != member.id:
-        raise Conflict(f"A member with email {email} already exists.")
+        raise Conflict(f"A member with email {email} already exists.", field="email")
     changes = []
     if member.email != email:
         changes.append(f"email {member.email} -> {email}")

@@ -50,7 +50,7 @@ def create():
         member = subscriptions.add_member(form.get("email", ""), form.get("name", ""), form.getlist("lists"))
     except DomainError as error:
         return render_dialog("members/form.html", status=error.status_code, member=None,
-                      values=form, lists=subscriptions.list_choices(), error=error.message)
+                      values=form, lists=subscriptions.list_choices(), error=error.message, invalid=error.field)
     if is_htmx():
         return notice(f"Added {member.email}.", trigger=CLOSE_AND_REFRESH)
     flash(f"Added {member.email}.", "success")
@@ -75,7 +75,7 @@ def edit(member_id):
         services.update_member(member, request.form.get("email", ""), request.form.get("name", ""))
     except DomainError as error:
         return render_dialog("members/form.html", status=error.status_code, member=member,
-                      values=request.form, lists=[], error=error.message)
+                      values=request.form, lists=[], error=error.message, invalid=error.field)
     return row_answer(member, f"Saved {member.email}.", close_modal=True)
 
 
@@ -93,7 +93,7 @@ def toggle_active(member_id):
         flash(message, "error")
         return redirect(url_for("members.bounces", member_id=member.id), code=303)
     services.set_member_active(member, not member.active)
-    undo = {"url": url_for("members.toggle_active", member_id=member.id), "target": f"#member-{member.id}", "fields": []}
+    undo = {"url": url_for("members.toggle_active", member_id=member.id), "target": "#flashes", "fields": []}
     return row_answer(member, f"{member.email} is now {'active' if member.active else 'inactive'}.", undo=undo)
 
 
@@ -138,11 +138,11 @@ def export():
 
 
 def row_answer(member, message, close_modal=False, undo=None):
-    """After a change to one member: the updated row and the message (with its Undo) for htmx, a
-    redirect with the message otherwise."""
+    """After a change to one member: for htmx the message (with its Undo) in the status region, and
+    the table refreshed, so the row, the count and the filters stay true (a member deactivated
+    under "active only" leaves the table); a redirect with the message otherwise."""
     if is_htmx():
-        trigger = {"close-modal": True} if close_modal else None
-        return fragment("members/_row_answer.html", retarget=f"#member-{member.id}", reswap="outerHTML", trigger=trigger,
-                        member=member, lists=subscriptions.list_choices(), notices=[("success", message)], undo=undo)
+        trigger = {"close-modal": True, "members-changed": True} if close_modal else {"members-changed": True}
+        return notice(message, trigger=trigger, undo=undo)
     flash(message, "success")
     return redirect(url_for("members.index"), code=303)

@@ -36,7 +36,8 @@
       });
       dialog.showModal();
       // Open on the field to fix (one marked invalid), else the first field, not the close button.
-      const field = dialog.querySelector('[aria-invalid="true"], [data-autofocus], input:not([type=hidden]):not([readonly]), select, textarea');
+      const field = dialog.querySelector('[aria-invalid="true"]')
+        || dialog.querySelector('[data-autofocus], input:not([type=hidden]):not([readonly]), select, textarea');
       if (field) { field.focus(); }
     });
   }
@@ -108,14 +109,19 @@
     if (event.target.matches("form[data-sync-from-url] input[type=search]")) { event.stopPropagation(); }
   }, true);
 
-  // After a row action the row is swapped for a fresh one (or removed): focus would fall to the
-  // page, so it goes to the message that says what happened.
+  // After a change the status region says what happened, and the table refreshes itself: the
+  // control that was used is gone, so focus would fall to the page; it goes to the message instead.
+  let announceUntil = 0;
   document.addEventListener("htmx:afterSettle", function (event) {
     const flashes = document.getElementById("flashes");
-    const rowAction = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("td.row-actions, tr");
-    if (flashes && flashes.textContent.trim() && (document.activeElement === document.body || !document.contains(document.activeElement))
-        && (rowAction || event.detail.target === flashes) && !document.querySelector("dialog[open]")) {
+    if (!flashes) { return; }
+    if (event.detail.target && event.detail.target.id === "flashes" && flashes.textContent.trim()) {
+      announceUntil = Date.now() + 2000;
+    }
+    const lost = document.activeElement === document.body || !document.contains(document.activeElement);
+    if (lost && Date.now() < announceUntil && !document.querySelector("dialog[open]")) {
       flashes.focus();
+      announceUntil = 0;
     }
   });
 

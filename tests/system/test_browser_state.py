@@ -156,3 +156,29 @@ def test_a_confirmation_asks_in_the_page_and_cancel_changes_nothing(browse, peop
     page.locator("dialog.confirm-dialog").get_by_role("button", name="Confirm").click()
     expect(page.locator("#flashes")).to_contain_text("Deleted ann@example.org.")
     expect(page.locator("#members-table tbody tr", has_text="ann@example.org")).to_have_count(0)
+
+
+def test_a_dialog_reopens_on_the_field_to_fix(browse, people):
+    page = browse("operator")
+    page.goto("/lists/")
+    page.get_by_role("link", name="Create list").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Address", exact=True).fill("club@example.org")
+    dialog.get_by_label("Name", exact=True).fill("Club")
+    dialog.get_by_label("Owners, one address per line").fill("not an address")
+    dialog.get_by_role("button", name="Create list").click()
+    expect(page.get_by_role("dialog")).to_contain_text("not an address")
+    expect(page.get_by_role("dialog").get_by_label("Owners, one address per line")).to_be_focused()
+
+
+def test_a_row_action_under_a_filter_updates_rows_and_count(browse, people):
+    page = browse("operator")
+    page.get_by_label("State").select_option("active")
+    expect(page.locator("#member-count")).to_have_text("3 members")
+    row = page.locator("#members-table tbody tr", has_text="ann@example.org")
+    row.get_by_text("Actions").click()
+    row.get_by_role("button", name="Deactivate").click()
+    expect(page.locator("#flashes")).to_contain_text("ann@example.org is now inactive.")
+    expect(page.locator("#member-count")).to_have_text("2 members")  # she left the "active" filter
+    expect(page.locator("#members-table tbody tr", has_text="ann@example.org")).to_have_count(0)
+    expect(page.locator("#flashes")).to_be_focused()

@@ -97,3 +97,14 @@ def test_pasting_addresses_subscribes_every_member_and_reports_the_rest(login):
     assert db.session.scalar(select(func.count()).select_from(Subscription)) == 3
     plain = staff.post_form(f"/lists/{club.id}/subscribe", {"emails": "ghost@example.org"}, follow_redirects=True)
     assert "Not members yet" in plain.get_data(as_text=True)
+
+
+def test_a_refused_list_form_marks_the_field_to_fix(login):
+    staff = login("operator")
+    answer = staff.htmx_post("/lists/", {"address": "club@example.org", "name": "Club", "owners": "not an address"})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and 'id="form-error"' in text
+    assert 'name="owners" rows="2" aria-invalid="true" aria-describedby="form-error"' in text
+    assert text.count('aria-invalid="true"') == 1, "only the field the error is about"
+    nameless = staff.htmx_post("/lists/", {"address": "club@example.org", "name": " "}).get_data(as_text=True)
+    assert 'value=" " aria-invalid="true"' in nameless

@@ -122,26 +122,32 @@ def test_bad_address_is_refused_and_input_kept(login):
     assert db.session.scalar(select(func.count()).select_from(Member)) == 0
 
 
-def test_edit_in_modal_updates_row(login):
+def test_edit_in_modal_says_so_and_refreshes_the_table(login):
     ann = helpers.make_member("ann@example.org", "Ann")
     helpers.make_member("bob@example.org", "Bob")
     staff = login("operator")
     assert 'value="ann@example.org"' in staff.get(f"/members/{ann.id}/edit", headers=HX).get_data(as_text=True)
     taken = staff.htmx_post(f"/members/{ann.id}/edit", {"email": "bob@example.org", "name": "X"})
     assert taken.status_code == 409 and "already exists" in taken.get_data(as_text=True)
+    assert 'name="email" required value="bob@example.org" autocomplete="off" aria-invalid="true"' in taken.get_data(as_text=True), \
+        "the dialog comes back on the field to fix"
     db.session.refresh(ann)
     assert (ann.email, ann.name) == ("ann@example.org", "Ann")
     saved = staff.htmx_post(f"/members/{ann.id}/edit", {"email": "Ann.B@example.org", "name": "Ann B"})
-    assert saved.status_code == 200 and saved.headers["HX-Retarget"] == f"#member-{ann.id}"
-    assert saved.get_data(as_text=True).lstrip().startswith(f'<tr id="member-{ann.id}"')
+    assert saved.status_code == 200 and saved.headers["HX-Retarget"] == "#flashes"
+    assert "Saved ann.b@example.org." in saved.get_data(as_text=True)
+    assert saved.headers["HX-Trigger"] == '{"close-modal": true, "members-changed": true}'
     db.session.refresh(ann)
     assert (ann.email, ann.name) == ("ann.b@example.org", "Ann B")
 
 
-def test_toggle_active_returns_row(login):
+def test_toggle_active_says_so_and_refreshes_the_table(login):
     ann = helpers.make_member("ann@example.org")
     staff = login("operator")
-    row = staff.htmx_post(f"/members/{ann.id}/active").get_data(as_text=True)
+    answer = staff.htmx_post(f"/members/{ann.id}/active")
+    assert "ann@example.org is now inactive." in answer.get_data(as_text=True)
+    assert answer.headers["HX-Retarget"] == "#flashes" and "members-changed" in answer.headers["HX-Trigger"]
+    row = staff.get(f"/members/{ann.id}", headers=HX).get_data(as_text=True)
     assert "inactive" in row and "Activate" in row
     db.session.refresh(ann)
     assert ann.active is False
@@ -154,8 +160,10 @@ def test_manage_subscriptions_from_the_row(login):
     staff = login("operator")
     modal = staff.get(f"/members/{ann.id}/lists", headers=HX).get_data(as_text=True)
     assert f'value="{club.id}" checked' in modal and f'value="{choir.id}" >' in modal
-    row = staff.htmx_post(f"/members/{ann.id}/lists", {"list_ids": [str(choir.id)]})
-    assert "choir@example.org" in row.get_data(as_text=True) and "club@example.org" not in row.get_data(as_text=True)
+    saved = staff.htmx_post(f"/members/{ann.id}/lists", {"list_ids": [str(choir.id)]})
+    assert "Lists saved for ann@example.org (1 added, 1 removed)." in saved.get_data(as_text=True)
+    row = staff.get(f"/members/{ann.id}", headers=HX).get_data(as_text=True)
+    assert "choir@example.org" in row and "club@example.org" not in row
     assert db.session.scalars(select(Subscription.list_id).where(Subscription.member_id == ann.id)).all() == [choir.id]
     assert staff.htmx_post(f"/members/{ann.id}/lists", {"list_ids": ["9999"]}).status_code == 404
 
@@ -216,7 +224,7 @@ def test_deactivating_says_so_with_an_undo(login):
     ann = helpers.make_member("ann@example.org")
     staff = login("operator")
     answer = staff.htmx_post(f"/members/{ann.id}/active").get_data(as_text=True)
-    assert answer.lstrip().startswith(f'<tr id="member-{ann.id}"') and 'id="flashes"' in answer and 'hx-swap-oob="true"' in answer
+    assert answer.lstrip().startswith('<div id="flashes"')
     assert "ann@example.org is now inactive." in answer and ">Undo</button>" in answer
     assert f'hx-post="/members/{ann.id}/active"' in answer.split('id="flashes"')[1]
     undone = staff.htmx_post(f"/members/{ann.id}/active").get_data(as_text=True)
