@@ -13,6 +13,7 @@ a search and filters, a 10,000-row CSV import (preview plus apply), and bulk act
 import argparse
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -119,7 +120,8 @@ def time_bulk_actions(client):
         with client.session_transaction() as session:
             message = session.get("_flashes", [("", "")])[-1][1]
             session.pop("_flashes", None)
-        print(f"  bulk {action:42} {seconds:5.1f} s  ({message.split(' ')[1]} members changed)")
+        changed = re.search(r"[0-9,]+ members?", message)
+        print(f"  bulk {action:42} {seconds:5.1f} s  ({changed.group(0) if changed else message} changed)")
 
 
 def main():

@@ -1,12 +1,18 @@
 """End-to-end webhook throughput: signed SES bounce notifications over HTTP into gunicorn.
 
     .venv/bin/python bench/webhook_throughput.py --backend sqlite
-    .venv/bin/python bench/webhook_throughput.py --backend mariadb --mysql-url mysql+pymysql://root@127.0.0.1:3306/
+    .venv/bin/python bench/webhook_throughput.py --backend mariadb --vs-floor --repeat 3
 
 Starts gunicorn (gthread workers) on 127.0.0.1, creates members, sends N distinct signed
 notifications (mixed Transient/Permanent bounces, complaints, deliveries) from a pool of
 keep-alive connections, then checks every member's count in the database and prints
-throughput and latency percentiles. The load generator runs on the same machine.
+throughput, latency percentiles and the server's CPU time per message. The load generator runs
+on the same machine.
+
+With --vs-floor, each repetition runs maillist and the floor (bench/webhook_floor.py: a bare
+Flask view, RSA verify + UPDATE + INSERT with the raw driver) one after the other on fresh
+databases, and the summary gives maillist's throughput as a share of the floor's, with its
+range over the repetitions, and the machine's CPU model: figures from one run on one machine.
 """
 
 import argparse
@@ -60,7 +66,10 @@ def build_messages(count, members, seed=7, deliveries_only=False):
     return bodies, transient
 
 
-def start_gunicorn(url, port, workers, threads, workdir):
+APPS = {"maillist": "tests.system.gunicorn_sns_app:app", "floor": "bench.webhook_floor:app"}
+
+
+def start_gunicorn(url, port, workers, threads, workdir, system="maillist"):
     cert = Path(workdir) / "cert.pem"
     cert.write_bytes(helpers.cert_pem())
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", ENABLE_SNS_WEBHOOKS="true",
@@ -68,7 +77,7 @@ def start_gunicorn(url, port, workers, threads, workdir):
                LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning", "tests.system.gunicorn_sns_app:app"],
+         "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning", APPS[system]],
         cwd=ROOT, env=env,
     )
     for _ in range(100):
@@ -81,6 +90,32 @@ def start_gunicorn(url, port, workers, threads, workdir):
             time.sleep(0.1)
     process.kill()
     raise SystemExit("gunicorn did not start")
+
+
+def server_cpu_seconds(master_pid):
+    """CPU time (user + system) used so far by gunicorn's master and its workers."""
+    pids = [master_pid]
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
+    if children.exists():
+        pids += [int(pid) for pid in children.read_text().split()]
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_model():
+    """The machine's CPU model and count, as /proc/cpuinfo names it."""
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+    except OSError:
+        names = []
+    return f"{names[0] if names else 'unknown CPU'} x {os.cpu_count()}"
 
 
 def send_all(port, bodies, concurrency):
@@ -127,6 +162,39 @@ def check_counts(url, transient):
     return wrong
 
 
+def run_once(system, args):
+    """One run of `system` on a fresh database: throughput, latencies, CPU per message, exactness."""
+    with tempfile.TemporaryDirectory() as workdir, migrated_database(args.backend, args.mysql_url, workdir) as url:
+        add_members(url, args.members)
+        bodies, transient = build_messages(args.requests, args.members)
+        server = start_gunicorn(url, args.port, args.workers, args.threads, workdir, system)
+        try:
+            warm_up = build_messages(200, args.members, seed=1, deliveries_only=True)[0]
+            send_all(args.port, warm_up, args.concurrency)
+            cpu_before = server_cpu_seconds(server.pid)
+            elapsed, latencies, statuses = send_all(args.port, bodies, args.concurrency)
+            cpu = server_cpu_seconds(server.pid) - cpu_before
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        wrong = check_counts(url, transient)
+    latencies.sort()
+    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    result = {"system": system, "throughput": len(latencies) / elapsed, "p50": p(0.5), "p95": p(0.95), "p99": p(0.99),
+              "max": latencies[-1] * 1000, "cpu_ms": cpu * 1000 / len(latencies), "statuses": statuses, "exact": not wrong}
+    print(f"  {system:8} throughput={result['throughput']:.0f} msg/s  p50={result['p50']:.1f} ms  p95={result['p95']:.1f} ms  "
+          f"p99={result['p99']:.1f} ms  max={result['max']:.1f} ms  server CPU={result['cpu_ms']:.2f} ms/msg  "
+          f"statuses={statuses}  counts exact: {'yes' if not wrong else wrong}", flush=True)
+    if set(statuses) != {200} or wrong:
+        raise SystemExit(f"{system}: some notifications were not stored exactly once")
+    return result
+
+
+def spread(values, fmt="{:.2f}"):
+    """'median (min-max)' of `values`."""
+    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_database_arguments(parser)
@@ -136,30 +204,27 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--repeat", type=int, default=1, help="repetitions (interleaved with the floor's)")
+    parser.add_argument("--vs-floor", action="store_true", help="run the bare floor beside maillist, interleaved")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as workdir, migrated_database(args.backend, args.mysql_url, workdir) as url:
-        add_members(url, args.members)
-        bodies, transient = build_messages(args.requests, args.members)
-        server = start_gunicorn(url, args.port, args.workers, args.threads, workdir)
-        try:
-            warm_up = build_messages(200, args.members, seed=1, deliveries_only=True)[0]
-            send_all(args.port, warm_up, args.concurrency)
-            elapsed, latencies, statuses = send_all(args.port, bodies, args.concurrency)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-        wrong = check_counts(url, transient)
-    latencies.sort()
-    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    print(f"backend={args.backend} requests={len(latencies)} concurrency={args.concurrency} "
-          f"gunicorn={args.workers}x{args.threads} cpus={os.cpu_count()}")
-    print(f"throughput={len(latencies) / elapsed:.0f} msg/s  p50={p(0.5):.1f} ms  p95={p(0.95):.1f} ms  "
-          f"p99={p(0.99):.1f} ms  max={latencies[-1] * 1000:.1f} ms  mean={statistics.mean(latencies) * 1000:.1f} ms")
-    print(f"statuses={statuses}")
-    print(f"member counts exact: {'yes' if not wrong else wrong}")
-    if set(statuses) != {200} or wrong:
-        raise SystemExit("some notifications were not stored exactly once")
+    systems = ["maillist", "floor"] if args.vs_floor else ["maillist"]
+    print(f"backend={args.backend} requests={args.requests} concurrency={args.concurrency} "
+          f"gunicorn={args.workers}x{args.threads} machine: {cpu_model()}", flush=True)
+    runs = {system: [] for system in systems}
+    for repetition in range(args.repeat):
+        print(f"repetition {repetition + 1}:")
+        for system in systems if repetition % 2 == 0 else reversed(systems):  # alternate who goes first
+            runs[system].append(run_once(system, args))
+    for system, results in runs.items():
+        print(f"{system}: throughput {spread([r['throughput'] for r in results], '{:.0f}')} msg/s, "
+              f"p99 {spread([r['p99'] for r in results], '{:.1f}')} ms, "
+              f"server CPU {spread([r['cpu_ms'] for r in results])} ms/msg")
+    if args.vs_floor:
+        ratios = [m["throughput"] / f["throughput"] for m, f in zip(runs["maillist"], runs["floor"])]
+        cpu = [m["cpu_ms"] / f["cpu_ms"] for m, f in zip(runs["maillist"], runs["floor"])]
+        print(f"maillist / floor: throughput {spread(ratios)}, server CPU per message {spread(cpu)} "
+              f"(median, range over {args.repeat} repetition{'s' if args.repeat != 1 else ''})")
 
 
 if __name__ == "__main__":

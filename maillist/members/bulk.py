@@ -3,18 +3,18 @@
 Each action is one transaction over a `Selection`. The members it will change are read first (and
 locked, where the database can lock rows), then changed a chunk at a time with set-based
 statements, writing one audit entry per member changed, so all 100,000 members of a large
-organisation take seconds, not the minutes one ORM object at a time would.
+organisation take seconds, not the minutes one ORM object at a time would (bench/members_page.py).
 """
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import Integer, String, case, cast, delete, insert, literal, or_, select, update
 
 from maillist import audit
 from maillist.errors import InvalidInput
 from maillist.extensions import db
 from maillist.models import AuditLog, BounceLog, Member, Subscription
-from maillist.models.types import utcnow
+from maillist.models.types import UTCDateTime, utcnow
 from maillist.sqlite import write_queue
 from maillist.vocabulary import BY_STAFF, CLEAN, HARD, RESET, STAFF_CHANGE
 
@@ -108,62 +108,78 @@ def apply(action, selection, mailing_list=None):
     return BulkResult(action, [row.id for row in rows], note)
 
 
-def _audit(rows, action, actor, now, target=None, details=lambda row: "bulk"):
-    db.session.execute(insert(AuditLog), [
-        {"user_id": actor.user_id, "actor": actor.name, "action": action, "target": (target or row.email)[:255],
-         "details": details(row), "created_at": now} for row in rows])
+# Each change below is set-based: the audit entries and history rows are INSERT ... SELECT from
+# the chunk's member rows, so no Python object is made per member.
+
+def _ids(rows):
+    return Member.id.in_([row.id for row in rows])
+
+
+def _audit(rows, action, actor, now, target=None, details=None):
+    """One audit entry per member in `rows` (target: the member's address, or `target`)."""
+    columns = select(literal(actor.user_id, Integer), literal(actor.name), literal(action),
+                     literal(target) if target else Member.email,
+                     details if details is not None else literal("bulk"), literal(now, UTCDateTime)).where(_ids(rows))
+    db.session.execute(insert(AuditLog).from_select(["user_id", "actor", "action", "target", "details", "created_at"], columns))
 
 
 def _history(rows, event, details, now):
-    db.session.execute(insert(BounceLog), [
-        {"member_id": row.id, "email": row.email, "event": event, "occurred_at": now, "created_at": now,
-         "details": details(row)} for row in rows])
+    """One history row per member in `rows`, saying `details` (SQL)."""
+    columns = select(Member.id, Member.email, literal(event), literal(now, UTCDateTime), literal(now, UTCDateTime),
+                     details).where(_ids(rows))
+    db.session.execute(insert(BounceLog).from_select(["member_id", "email", "event", "occurred_at", "created_at", "details"],
+                                                     columns))
 
 
 def _set(rows, now, **values):
-    db.session.execute(update(Member).where(Member.id.in_([row.id for row in rows])).values(updated_at=now, **values)
+    db.session.execute(update(Member).where(_ids(rows)).values(updated_at=now, **values)
                        .execution_options(synchronize_session=False))
 
 
 def _deactivate(rows, mailing_list, actor, now):
-    _set(rows, now, active=False, deactivated_by=BY_STAFF)
     _audit(rows, "member.deactivate", actor, now)
-    _history(rows, STAFF_CHANGE, lambda row: f"deactivated by {actor.name} (bulk)", now)
+    _history(rows, STAFF_CHANGE, literal(f"deactivated by {actor.name} (bulk)"), now)
+    _set(rows, now, active=False, deactivated_by=BY_STAFF)
 
 
 def _activate(rows, mailing_list, actor, now):
-    _set(rows, now, active=True, deactivated_by=None)
     _audit(rows, "member.activate", actor, now)
-    _history(rows, STAFF_CHANGE, lambda row: f"reactivated by {actor.name} (bulk)", now)
+    _history(rows, STAFF_CHANGE, literal(f"reactivated by {actor.name} (bulk)"), now)
+    _set(rows, now, active=True, deactivated_by=None)
 
 
 def _reset(rows, mailing_list, actor, now):
-    def before(row):
-        return f"status={row.bounce_status} count={row.bounce_count} active={row.active}"
-
-    _set(rows, now, bounce_count=0, bounce_status=CLEAN, active=True, deactivated_by=None)
+    # What each member's record was, in the words a single reset writes: "status=hard count=2 active=False".
+    before = (literal("status=") + Member.bounce_status + literal(" count=") + cast(Member.bounce_count, String)
+              + literal(" active=") + case((Member.active.is_(True), "True"), else_="False"))
     _audit(rows, "member.bounce_reset", actor, now, details=before)
-    _history(rows, RESET, lambda row: f"reset by {actor.name} ({before(row)}, bulk)", now)
+    _history(rows, RESET, literal(f"reset by {actor.name} (") + before + literal(", bulk)"), now)
+    _set(rows, now, bounce_count=0, bounce_status=CLEAN, active=True, deactivated_by=None)
 
 
 def _delete(rows, mailing_list, actor, now):
-    # Subscriptions go with the member and bounce history stays unlinked: the foreign keys say so.
     _audit(rows, "member.delete", actor, now)
-    db.session.execute(delete(Member).where(Member.id.in_([row.id for row in rows]))
+    # What the foreign keys would do row by row, done for the chunk at once: the history stays,
+    # unlinked; the subscriptions go.
+    db.session.execute(update(BounceLog).where(BounceLog.member_id.in_([row.id for row in rows])).values(member_id=None)
                        .execution_options(synchronize_session=False))
+    db.session.execute(delete(Subscription).where(Subscription.member_id.in_([row.id for row in rows]))
+                       .execution_options(synchronize_session=False))
+    db.session.execute(delete(Member).where(_ids(rows)).execution_options(synchronize_session=False))
 
 
 def _subscribe(rows, mailing_list, actor, now):
-    db.session.execute(insert(Subscription), [
-        {"member_id": row.id, "list_id": mailing_list.id, "created_at": now} for row in rows])
-    _audit(rows, "list.subscribe", actor, now, target=mailing_list.address, details=lambda row: row.email)
+    db.session.execute(insert(Subscription).from_select(
+        ["member_id", "list_id", "created_at"],
+        select(Member.id, literal(mailing_list.id, Integer), literal(now, UTCDateTime)).where(_ids(rows))))
+    _audit(rows, "list.subscribe", actor, now, target=mailing_list.address, details=Member.email)
 
 
 def _unsubscribe(rows, mailing_list, actor, now):
     db.session.execute(delete(Subscription).where(Subscription.list_id == mailing_list.id,
                                                   Subscription.member_id.in_([row.id for row in rows]))
                        .execution_options(synchronize_session=False))
-    _audit(rows, "list.unsubscribe", actor, now, target=mailing_list.address, details=lambda row: row.email)
+    _audit(rows, "list.unsubscribe", actor, now, target=mailing_list.address, details=Member.email)
 
 
 CHANGES = {DEACTIVATE: _deactivate, ACTIVATE: _activate, RESET_BOUNCES: _reset, DELETE: _delete,
