@@ -78,7 +78,7 @@ def start_gunicorn(url, port, workers, threads, workdir, system="maillist"):
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning", APPS[system]],
-        cwd=ROOT, env=env,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,  # the access log, one line a message
     )
     for _ in range(100):
         try:

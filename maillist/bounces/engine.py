@@ -1,22 +1,22 @@
 """Applying SES bounces, complaints and deliveries to the database.
 
 Member counters change with single atomic UPDATE statements, never read-modify-write, so
-concurrent bounces for one member on several workers all count. The caller commits.
+concurrent bounces for one member on several workers all count. The statements are prebuilt
+(maillist.bounces.statements). The caller commits.
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, case, false, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from maillist.bounces import statements
 from maillist.bounces.reasons import LABELS, SUPPRESSED, classify, is_dead
 from maillist.bounces.reports import Bounce, Complaint, Deliveries
 from maillist.bounces.storm_guard import StormLimits, domain_of, hold_for
 from maillist.extensions import db
-from maillist.models import BounceLog, DeliveryStat, Member
 from maillist.models.types import utcnow
-from maillist.vocabulary import BOUNCE, BY_COMPLAINT, BY_HARD_BOUNCE, BY_SOFT_BOUNCE, CLEAN, COMPLAINT, HARD, HELD, PERMANENT, SOFT, TRANSIENT, UNDETERMINED
+from maillist.vocabulary import BOUNCE, COMPLAINT, HARD, HELD, PERMANENT, SOFT, TRANSIENT, UNDETERMINED
 
 # HARD_BOUNCE_POLICY: deactivate on a dead address only, or on any Permanent bounce.
 REASON_POLICY, TYPE_POLICY = "reason", "type"
@@ -46,48 +46,7 @@ class Rules:
 
 def member_id_for(email):
     """The id of the member with this (normalised) address, or None."""
-    return db.session.scalar(select(Member.id).where(Member.email == email))
-
-
-def later_of_last_bounce(occurred_at):
-    """SQL for last_bounce_at moved forward to `occurred_at`, never back (events arrive out of order)."""
-    return case(
-        (Member.last_bounce_at.is_(None), occurred_at),
-        (Member.last_bounce_at < occurred_at, occurred_at),
-        else_=Member.last_bounce_at,
-    )
-
-
-def is_stale(stale_before):
-    """SQL: the member's last bounce is older than the window (so earlier bounces no longer count)."""
-    if stale_before is None:
-        return false()
-    return and_(Member.last_bounce_at.is_not(None), Member.last_bounce_at < stale_before)
-
-
-def count_before(stale_before):
-    """SQL for the bounces still counting before this one: none when the last is out of the window."""
-    return case((is_stale(stale_before), 0), else_=Member.bounce_count) if stale_before is not None else Member.bounce_count
-
-
-def reaches_soft(threshold, stale_before):
-    """SQL: one more counted bounce reaches the soft threshold (for a member not hard)."""
-    return and_(Member.bounce_status != HARD, count_before(stale_before) + 1 >= threshold)
-
-
-def bounce_status_after(bounce_type, threshold, stale_before=None):
-    """SQL for the status after one more bounce of `bounce_type` (hard is never downgraded; a soft
-    member whose last bounce is out of the window starts from clean)."""
-    if bounce_type == PERMANENT:
-        return HARD
-    unchanged = case((and_(is_stale(stale_before), Member.bounce_status == SOFT), CLEAN), else_=Member.bounce_status)
-    if bounce_type == TRANSIENT:
-        return case(
-            (Member.bounce_status == HARD, HARD),
-            (count_before(stale_before) + 1 >= threshold, SOFT),
-            else_=unchanged,
-        )
-    return unchanged
+    return statements.run(statements.MEMBER_ID, {"email": email}).scalar()
 
 
 def deactivates(bounce_type, reason, policy):
@@ -105,28 +64,14 @@ def apply_to_member(member_id, bounce_type, reason, occurred_at, rules):
     dead = deactivates(bounce_type, reason, rules.hard_bounce_policy)
     counted_as = PERMANENT if dead else (TRANSIENT if bounce_type == PERMANENT else bounce_type)
     stale_before = rules.stale_before(occurred_at)
-    # Columns are listed so each expression reads only columns not yet set: MariaDB evaluates SET
-    # left to right with already-updated values, SQLite with the old ones; this order gives the
-    # same on both (active, then bounce_status, then bounce_count, then last_bounce_at).
-    changes = []
-    if dead:
-        # deactivated_by first: it reads `active` before this statement changes it (MariaDB's order).
-        changes += [(Member.deactivated_by, case((Member.active.is_(True), BY_HARD_BOUNCE), else_=Member.deactivated_by)),
-                    (Member.active, False)]
-    elif rules.soft_deactivates and counted_as == TRANSIENT:
-        # deactivated_by first: it reads `active` before this statement changes it (MariaDB's order).
-        soft_now = and_(Member.active.is_(True), reaches_soft(rules.threshold, stale_before))
-        changes += [(Member.deactivated_by, case((soft_now, BY_SOFT_BOUNCE), else_=Member.deactivated_by)),
-                    (Member.active, case((reaches_soft(rules.threshold, stale_before), False), else_=Member.active))]
-    changes += [
-        (Member.bounce_status, bounce_status_after(counted_as, rules.threshold, stale_before)),
-        (Member.bounce_count, count_before(stale_before) + 1),
-        (Member.last_bounce_at, later_of_last_bounce(occurred_at)),
-        (Member.updated_at, utcnow()),
-    ]
-    if reason == SUPPRESSED:
-        changes.append((Member.ses_suppressed, True))
-    db.session.execute(update(Member).where(Member.id == member_id).ordered_values(*changes))
+    parameters = {"member_id": member_id, "occurred_at": occurred_at, "now": utcnow()}
+    if stale_before is not None:
+        parameters["stale_before"] = stale_before
+    if counted_as == TRANSIENT:
+        parameters["threshold"] = rules.threshold
+    statement = statements.member_update(dead, rules.soft_deactivates and not dead, counted_as, stale_before is not None,
+                                         reason == SUPPRESSED)
+    statements.run(statement, parameters)
 
 
 def record_bounce(bounce: Bounce, report_key, rules):
@@ -140,10 +85,7 @@ def record_bounce(bounce: Bounce, report_key, rules):
     notes = []
     if bounce.bounce_type == PERMANENT and not dead:
         notes.append(f"{LABELS[reason]}: not a dead address, so counted like a transient bounce")
-    member = db.session.execute(
-        select(Member.id, Member.bounce_status, Member.active, Member.bounce_count, Member.last_bounce_at)
-        .where(Member.email == bounce.email)
-    ).first()
+    member = statements.run(statements.MEMBER_FOR_BOUNCE, {"email": bounce.email}).first()
     member_id = member.id if member else None
     hold = None
     if member is not None and bounce.bounce_type == PERMANENT:
@@ -153,18 +95,17 @@ def record_bounce(bounce: Bounce, report_key, rules):
         # Lock the member row with the UPDATE before inserting the log row: the log's foreign key
         # check takes a shared lock on the member, and shared-then-exclusive deadlocks on MariaDB.
         apply_to_member(member_id, bounce.bounce_type, reason, bounce.occurred_at, rules)
-    details = "; ".join(notes) or None
-    db.session.add(
-        BounceLog(
-            member_id=member_id, email=bounce.email, domain=domain_of(bounce.email), event=BOUNCE,
-            bounce_type=bounce.bounce_type, bounce_subtype=bounce.subtype, diagnostic_code=bounce.diagnostic_code,
-            action=bounce.action, status=bounce.status, feedback_id=bounce.feedback_id, report_key=report_key,
-            occurred_at=bounce.occurred_at, reason=reason, details=details,
-            hold_id=hold.id if hold else None, held=HELD if hold else None,
-            # What a storm hold needs to undo this deactivation later.
-            status_before=member.bounce_status if member is not None and hold is None and dead and member.active else None,
-        )
-    )
+    if hold is not None:
+        db.session.flush()  # the hold's rows first: the log row below names the hold
+    statements.run(statements.INSERT_LOG, {
+        "member_id": member_id, "email": bounce.email, "domain": domain_of(bounce.email), "event": BOUNCE,
+        "bounce_type": bounce.bounce_type, "bounce_subtype": bounce.subtype, "diagnostic_code": bounce.diagnostic_code,
+        "action": bounce.action, "status": bounce.status, "feedback_id": bounce.feedback_id, "report_key": report_key,
+        "occurred_at": bounce.occurred_at, "reason": reason, "details": "; ".join(notes) or None,
+        "hold_id": hold.id if hold else None, "held": HELD if hold else None,
+        # What a storm hold needs to undo this deactivation later.
+        "status_before": member.bounce_status if member is not None and hold is None and dead and member.active else None,
+    })
     return member_id
 
 
@@ -191,31 +132,27 @@ def record_complaint(complaint: Complaint, report_key, deactivate):
     """Stop mail to a complaining member when `deactivate`, and log the complaint; returns the member id or None."""
     member_id = member_id_for(complaint.email)
     if member_id is not None and deactivate:
-        db.session.execute(update(Member).where(Member.id == member_id).ordered_values(
-            (Member.deactivated_by, case((Member.active.is_(True), BY_COMPLAINT), else_=Member.deactivated_by)),
-            (Member.active, False), (Member.updated_at, utcnow())))
-    db.session.add(
-        BounceLog(
-            member_id=member_id, email=complaint.email, event=COMPLAINT, feedback_type=complaint.feedback_type,
-            domain=domain_of(complaint.email), user_agent=complaint.user_agent, feedback_id=complaint.feedback_id, report_key=report_key,
-            occurred_at=complaint.occurred_at,
-        )
-    )
+        statements.run(statements.DEACTIVATE_FOR_COMPLAINT, {"member_id": member_id, "now": utcnow()})
+    statements.run(statements.INSERT_LOG, {
+        "member_id": member_id, "email": complaint.email, "event": COMPLAINT, "feedback_type": complaint.feedback_type,
+        "domain": domain_of(complaint.email), "user_agent": complaint.user_agent, "feedback_id": complaint.feedback_id,
+        "report_key": report_key, "occurred_at": complaint.occurred_at,
+    })
     return member_id
 
 
 def count_deliveries(deliveries: Deliveries):
     """Add delivered recipients to their day's count (insert the day's row on first use)."""
     day = deliveries.occurred_at.date()
-    bump = update(DeliveryStat).where(DeliveryStat.day == day).values(deliveries=DeliveryStat.deliveries + deliveries.count)
-    if db.session.execute(bump).rowcount:
+    bump = {"count_day": day, "count": deliveries.count}
+    if statements.run(statements.ADD_DELIVERIES, bump).rowcount:
         return
     try:
         with db.session.begin_nested():
-            db.session.execute(insert(DeliveryStat).values(day=day, deliveries=deliveries.count))
+            statements.run(statements.INSERT_DELIVERIES, {"day": day, "deliveries": deliveries.count})
     except IntegrityError:
         # Another worker created the day's row between our UPDATE and INSERT.
-        db.session.execute(bump)
+        statements.run(statements.ADD_DELIVERIES, bump)
 
 
 def apply_events(events, report_key, rules=Rules()):

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from maillist import availability
+from maillist.bounces import statements
 from maillist.extensions import db
 from maillist.mariadb import is_deadlock
-from maillist.models import ProcessedReport
 from maillist.sqlite import write_queue
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,9 @@ def record_once(report, outcome, apply, raw=None):
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with write_queue():
-                db.session.add(ProcessedReport(report_key=report.key, source=report.source, kind=report.kind,
-                                               topic_arn=report.topic_arn, outcome=outcome, raw_body=raw))
-                db.session.flush()
+                statements.run(statements.INSERT_REPORT, {
+                    "report_key": report.key, "source": report.source, "kind": report.kind, "topic_arn": report.topic_arn,
+                    "outcome": outcome, "raw_body": raw})
                 done = apply()
                 db.session.commit()
         except IntegrityError:

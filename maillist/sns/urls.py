@@ -7,6 +7,8 @@ from maillist.sns.errors import VerificationFailed
 
 # sns.<region>.amazonaws.com(.cn), where a region looks like AWS's: us-east-1, cn-north-1, us-gov-west-1.
 SNS_HOST = re.compile(r"sns\.([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.amazonaws\.com(?:\.cn)?", re.ASCII)
+# Whitespace (any Unicode space, as str.isspace sees it) or a control character anywhere in a URL.
+UNSAFE_CHARACTER = re.compile(r"[\s\x00-\x1f]")
 
 
 def sns_region(url):
@@ -42,6 +44,6 @@ def check_sns_url(url, what, path_suffix=None):
         raise VerificationFailed(f"{what} carries a query or fragment")
     if path_suffix and not parts.path.endswith(path_suffix):
         raise VerificationFailed(f"{what} does not end in {path_suffix}")
-    if any(c.isspace() or ord(c) < 32 for c in url):
+    if UNSAFE_CHARACTER.search(url):
         raise VerificationFailed(f"{what} contains whitespace or control characters")
     return url

@@ -1,0 +1,110 @@
+"""The intake's write path as prebuilt SQLAlchemy Core statements, run on the session's connection.
+
+Every report runs the same few statements. Built once here with bound parameters, each is
+compiled once per process and found in SQLAlchemy's compiled cache afterwards; no ORM unit of work
+runs per report. The ORM stays everywhere else (pages, commands, the storm guard's rare holds).
+The member UPDATE comes in a few shapes (a dead address, soft deactivation, a soft-bounce window,
+SES suppression); `member_update` builds each shape once.
+"""
+
+from functools import lru_cache
+
+from sqlalchemy import Integer, and_, bindparam, case, false, insert, select, update
+
+from maillist.extensions import db
+from maillist.models import BounceLog, DeliveryStat, Member, ProcessedReport
+from maillist.models.types import UTCDateTime
+from maillist.vocabulary import BY_COMPLAINT, BY_HARD_BOUNCE, BY_SOFT_BOUNCE, CLEAN, HARD, PERMANENT, SOFT, TRANSIENT
+
+member = Member.__table__
+bounce_log = BounceLog.__table__
+delivery_stat = DeliveryStat.__table__
+
+INSERT_REPORT = insert(ProcessedReport.__table__)
+INSERT_LOG = insert(bounce_log)
+MEMBER_FOR_BOUNCE = select(member.c.id, member.c.bounce_status, member.c.active, member.c.bounce_count,
+                           member.c.last_bounce_at).where(member.c.email == bindparam("email"))
+MEMBER_ID = select(member.c.id).where(member.c.email == bindparam("email"))
+# deactivated_by first: it reads `active` before this statement changes it (MariaDB's SET order).
+DEACTIVATE_FOR_COMPLAINT = update(member).where(member.c.id == bindparam("member_id")).ordered_values(
+    (member.c.deactivated_by, case((member.c.active.is_(True), BY_COMPLAINT), else_=member.c.deactivated_by)),
+    (member.c.active, False),
+    (member.c.updated_at, bindparam("now", type_=UTCDateTime)),
+)
+ADD_DELIVERIES = (update(delivery_stat).where(delivery_stat.c.day == bindparam("count_day"))
+                  .values(deliveries=delivery_stat.c.deliveries + bindparam("count", type_=Integer)))
+INSERT_DELIVERIES = insert(delivery_stat)
+
+
+def run(statement, parameters=None):
+    """Execute a Core statement on the session's connection, inside its transaction."""
+    return db.session.connection().execute(statement, parameters)
+
+
+# The member UPDATE's bound parameters: member_id, occurred_at, now, threshold and stale_before
+# (the time before which a member's last bounce is out of the soft-bounce window).
+OCCURRED_AT = bindparam("occurred_at", type_=UTCDateTime)
+STALE_BEFORE = bindparam("stale_before", type_=UTCDateTime)
+THRESHOLD = bindparam("threshold", type_=Integer)
+
+
+def is_stale(windowed):
+    """SQL: the member's last bounce is older than the window (so earlier bounces no longer count)."""
+    if not windowed:
+        return false()
+    return and_(member.c.last_bounce_at.is_not(None), member.c.last_bounce_at < STALE_BEFORE)
+
+
+def count_before(windowed):
+    """SQL for the bounces still counting before this one: none when the last is out of the window."""
+    return case((is_stale(True), 0), else_=member.c.bounce_count) if windowed else member.c.bounce_count
+
+
+def reaches_soft(windowed):
+    """SQL: one more counted bounce reaches the soft threshold (for a member not hard)."""
+    return and_(member.c.bounce_status != HARD, count_before(windowed) + 1 >= THRESHOLD)
+
+
+def status_after(counted_as, windowed):
+    """SQL for the status after one more bounce counted as `counted_as` (hard is never downgraded; a
+    soft member whose last bounce is out of the window starts from clean)."""
+    if counted_as == PERMANENT:
+        return HARD
+    unchanged = case((and_(is_stale(windowed), member.c.bounce_status == SOFT), CLEAN), else_=member.c.bounce_status)
+    if counted_as == TRANSIENT:
+        return case((member.c.bounce_status == HARD, HARD), (count_before(windowed) + 1 >= THRESHOLD, SOFT),
+                    else_=unchanged)
+    return unchanged
+
+
+def later_of_last_bounce():
+    """SQL for last_bounce_at moved forward to the bounce's time, never back (events arrive out of order)."""
+    return case((member.c.last_bounce_at.is_(None), OCCURRED_AT), (member.c.last_bounce_at < OCCURRED_AT, OCCURRED_AT),
+                else_=member.c.last_bounce_at)
+
+
+@lru_cache(maxsize=None)
+def member_update(dead, soft_deactivates, counted_as, windowed, suppressed):
+    """The UPDATE that counts one bounce on a member's record, for one shape of bounce and settings.
+
+    Columns are listed so each expression reads only columns not yet set: MariaDB evaluates SET
+    left to right with already-updated values, SQLite with the old ones; this order gives the same
+    on both (deactivated_by, active, bounce_status, bounce_count, last_bounce_at).
+    """
+    changes = []
+    if dead:
+        changes += [(member.c.deactivated_by, case((member.c.active.is_(True), BY_HARD_BOUNCE), else_=member.c.deactivated_by)),
+                    (member.c.active, False)]
+    elif soft_deactivates and counted_as == TRANSIENT:
+        soft_now = and_(member.c.active.is_(True), reaches_soft(windowed))
+        changes += [(member.c.deactivated_by, case((soft_now, BY_SOFT_BOUNCE), else_=member.c.deactivated_by)),
+                    (member.c.active, case((reaches_soft(windowed), False), else_=member.c.active))]
+    changes += [
+        (member.c.bounce_status, status_after(counted_as, windowed)),
+        (member.c.bounce_count, count_before(windowed) + 1),
+        (member.c.last_bounce_at, later_of_last_bounce()),
+        (member.c.updated_at, bindparam("now", type_=UTCDateTime)),
+    ]
+    if suppressed:
+        changes.append((member.c.ses_suppressed, True))
+    return update(member).where(member.c.id == bindparam("member_id")).ordered_values(*changes)
