@@ -1,6 +1,9 @@
 """MariaDB/MySQL specifics: bounded waits on every connection, and TLS only when the URL asks for it."""
 
+import time
+
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 
 from maillist.extensions import db
 
@@ -9,6 +12,8 @@ from maillist.extensions import db
 DEADLOCK_ERRORS = frozenset({1213, 1305})
 # DATABASE_URL query arguments that mean "use TLS" (PyMySQL's names).
 TLS_ARGUMENTS = ("ssl", "ssl_ca", "ssl_cert", "ssl_key", "ssl_verify_cert", "ssl_verify_identity")
+# A pooled connection that rested longer than this is pinged before use (see `register`).
+PING_AFTER_IDLE = 1.0
 
 
 def error_code(error):
@@ -31,13 +36,40 @@ def connect_args(url, lock_wait_timeout):
     return args
 
 
+def pool_options():
+    """Engine options for the pool: no ping on every checkout and no ROLLBACK on every return.
+
+    Under load a connection goes back to work milliseconds after it was returned, and a ping or a
+    rollback each time is a round trip per request. Instead `register` pings only a connection
+    that rested (a restarted server, a dropped idle connection), pool_recycle retires connections
+    before the server's wait_timeout, the intake runs a transaction again on a connection lost
+    mid-way (maillist.bounces.ledger), and the session always ends its transaction (commit or
+    rollback) before a connection goes back, so the reset has nothing to do.
+    """
+    return {"pool_pre_ping": False, "pool_reset_on_return": None}
+
+
 def register(app):
-    """On MariaDB, also limit how long one statement may run (MySQL has no such setting for writes)."""
+    """On MariaDB, limit how long one statement may run (MySQL has no such setting for writes), and
+    ping a pooled connection that rested before handing it out."""
     with app.app_context():
         engine = db.engine
         if engine.dialect.name != "mysql":
             return
         limit = app.config["DB_STATEMENT_TIMEOUT"]
+
+        @event.listens_for(engine, "checkin")
+        def note_rest(dbapi_connection, connection_record):
+            connection_record.info["rest_from"] = time.monotonic()
+
+        @event.listens_for(engine, "checkout")
+        def ping_after_rest(dbapi_connection, connection_record, connection_proxy):
+            rested = time.monotonic() - connection_record.info.get("rest_from", time.monotonic())
+            if rested > PING_AFTER_IDLE:
+                try:
+                    dbapi_connection.ping(reconnect=False)
+                except Exception as error:  # the pool replaces the connection and tries again
+                    raise DisconnectionError(str(error)) from error
 
         @event.listens_for(engine, "connect")
         def limit_statements(dbapi_connection, connection_record):

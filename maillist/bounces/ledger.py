@@ -18,7 +18,8 @@ from maillist.sqlite import write_queue
 
 log = logging.getLogger(__name__)
 
-# A deadlock victim runs again at once (maillist.mariadb.is_deadlock). A lock wait timeout or
+# A deadlock victim (maillist.mariadb.is_deadlock) or a transaction whose connection was lost runs
+# again at once. A lock wait timeout or
 # SQLite's "database is locked" already waited DB_LOCK_WAIT_TIMEOUT: no retry here, the sender
 # retries later.
 MAX_ATTEMPTS = 3
@@ -54,7 +55,8 @@ def record_once(report, outcome, apply, raw=None):
             return Recorded("duplicate")
         except OperationalError as error:
             db.session.rollback()
-            if attempt < MAX_ATTEMPTS and is_deadlock(error):
+            # A deadlock victim, or a connection lost mid-way (the pool has replaced it): run again.
+            if attempt < MAX_ATTEMPTS and (is_deadlock(error) or error.connection_invalidated):
                 log.info("%s %s retrying after %s", report.kind, report.key, error.orig)
                 continue
             if availability.is_unavailable(error):

@@ -4,7 +4,7 @@ import sqlite3
 import time
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import make_url
 
 from maillist import availability, create_app
@@ -85,3 +85,30 @@ def test_sqlite_busy_with_another_writer_is_bounded_too(app, client, aws, backen
     assert response.status_code == 503 and waited < 5
     assert db.session.scalar(select(Member.bounce_count)) == 0
     assert db.session.scalar(select(func.count()).select_from(ProcessedReport)) == 0
+
+
+def pooled_connection_ids(app):
+    """The server thread ids of the connections resting in the app's pool."""
+    with app.app_context():
+        records = list(db.engine.pool._pool.queue)
+    return [record.dbapi_connection.thread_id() for record in records if record.dbapi_connection is not None]
+
+
+@pytest.mark.parametrize("backend", ["mariadb"])  # SQLite has no server to drop a connection
+def test_a_connection_lost_while_resting_is_replaced_without_losing_the_message(app, client, aws, backend):
+    """No ping on every checkout: a connection the server dropped fails its first statement, and
+    the intake runs the transaction again on a new one, once."""
+    helpers.make_member("ann@example.org")
+    assert helpers.post_sns(client, bounce_for("ann@example.org")).status_code == 200  # a connection rests in the pool
+    killed = pooled_connection_ids(app)
+    assert killed
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])  # not one of the pool's own
+    with other.connect() as admin:
+        for thread_id in killed:
+            admin.exec_driver_sql(f"KILL {int(thread_id)}")
+    other.dispose()
+    answer = helpers.post_sns(client, bounce_for("ann@example.org"))
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(Member.bounce_count).where(Member.email == "ann@example.org")) == 2
+    assert db.session.scalar(select(func.count()).select_from(ProcessedReport)) == 2
