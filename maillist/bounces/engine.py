@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 
 from maillist.bounces import statements
-from maillist.bounces.reasons import LABELS, SUPPRESSED, classify, is_dead
+from maillist.bounces.reasons import LABELS, SUPPRESSED, is_dead
 from maillist.bounces.reports import Bounce, Complaint, Deliveries
 from maillist.bounces.storm_guard import StormLimits, domain_of, hold_for
 from maillist.extensions import db
@@ -80,7 +80,7 @@ def record_bounce(bounce: Bounce, report_key, rules):
     A permanent bounce from a domain in a bounce storm (maillist.bounces.storm_guard) is logged as
     held and changes nothing until an administrator releases it.
     """
-    reason = classify(bounce.subtype, bounce.status, bounce.diagnostic_code)
+    reason = bounce.reason
     dead = deactivates(bounce.bounce_type, reason, rules.hard_bounce_policy)
     notes = []
     if bounce.bounce_type == PERMANENT and not dead:

@@ -41,6 +41,8 @@ def apply_report(report, events=(), outcome=APPLIED, raw=None, detail=""):
     """
     rules = Rules.from_config(current_app.config)
     events = list(events)
+    for event in events:  # read each bounce's reason now, before the writer lock (see Bounce.reason)
+        getattr(event, "reason", None)
 
     def apply():
         return apply_events(events, report.key, rules) if events else []

@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+
+from maillist.bounces.reasons import classify
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,12 @@ class Bounce:
     status: str | None
     feedback_id: str | None
     occurred_at: datetime
+
+    @cached_property
+    def reason(self):
+        """Why the address failed (maillist.bounces.reasons), read once: the intake reads it before
+        it takes SQLite's writer lock, so the lock is not held while the text is read."""
+        return classify(self.subtype, self.status, self.diagnostic_code)
 
 
 @dataclass(frozen=True)
