@@ -133,6 +133,12 @@ def make_member(email="ann@example.org", name="Ann", lists=(), **fields):
     return member
 
 
+def make_people():
+    """Ann Walsh, Bob Walsh and Cy Young: the members the browser tests search, sort and tick."""
+    for name, email in (("Ann Walsh", "ann@example.org"), ("Bob Walsh", "bob@example.org"), ("Cy Young", "cy@example.org")):
+        make_member(email, name)
+
+
 def make_bounce(member, bounce_type="Transient", **fields):
     """A bounce log row for `member`, committed."""
     row = BounceLog(member=member, email=member.email, event="bounce", bounce_type=bounce_type, **fields)

@@ -21,8 +21,7 @@ def backend():
 @pytest.fixture
 def people():
     club = helpers.make_list("club@example.org", "Club")
-    for name, email in (("Ann Walsh", "ann@example.org"), ("Bob Walsh", "bob@example.org"), ("Cy Young", "cy@example.org")):
-        helpers.make_member(email, name)
+    helpers.make_people()
     return club
 
 

@@ -19,8 +19,7 @@ def backend():
 
 @pytest.fixture
 def people():
-    for name, email in (("Ann Walsh", "ann@example.org"), ("Bob Walsh", "bob@example.org"), ("Cy Young", "cy@example.org")):
-        helpers.make_member(email, name)
+    helpers.make_people()
 
 
 def query_of(page):
