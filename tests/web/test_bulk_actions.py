@@ -111,6 +111,17 @@ def test_delete_keeps_history_unlinked_and_removes_subscriptions(login, crowd):
     assert count(Member) == 4
 
 
+def test_a_delete_larger_than_the_limit_is_refused_and_deletes_nothing(login, crowd, monkeypatch):
+    monkeypatch.setattr("maillist.members.bulk.MAX_DELETE", 2)
+    staff = login("admin")
+    for confirmed in (False, True):
+        answer = bulk(staff, {"action": "delete", "scope": "all"}, confirmed=confirmed, htmx=True)
+        assert answer.status_code == 400 and "At most 2 members can be deleted at once (5 selected)" in answer.get_data(as_text=True)
+    assert count(Member) == 5 and count(AuditLog) == 0
+    bulk(staff, {"action": "delete", "scope": "all", "status": "hard"})
+    assert count(Member) == 4, "a selection within the limit goes"
+
+
 def test_subscribe_adds_only_those_not_on_the_list_and_undo_takes_exactly_them_off(login, crowd):
     staff = login("operator")
     club = str(crowd["club"].id)
