@@ -16,7 +16,7 @@ class Actor(NamedTuple):
     name: str
 
 
-def actor():
+def current_actor():
     """The Actor of the current request or command."""
     if has_request_context() and current_user.is_authenticated:
         return Actor(current_user.id, current_user.email)
@@ -25,13 +25,7 @@ def actor():
 
 def record(action, target, details="", actor=None):
     """Add an audit entry for `action` on `target` to the current session (the caller commits)."""
-    user = None
-    if actor is None:
-        if has_request_context() and current_user.is_authenticated:
-            user = current_user._get_current_object()
-            actor = user.email
-        else:
-            actor = "cli"
-    entry = AuditLog(user=user, actor=actor, action=action, target=str(target)[:255], details=details)
+    who = current_actor() if actor is None else Actor(None, actor)
+    entry = AuditLog(user_id=who.user_id, actor=who.name, action=action, target=str(target)[:255], details=details)
     db.session.add(entry)
     return entry

@@ -105,94 +105,88 @@ def left_alone(action, selection):
 def apply(action, selection, mailing_list=None):
     """Run `action` on the selected members in one transaction; returns a BulkResult."""
     check_action(action, mailing_list)
+    note = left_alone(action, selection)  # unchanged by the action: read before the writer lock
     with write_queue():
-        rows = db.session.execute(
-            select(Member.id, Member.email, Member.active, Member.bounce_status, Member.bounce_count)
-            .where(*selection.conditions(), *changing(action, mailing_list))
+        ids = db.session.scalars(
+            select(Member.id).where(*selection.conditions(), *changing(action, mailing_list))
             .order_by(Member.id).with_for_update()
         ).all()
-        check_size(action, len(rows))
-        actor = audit.actor()
-        now = utcnow()
-        for start in range(0, len(rows), CHUNK):
-            CHANGES[action](rows[start:start + CHUNK], mailing_list, actor, now)
-        note = left_alone(action, selection)
+        check_size(action, len(ids))
+        actor, now = audit.current_actor(), utcnow()
+        for start in range(0, len(ids), CHUNK):
+            CHANGES[action](ids[start:start + CHUNK], mailing_list, actor, now)
         db.session.commit()
-    return BulkResult(action, [row.id for row in rows], note)
+    return BulkResult(action, ids, note)
 
 
-# Each change below is set-based: the audit entries and history rows are INSERT ... SELECT from
-# the chunk's member rows, so no Python object is made per member.
+# Each change below takes a chunk of member ids and is set-based: the audit entries and history
+# rows are INSERT ... SELECT from those members' rows, so no Python object is made per member.
 
-def _ids(rows):
-    return Member.id.in_([row.id for row in rows])
-
-
-def _audit(rows, action, actor, now, target=None, details=None):
-    """One audit entry per member in `rows` (target: the member's address, or `target`)."""
+def _audit(ids, action, actor, now, target=None, details=None):
+    """One audit entry per member in `ids` (target: the member's address, or `target`)."""
     columns = select(literal(actor.user_id, Integer), literal(actor.name), literal(action),
                      literal(target) if target else Member.email,
-                     details if details is not None else literal("bulk"), literal(now, UTCDateTime)).where(_ids(rows))
+                     details if details is not None else literal("bulk"), literal(now, UTCDateTime)).where(Member.id.in_(ids))
     db.session.execute(insert(AuditLog).from_select(["user_id", "actor", "action", "target", "details", "created_at"], columns))
 
 
-def _history(rows, event, details, now):
-    """One history row per member in `rows`, saying `details` (SQL)."""
+def _history(ids, event, details, now):
+    """One history row per member in `ids`, saying `details` (SQL)."""
     columns = select(Member.id, Member.email, literal(event), literal(now, UTCDateTime), literal(now, UTCDateTime),
-                     details).where(_ids(rows))
+                     details).where(Member.id.in_(ids))
     db.session.execute(insert(BounceLog).from_select(["member_id", "email", "event", "occurred_at", "created_at", "details"],
                                                      columns))
 
 
-def _set(rows, now, **values):
-    db.session.execute(update(Member).where(_ids(rows)).values(updated_at=now, **values)
+def _set(ids, now, **values):
+    db.session.execute(update(Member).where(Member.id.in_(ids)).values(updated_at=now, **values)
                        .execution_options(synchronize_session=False))
 
 
-def _deactivate(rows, mailing_list, actor, now):
-    _audit(rows, "member.deactivate", actor, now)
-    _history(rows, STAFF_CHANGE, literal(f"deactivated by {actor.name} (bulk)"), now)
-    _set(rows, now, active=False, deactivated_by=BY_STAFF)
+def _deactivate(ids, mailing_list, actor, now):
+    _audit(ids, "member.deactivate", actor, now)
+    _history(ids, STAFF_CHANGE, literal(f"deactivated by {actor.name} (bulk)"), now)
+    _set(ids, now, active=False, deactivated_by=BY_STAFF)
 
 
-def _activate(rows, mailing_list, actor, now):
-    _audit(rows, "member.activate", actor, now)
-    _history(rows, STAFF_CHANGE, literal(f"reactivated by {actor.name} (bulk)"), now)
-    _set(rows, now, active=True, deactivated_by=None)
+def _activate(ids, mailing_list, actor, now):
+    _audit(ids, "member.activate", actor, now)
+    _history(ids, STAFF_CHANGE, literal(f"reactivated by {actor.name} (bulk)"), now)
+    _set(ids, now, active=True, deactivated_by=None)
 
 
-def _reset(rows, mailing_list, actor, now):
+def _reset(ids, mailing_list, actor, now):
     # What each member's record was, in the words a single reset writes: "status=hard count=2 active=False".
     before = (literal("status=") + Member.bounce_status + literal(" count=") + cast(Member.bounce_count, String)
               + literal(" active=") + case((Member.active.is_(True), "True"), else_="False"))
-    _audit(rows, "member.bounce_reset", actor, now, details=before)
-    _history(rows, RESET, literal(f"reset by {actor.name} (") + before + literal(", bulk)"), now)
-    _set(rows, now, bounce_count=0, bounce_status=CLEAN, active=True, deactivated_by=None)
+    _audit(ids, "member.bounce_reset", actor, now, details=before)
+    _history(ids, RESET, literal(f"reset by {actor.name} (") + before + literal(", bulk)"), now)
+    _set(ids, now, bounce_count=0, bounce_status=CLEAN, active=True, deactivated_by=None)
 
 
-def _delete(rows, mailing_list, actor, now):
-    _audit(rows, "member.delete", actor, now)
+def _delete(ids, mailing_list, actor, now):
+    _audit(ids, "member.delete", actor, now)
     # What the foreign keys would do row by row, done for the chunk at once: the history stays,
     # unlinked; the subscriptions go.
-    db.session.execute(update(BounceLog).where(BounceLog.member_id.in_([row.id for row in rows])).values(member_id=None)
+    db.session.execute(update(BounceLog).where(BounceLog.member_id.in_(ids)).values(member_id=None)
                        .execution_options(synchronize_session=False))
-    db.session.execute(delete(Subscription).where(Subscription.member_id.in_([row.id for row in rows]))
+    db.session.execute(delete(Subscription).where(Subscription.member_id.in_(ids))
                        .execution_options(synchronize_session=False))
-    db.session.execute(delete(Member).where(_ids(rows)).execution_options(synchronize_session=False))
+    db.session.execute(delete(Member).where(Member.id.in_(ids)).execution_options(synchronize_session=False))
 
 
-def _subscribe(rows, mailing_list, actor, now):
+def _subscribe(ids, mailing_list, actor, now):
     db.session.execute(insert(Subscription).from_select(
         ["member_id", "list_id", "created_at"],
-        select(Member.id, literal(mailing_list.id, Integer), literal(now, UTCDateTime)).where(_ids(rows))))
-    _audit(rows, "list.subscribe", actor, now, target=mailing_list.address, details=Member.email)
+        select(Member.id, literal(mailing_list.id, Integer), literal(now, UTCDateTime)).where(Member.id.in_(ids))))
+    _audit(ids, "list.subscribe", actor, now, target=mailing_list.address, details=Member.email)
 
 
-def _unsubscribe(rows, mailing_list, actor, now):
+def _unsubscribe(ids, mailing_list, actor, now):
     db.session.execute(delete(Subscription).where(Subscription.list_id == mailing_list.id,
-                                                  Subscription.member_id.in_([row.id for row in rows]))
+                                                  Subscription.member_id.in_(ids))
                        .execution_options(synchronize_session=False))
-    _audit(rows, "list.unsubscribe", actor, now, target=mailing_list.address, details=Member.email)
+    _audit(ids, "list.unsubscribe", actor, now, target=mailing_list.address, details=Member.email)
 
 
 CHANGES = {DEACTIVATE: _deactivate, ACTIVATE: _activate, RESET_BOUNCES: _reset, DELETE: _delete,
