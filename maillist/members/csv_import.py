@@ -17,7 +17,6 @@ from maillist.extensions import db
 from maillist.models import MailingList, Member, Subscription
 from maillist.models.types import utcnow
 from maillist.validation import check_email
-from maillist.vocabulary import CLEAN
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 50_000
@@ -85,19 +84,23 @@ def read_rows(data):
     return rows
 
 
+def in_chunks(values):
+    """`values` a LOOKUP_CHUNK at a time, for IN (...) lists a database accepts."""
+    values = list(values)
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        yield values[start:start + LOOKUP_CHUNK]
+
+
 def existing_members(emails):
     """Members whose address is in `emails`, by address, with their subscriptions loaded."""
     found = {}
-    emails = sorted(emails)
-    for start in range(0, len(emails), LOOKUP_CHUNK):
-        chunk = emails[start:start + LOOKUP_CHUNK]
+    for chunk in in_chunks(sorted(emails)):
         for member in db.session.scalars(select(Member).where(Member.email.in_(chunk))):
             found[member.email] = member
     subscribed = {}
-    ids = [m.id for m in found.values()]
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        rows = db.session.execute(select(Subscription.member_id, Subscription.list_id).where(Subscription.member_id.in_(ids[start:start + LOOKUP_CHUNK])))
-        for member_id, list_id in rows:
+    for chunk in in_chunks(m.id for m in found.values()):
+        for member_id, list_id in db.session.execute(select(Subscription.member_id, Subscription.list_id)
+                                                     .where(Subscription.member_id.in_(chunk))):
             subscribed.setdefault(member_id, set()).add(list_id)
     return found, subscribed
 
@@ -160,10 +163,10 @@ def apply_import(data, filename=""):
     added = [row for row in plan.rows if row.action == "add"]
     renamed = [row for row in plan.rows if row.action == "update" and row.name and row.name != row.member.name]
     if added:
+        # The other columns take the model's defaults (active, clean, no bounces).
         db.session.execute(insert(Member.__table__), [
-            {"email": row.email, "name": row.name, "active": True, "bounce_count": 0, "bounce_status": CLEAN,
-             "ses_suppressed": False, "created_at": now, "updated_at": now} for row in added])
-        ids = existing_ids([row.email for row in added])
+            {"email": row.email, "name": row.name, "created_at": now, "updated_at": now} for row in added])
+        ids = existing_ids(row.email for row in added)
         for row in added:
             row.member_id = ids[row.email]
     for row in plan.rows:
@@ -187,6 +190,6 @@ def apply_import(data, filename=""):
 def existing_ids(emails):
     """The ids of the members at `emails`, by address (read a chunk at a time)."""
     found = {}
-    for start in range(0, len(emails), LOOKUP_CHUNK):
-        found.update(db.session.execute(select(Member.email, Member.id).where(Member.email.in_(emails[start:start + LOOKUP_CHUNK]))).all())
+    for chunk in in_chunks(emails):
+        found.update(db.session.execute(select(Member.email, Member.id).where(Member.email.in_(chunk))).all())
     return found
