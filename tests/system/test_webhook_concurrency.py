@@ -8,7 +8,7 @@ import requests
 from sqlalchemy import func, select
 
 from maillist.extensions import db
-from maillist.models import BounceLog, ProcessedReport
+from maillist.models import AuditLog, BounceLog, ProcessedReport
 from tests import helpers
 from tests.system.live_server import serve
 
@@ -74,3 +74,50 @@ def test_mixed_stream_gives_exact_counts(app, aws):
     for member in members:
         db.session.refresh(member)
         assert (member.bounce_count, member.bounce_status) == (6, "soft")
+
+
+def signed_in(base_url, email, password="a long enough password"):
+    """A requests session signed in as `email`, and the CSRF token its forms carry."""
+    session = requests.Session()
+    token = helpers.CSRF_FIELD.search(session.get(f"{base_url}/login").text).group(1)
+    session.post(f"{base_url}/login", data={"csrf_token": token, "email": email, "password": password}, timeout=30)
+    page = session.get(f"{base_url}/members/", timeout=30).text
+    return session, helpers.CSRF_FIELD.search(page).group(1)
+
+
+def test_two_staff_deactivating_all_at_once_while_bounces_arrive(app, aws):
+    """The same bulk deactivation posted by two staff at once, with bounces for the same members
+    arriving meanwhile: each member is deactivated once (one audit entry, one history row), and
+    every bounce still counts."""
+    aws.add_passthru("http://127.0.0.1")
+    members = [helpers.make_member(f"m{i}@example.org") for i in range(30)]
+    for email in ("one@example.org", "two@example.org"):
+        helpers.make_user(email, role="operator")
+    bounces = [helpers.sns_notification(helpers.ses_identity("Bounce", [member.email], bounce_type="Transient"))
+               for member in members[:20]]
+    with serve(app) as base_url:
+        staff = [signed_in(base_url, email) for email in ("one@example.org", "two@example.org")]
+        barrier = threading.Barrier(len(staff) + 1)
+
+        def deactivate_all(session_and_token):
+            session, token = session_and_token
+            barrier.wait(timeout=30)
+            return session.post(f"{base_url}/members/bulk", data={"csrf_token": token, "action": "deactivate",
+                                                                  "scope": "all", "confirmed": "yes"},
+                                allow_redirects=False, timeout=60).status_code
+
+        def bounce_all():
+            barrier.wait(timeout=30)
+            return post_all(base_url, bounces, workers=10)
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            bulk_answers = [pool.submit(deactivate_all, pair) for pair in staff]
+            bounce_answers = pool.submit(bounce_all).result()
+            assert [answer.result() for answer in bulk_answers] == [303, 303]
+    assert bounce_answers == [(200, "applied")] * 20
+    for member in members:
+        db.session.refresh(member)
+        assert (member.active, member.deactivated_by) == (False, "staff")
+        assert member.bounce_count == (1 if member.email in {m.email for m in members[:20]} else 0)
+    assert db.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "member.deactivate")) == 30
+    assert db.session.scalar(select(func.count()).select_from(BounceLog).where(BounceLog.event == "staff")) == 30
