@@ -48,10 +48,3 @@ class Selection:
     def count(self, *extra):
         """How many members the selection holds (that also meet `extra` conditions)."""
         return db.session.scalar(select(func.count()).select_from(Member).where(*self.conditions(), *extra))
-
-    def form_fields(self):
-        """The fields that name this selection again (for a confirmation or an Undo)."""
-        fields = [(key, str(value)) for key, value in self.query.args().items() if key in ("q", "active", "status", "list")]
-        if self.ticked:
-            return fields + [("scope", TICKED)] + [("ids", str(member_id)) for member_id in self.ids]
-        return fields + [("scope", ALL)]
