@@ -2,19 +2,20 @@
 
 Member counters change with single atomic UPDATE statements, never read-modify-write, so
 concurrent bounces for one member on several workers all count. The statements are prebuilt
-(maillist.bounces.statements). The caller commits.
+(maillist.bounces.statements) and run on the connection the caller gives, inside its transaction;
+the caller commits.
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from maillist.bounces import statements
 from maillist.bounces.reasons import LABELS, SUPPRESSED, is_dead
 from maillist.bounces.reports import Bounce, Complaint, Deliveries
 from maillist.bounces.storm_guard import StormLimits, domain_of, hold_for
-from maillist.extensions import db
 from maillist.models.types import utcnow
 from maillist.vocabulary import BOUNCE, COMPLAINT, HARD, HELD, PERMANENT, SOFT, TRANSIENT, UNDETERMINED
 
@@ -44,9 +45,9 @@ class Rules:
         return occurred_at - timedelta(days=self.soft_window_days) if self.soft_window_days else None
 
 
-def member_id_for(email):
+def member_id_for(connection, email):
     """The id of the member with this (normalised) address, or None."""
-    return statements.run(statements.MEMBER_ID, {"email": email}).scalar()
+    return statements.MEMBER_ID.run(connection, {"email": email}).scalar()
 
 
 def deactivates(bounce_type, reason, policy):
@@ -55,7 +56,7 @@ def deactivates(bounce_type, reason, policy):
     return bounce_type == PERMANENT and (policy == TYPE_POLICY or is_dead(reason))
 
 
-def apply_to_member(member_id, bounce_type, reason, occurred_at, rules):
+def apply_to_member(connection, member_id, bounce_type, reason, occurred_at, rules):
     """Count one bounce on the member's record; a dead address also makes them hard and inactive.
 
     A Permanent bounce for a reason that says nothing about the address (blocked, policy, content)
@@ -71,10 +72,10 @@ def apply_to_member(member_id, bounce_type, reason, occurred_at, rules):
         parameters["threshold"] = rules.threshold
     statement = statements.member_update(dead, rules.soft_deactivates and not dead, counted_as, stale_before is not None,
                                          reason == SUPPRESSED)
-    statements.run(statement, parameters)
+    statement.run(connection, parameters)
 
 
-def record_bounce(bounce: Bounce, report_key, rules):
+def record_bounce(connection, bounce: Bounce, report_key, rules):
     """Update the bounced member's record and log the bounce with its reason; returns the member id or None.
 
     A permanent bounce from a domain in a bounce storm (maillist.bounces.storm_guard) is logged as
@@ -85,28 +86,35 @@ def record_bounce(bounce: Bounce, report_key, rules):
     notes = []
     if bounce.bounce_type == PERMANENT and not dead:
         notes.append(f"{LABELS[reason]}: not a dead address, so counted like a transient bounce")
-    member = statements.run(statements.MEMBER_FOR_BOUNCE, {"email": bounce.email}).first()
+    member = statements.MEMBER_FOR_BOUNCE.run(connection, {"email": bounce.email}).first()
     member_id = member.id if member else None
     hold = None
     if member is not None and bounce.bounce_type == PERMANENT:
-        hold = hold_for(bounce, member_id, reason, rules.storm)
+        hold = storm_hold(connection, bounce, member_id, reason, rules.storm)
     if member is not None and hold is None:
         notes += why_status(member, bounce, dead, rules)
         # Lock the member row with the UPDATE before inserting the log row: the log's foreign key
         # check takes a shared lock on the member, and shared-then-exclusive deadlocks on MariaDB.
-        apply_to_member(member_id, bounce.bounce_type, reason, bounce.occurred_at, rules)
-    if hold is not None:
-        db.session.flush()  # the hold's rows first: the log row below names the hold
-    statements.run(statements.INSERT_LOG, {
-        "member_id": member_id, "email": bounce.email, "domain": domain_of(bounce.email), "event": BOUNCE,
-        "bounce_type": bounce.bounce_type, "bounce_subtype": bounce.subtype, "diagnostic_code": bounce.diagnostic_code,
-        "action": bounce.action, "status": bounce.status, "feedback_id": bounce.feedback_id, "report_key": report_key,
-        "occurred_at": bounce.occurred_at, "reason": reason, "details": "; ".join(notes) or None,
-        "hold_id": hold.id if hold else None, "held": HELD if hold else None,
+        apply_to_member(connection, member_id, bounce.bounce_type, reason, bounce.occurred_at, rules)
+    statements.INSERT_LOG.run(connection, statements.log_row(
+        member_id=member_id, email=bounce.email, domain=domain_of(bounce.email), event=BOUNCE,
+        bounce_type=bounce.bounce_type, bounce_subtype=bounce.subtype, diagnostic_code=bounce.diagnostic_code,
+        action=bounce.action, status=bounce.status, feedback_id=bounce.feedback_id, report_key=report_key,
+        occurred_at=bounce.occurred_at, reason=reason, details="; ".join(notes) or None,
+        hold_id=hold.id if hold else None, held=HELD if hold else None,
         # What a storm hold needs to undo this deactivation later.
-        "status_before": member.bounce_status if member is not None and hold is None and dead and member.active else None,
-    })
+        status_before=member.bounce_status if member is not None and hold is None and dead and member.active else None,
+    ))
     return member_id
+
+
+def storm_hold(connection, bounce, member_id, reason, limits):
+    """The storm guard's hold for this permanent bounce, or None: the guard's ORM work runs in a
+    session joined to the intake's transaction, flushed before the log row that names the hold."""
+    with Session(bind=connection, expire_on_commit=False) as session:
+        hold = hold_for(session, bounce, member_id, reason, limits)
+        session.flush()
+        return hold
 
 
 def why_status(member, bounce, dead, rules):
@@ -128,47 +136,48 @@ def why_status(member, bounce, dead, rules):
     return notes
 
 
-def record_complaint(complaint: Complaint, report_key, deactivate):
+def record_complaint(connection, complaint: Complaint, report_key, deactivate):
     """Stop mail to a complaining member when `deactivate`, and log the complaint; returns the member id or None."""
-    member_id = member_id_for(complaint.email)
+    member_id = member_id_for(connection, complaint.email)
     if member_id is not None and deactivate:
-        statements.run(statements.DEACTIVATE_FOR_COMPLAINT, {"member_id": member_id, "now": utcnow()})
-    statements.run(statements.INSERT_LOG, {
-        "member_id": member_id, "email": complaint.email, "event": COMPLAINT, "feedback_type": complaint.feedback_type,
-        "domain": domain_of(complaint.email), "user_agent": complaint.user_agent, "feedback_id": complaint.feedback_id,
-        "report_key": report_key, "occurred_at": complaint.occurred_at,
-    })
+        statements.DEACTIVATE_FOR_COMPLAINT.run(connection, {"member_id": member_id, "now": utcnow()})
+    statements.INSERT_LOG.run(connection, statements.log_row(
+        member_id=member_id, email=complaint.email, event=COMPLAINT, feedback_type=complaint.feedback_type,
+        domain=domain_of(complaint.email), user_agent=complaint.user_agent, feedback_id=complaint.feedback_id,
+        report_key=report_key, occurred_at=complaint.occurred_at,
+    ))
     return member_id
 
 
-def count_deliveries(deliveries: Deliveries):
+def count_deliveries(connection, deliveries: Deliveries):
     """Add delivered recipients to their day's count (insert the day's row on first use)."""
     day = deliveries.occurred_at.date()
     bump = {"count_day": day, "count": deliveries.count}
-    if statements.run(statements.ADD_DELIVERIES, bump).rowcount:
+    if statements.ADD_DELIVERIES.run(connection, bump).rowcount:
         return
     try:
-        with db.session.begin_nested():
-            statements.run(statements.INSERT_DELIVERIES, {"day": day, "deliveries": deliveries.count})
+        with connection.begin_nested():
+            statements.INSERT_DELIVERIES.run(connection, {"day": day, "deliveries": deliveries.count})
     except IntegrityError:
         # Another worker created the day's row between our UPDATE and INSERT.
-        statements.run(statements.ADD_DELIVERIES, bump)
+        statements.ADD_DELIVERIES.run(connection, bump)
 
 
-def apply_events(events, report_key, rules=Rules()):
-    """Apply parsed events under `rules`; returns a short description of what was done."""
+def apply_events(connection, events, report_key, rules=Rules()):
+    """Apply parsed events under `rules` on `connection`, in its transaction; returns a short
+    description of what was done."""
     done = []
     # One order for every transaction's row locks: two messages touching the same members
     # then queue behind each other instead of deadlocking.
     for event in sorted(events, key=lambda e: getattr(e, "email", "")):
         if isinstance(event, Bounce):
-            found = record_bounce(event, report_key, rules)
+            found = record_bounce(connection, event, report_key, rules)
             done.append(f"bounce:{event.bounce_type}:{'member' if found else 'unknown'}")
         elif isinstance(event, Complaint):
-            found = record_complaint(event, report_key, rules.deactivate_on_complaint)
+            found = record_complaint(connection, event, report_key, rules.deactivate_on_complaint)
             done.append(f"complaint:{'member' if found else 'unknown'}")
         elif isinstance(event, Deliveries):
-            count_deliveries(event)
+            count_deliveries(connection, event)
             done.append(f"delivery:{event.count}")
         else:
             done.append(f"ignored:{event.kind}")

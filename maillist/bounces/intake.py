@@ -44,8 +44,8 @@ def apply_report(report, events=(), outcome=APPLIED, raw=None, detail=""):
     for event in events:  # read each bounce's reason now, before the writer lock (see Bounce.reason)
         getattr(event, "reason", None)
 
-    def apply():
-        return apply_events(events, report.key, rules) if events else []
+    def apply(connection):
+        return apply_events(connection, events, report.key, rules) if events else []
 
     recorded = record_once(report, outcome, apply, raw)
     if recorded.state == "duplicate":
@@ -78,7 +78,7 @@ def reprocess(report_id):
             said = "readable now, but ENABLE_BOUNCE_HANDLING is off: left as it was"
         else:
             with write_queue():
-                done = apply_events(events, row.report_key, Rules.from_config(config))
+                done = apply_events(db.session.connection(), events, row.report_key, Rules.from_config(config))
                 row.outcome, row.raw_body = APPLIED, None
                 audit.record("report.reprocess", row.report_key, " ".join(done))
                 db.session.commit()

@@ -3,6 +3,10 @@
 SNS delivers at least once and Postfix may hand a bounce email over twice; a repeat must change
 nothing, even when it arrives on another worker at the same moment. The key's unique index
 decides, not a check before the insert.
+
+The transaction runs on a connection of its own from the pool, not the request's ORM session:
+a report needs none of the session's bookkeeping, and the connection is checked out before
+SQLite's writer lock is taken, so the lock covers only the statements and the commit.
 """
 
 import logging
@@ -35,7 +39,7 @@ class Recorded:
 
 
 def record_once(report, outcome, apply, raw=None):
-    """Store `report.key` and run `apply()` in one transaction; a repeat of the key is a no-op.
+    """Store `report.key` and run `apply(connection)` in one transaction; a repeat of the key is a no-op.
 
     A transaction the database chose as a deadlock victim is run again at once. While the database
     cannot be reached (see `maillist.availability`), the answer is "failed" without trying.
@@ -43,18 +47,16 @@ def record_once(report, outcome, apply, raw=None):
     if availability.database.is_open():
         return Recorded("failed", error="database unavailable")
     for attempt in range(1, MAX_ATTEMPTS + 1):
+        row = statements.report_row(report_key=report.key, source=report.source, kind=report.kind,
+                                    topic_arn=report.topic_arn, outcome=outcome, raw_body=raw)
         try:
-            with write_queue():
-                statements.run(statements.INSERT_REPORT, {
-                    "report_key": report.key, "source": report.source, "kind": report.kind, "topic_arn": report.topic_arn,
-                    "outcome": outcome, "raw_body": raw})
-                done = apply()
-                db.session.commit()
+            # The transaction commits, or rolls back on any error, before the writer lock is let go.
+            with db.engine.connect() as connection, write_queue(), connection.begin():
+                statements.INSERT_REPORT.run(connection, row)
+                done = apply(connection)
         except IntegrityError:
-            db.session.rollback()
             return Recorded("duplicate")
         except OperationalError as error:
-            db.session.rollback()
             # A deadlock victim, or a connection lost mid-way (the pool has replaced it): run again.
             if attempt < MAX_ATTEMPTS and (is_deadlock(error) or error.connection_invalidated):
                 log.info("%s %s retrying after %s", report.kind, report.key, error.orig)
@@ -64,7 +66,6 @@ def record_once(report, outcome, apply, raw=None):
             log.error("%s %s could not be stored: %s", report.kind, report.key, error.orig)
             return Recorded("failed", error=type(error).__name__)
         except SQLAlchemyError as error:
-            db.session.rollback()
             log.error("%s %s could not be stored: %s", report.kind, report.key, error)
             return Recorded("failed", error=type(error).__name__)
         return Recorded("stored", tuple(done))

@@ -1,44 +1,58 @@
-"""The intake's write path as prebuilt SQLAlchemy Core statements, run on the session's connection.
+"""The intake's write path as prebuilt SQLAlchemy Core statements, run on the intake's connection.
 
 Every report runs the same few statements. Built once here with bound parameters, each is
-compiled once per process and found in SQLAlchemy's compiled cache afterwards; no ORM unit of work
-runs per report. The ORM stays everywhere else (pages, commands, the storm guard's rare holds).
-The member UPDATE comes in a few shapes (a dead address, soft deactivation, a soft-bounce window,
-SES suppression); `member_update` builds each shape once.
+compiled once per database dialect and run on the driver's cursor (maillist.prepared), inside the
+intake's transaction (maillist.bounces.ledger); no ORM unit of work and no per-execution SQLAlchemy set-up runs per
+report. The ORM stays everywhere else (pages, commands, the storm guard's rare holds). The member
+UPDATE comes in a few shapes (a dead address, soft deactivation, a soft-bounce window, SES
+suppression); `member_update` builds each shape once.
+
+The INSERTs name every column they fill, so their Python-side defaults (received_at, created_at)
+do not apply: `report_row` and `log_row` give them.
 """
 
 from functools import lru_cache
 
 from sqlalchemy import Integer, and_, bindparam, case, false, insert, select, update
 
-from maillist.extensions import db
 from maillist.models import BounceLog, DeliveryStat, Member, ProcessedReport
-from maillist.models.types import UTCDateTime
+from maillist.models.types import UTCDateTime, utcnow
+from maillist.prepared import Prepared
 from maillist.vocabulary import BY_COMPLAINT, BY_HARD_BOUNCE, BY_SOFT_BOUNCE, CLEAN, HARD, PERMANENT, SOFT, TRANSIENT
 
 member = Member.__table__
 bounce_log = BounceLog.__table__
 delivery_stat = DeliveryStat.__table__
 
-INSERT_REPORT = insert(ProcessedReport.__table__)
-INSERT_LOG = insert(bounce_log)
-MEMBER_FOR_BOUNCE = select(member.c.id, member.c.bounce_status, member.c.active, member.c.bounce_count,
-                           member.c.last_bounce_at).where(member.c.email == bindparam("email"))
-MEMBER_ID = select(member.c.id).where(member.c.email == bindparam("email"))
+REPORT_COLUMNS = ("report_key", "source", "kind", "topic_arn", "outcome", "raw_body", "received_at")
+LOG_COLUMNS = ("member_id", "email", "domain", "event", "bounce_type", "bounce_subtype", "diagnostic_code", "action",
+               "status", "feedback_type", "user_agent", "feedback_id", "report_key", "occurred_at", "reason", "details",
+               "hold_id", "held", "status_before", "created_at")
+
+INSERT_REPORT = Prepared(insert(ProcessedReport.__table__), REPORT_COLUMNS)
+INSERT_LOG = Prepared(insert(bounce_log), LOG_COLUMNS)
+MEMBER_FOR_BOUNCE = Prepared(select(member.c.id, member.c.bounce_status, member.c.active, member.c.bounce_count,
+                                    member.c.last_bounce_at).where(member.c.email == bindparam("email")))
+MEMBER_ID = Prepared(select(member.c.id).where(member.c.email == bindparam("email")))
 # deactivated_by first: it reads `active` before this statement changes it (MariaDB's SET order).
-DEACTIVATE_FOR_COMPLAINT = update(member).where(member.c.id == bindparam("member_id")).ordered_values(
+DEACTIVATE_FOR_COMPLAINT = Prepared(update(member).where(member.c.id == bindparam("member_id")).ordered_values(
     (member.c.deactivated_by, case((member.c.active.is_(True), BY_COMPLAINT), else_=member.c.deactivated_by)),
     (member.c.active, False),
     (member.c.updated_at, bindparam("now", type_=UTCDateTime)),
-)
-ADD_DELIVERIES = (update(delivery_stat).where(delivery_stat.c.day == bindparam("count_day"))
-                  .values(deliveries=delivery_stat.c.deliveries + bindparam("count", type_=Integer)))
-INSERT_DELIVERIES = insert(delivery_stat)
+))
+ADD_DELIVERIES = Prepared(update(delivery_stat).where(delivery_stat.c.day == bindparam("count_day"))
+                          .values(deliveries=delivery_stat.c.deliveries + bindparam("count", type_=Integer)))
+INSERT_DELIVERIES = Prepared(insert(delivery_stat), ("day", "deliveries"))
 
 
-def run(statement, parameters=None):
-    """Execute a Core statement on the session's connection, inside its transaction."""
-    return db.session.connection().execute(statement, parameters)
+def report_row(**values):
+    """INSERT_REPORT's parameters: received now, and no raw body unless given."""
+    return {"raw_body": None, "received_at": utcnow(), **values}
+
+
+def log_row(**values):
+    """INSERT_LOG's parameters: the columns not given are NULL, and the row is created now."""
+    return {**dict.fromkeys(LOG_COLUMNS), "created_at": utcnow(), **values}
 
 
 # The member UPDATE's bound parameters: member_id, occurred_at, now, threshold and stale_before
@@ -107,4 +121,4 @@ def member_update(dead, soft_deactivates, counted_as, windowed, suppressed):
     ]
     if suppressed:
         changes.append((member.c.ses_suppressed, True))
-    return update(member).where(member.c.id == bindparam("member_id")).ordered_values(*changes)
+    return Prepared(update(member).where(member.c.id == bindparam("member_id")).ordered_values(*changes))

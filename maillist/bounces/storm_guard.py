@@ -13,7 +13,8 @@ that domain:
   its member, until an administrator releases (applies) or dismisses the hold
   (maillist.bounces.storm_holds).
 
-Called inside the intake's transaction, by maillist.bounces.engine only.
+Called inside the intake's transaction, by maillist.bounces.engine only, with an ORM session
+joined to that transaction's connection.
 """
 
 import logging
@@ -24,7 +25,6 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from maillist.extensions import db
 from maillist.models import BounceLog, Member, StormHold
 from maillist.models.types import utcnow
 from maillist.vocabulary import BOUNCE, HARD, PERMANENT, UNDONE
@@ -57,15 +57,15 @@ def domain_of(email):
     return email.rpartition("@")[2].lower()
 
 
-def open_hold(domain):
+def open_hold(session, domain):
     """The open hold on `domain`, or None."""
-    return db.session.scalar(select(StormHold).where(StormHold.open_domain == domain))
+    return session.scalar(select(StormHold).where(StormHold.open_domain == domain))
 
 
-def permanent_bounces_near(domain, occurred_at, window):
+def permanent_bounces_near(session, domain, occurred_at, window):
     """The permanent bounces of members at `domain` within `window` seconds of `occurred_at`, not yet in a hold."""
     span = timedelta(seconds=window)
-    return db.session.scalars(
+    return session.scalars(
         select(BounceLog).where(
             BounceLog.domain == domain,
             BounceLog.event == BOUNCE,
@@ -77,22 +77,22 @@ def permanent_bounces_near(domain, occurred_at, window):
     ).all()
 
 
-def members_at(domain):
+def members_at(session, domain):
     """How many members have an address at `domain`."""
-    return db.session.scalar(select(func.count()).select_from(Member).where(
+    return session.scalar(select(func.count()).select_from(Member).where(
         func.lower(Member.email).endswith(f"@{domain}", autoescape=True)))
 
 
-def is_storm(bouncing, domain, limits):
+def is_storm(session, bouncing, domain, limits):
     """Whether `bouncing` members of `domain` within one window are a storm under `limits`."""
     if limits.count and bouncing >= limits.count:
         return True
     if limits.share and bouncing >= SHARE_FLOOR:
-        return bouncing * 100 >= limits.share * members_at(domain)
+        return bouncing * 100 >= limits.share * members_at(session, domain)
     return False
 
 
-def hold_for(bounce, member_id, reason, limits):
+def hold_for(session, bounce, member_id, reason, limits):
     """The hold this permanent bounce falls into (an open one, or one it opens now), or None.
 
     Opening a hold undoes the deactivations of the bounces before it in the window.
@@ -100,39 +100,39 @@ def hold_for(bounce, member_id, reason, limits):
     if limits.off:
         return None
     domain = domain_of(bounce.email)
-    hold = open_hold(domain)
+    hold = open_hold(session, domain)
     if hold is not None:
         return hold
-    earlier = permanent_bounces_near(domain, bounce.occurred_at, limits.window)
+    earlier = permanent_bounces_near(session, domain, bounce.occurred_at, limits.window)
     bouncing = {row.member_id for row in earlier} | {member_id}
-    if not is_storm(len(bouncing), domain, limits):
+    if not is_storm(session, len(bouncing), domain, limits):
         return None
     reasons = Counter(row.reason for row in earlier)
     reasons[reason] += 1
-    hold = open_new_hold(domain, reasons.most_common(1)[0][0])
+    hold = open_new_hold(session, domain, reasons.most_common(1)[0][0])
     for row in earlier:
         row.hold_id = hold.id
-        if row.status_before is not None and undo_deactivation(row):
+        if row.status_before is not None and undo_deactivation(session, row):
             row.held = UNDONE
     log.warning("bounce storm: %d members at %s bounced within %ds (%s); deactivations there are held",
                 len(bouncing), domain, limits.window, hold.reason)
     return hold
 
 
-def open_new_hold(domain, reason):
+def open_new_hold(session, domain, reason):
     """Insert the open hold on `domain`; when another worker opened it a moment ago, that one."""
     try:
-        with db.session.begin_nested():
+        with session.begin_nested():
             hold = StormHold(domain=domain, open_domain=domain, reason=reason)
-            db.session.add(hold)
+            session.add(hold)
     except IntegrityError:
-        return open_hold(domain)
+        return open_hold(session, domain)
     return hold
 
 
-def undo_deactivation(row):
+def undo_deactivation(session, row):
     """Make the member `row` deactivated active again with its earlier status, unless staff changed them since."""
-    undone = db.session.execute(
+    undone = session.execute(
         update(Member)
         .where(Member.id == row.member_id, Member.active.is_(False), Member.bounce_status == HARD)
         .values(active=True, bounce_status=row.status_before, deactivated_by=None, updated_at=utcnow())

@@ -69,7 +69,7 @@ def release(hold_id):
     for row in sorted(held_rows(hold), key=lambda r: (r.member_id or 0, r.id)):
         if row.member_id is not None:
             if row.held == HELD:
-                apply_to_member(row.member_id, row.bounce_type, row.reason, row.occurred_at, rules)
+                apply_to_member(db.session.connection(), row.member_id, row.bounce_type, row.reason, row.occurred_at, rules)
             elif deactivates(row.bounce_type, row.reason, rules.hard_bounce_policy):
                 db.session.execute(update(Member).where(Member.id == row.member_id)
                                    .values(active=False, bounce_status=HARD, deactivated_by=BY_HARD_BOUNCE, updated_at=utcnow()))
