@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from config import ANY_TOPIC, Config, check_database_url, check_settings, load_secret_key
 from maillist import mariadb, sqlite
+from maillist.auth.cookie_sessions import CookieSessions
 from maillist.extensions import csrf, db, login_manager, migrate
 from maillist.logs import configure_logging
 from maillist.validation import MAX_ID
@@ -19,6 +20,7 @@ from maillist.validation import MAX_ID
 def create_app(config_class=Config, overrides=None, instance_path=None):
     """Build and configure a maillist application."""
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app.session_interface = CookieSessions()
     app.config.from_object(config_class())
     if overrides:
         app.config.update(overrides)

@@ -24,6 +24,9 @@ def register(app):
 
     @app.after_request
     def add_security_headers(response):
+        headers = response.headers
+        present = {name.lower() for name, _ in headers.items()}
         for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
+            if name.lower() not in present:
+                headers.add(name, value)
         return response

@@ -3,6 +3,7 @@
 import fcntl
 import os
 import stat
+import threading
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -56,14 +57,15 @@ def write_queue():
     """A context in which to run one write transaction: on SQLite, one writer at a time.
 
     SQLite has a single writer; when several wait, its busy handler polls with sleeps of up to
-    100 ms, which shows as long latency tails under webhook load. An exclusive lock on a file
-    beside the database queues writers across threads and gunicorn workers instead, and the
-    kernel wakes the next one the moment the lock is free. Other databases need nothing.
+    100 ms, which shows as long latency tails under webhook load. Writers queue here instead:
+    the threads of one process on a lock the next one is woken from the moment it is free, and
+    processes (gunicorn's workers, the CLI) on an exclusive lock on a file beside the database.
+    Other databases need nothing.
     """
     engine = db.engine
     if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
         return nullcontext()
-    return _file_lock(engine.url.database + ".writelock", current_app.config["DB_LOCK_WAIT_TIMEOUT"])
+    return writer_lock(engine.url.database + ".writelock").held(current_app.config["DB_LOCK_WAIT_TIMEOUT"])
 
 
 class WriterQueueTimeout(OperationalError):
@@ -73,19 +75,49 @@ class WriterQueueTimeout(OperationalError):
         super().__init__("writer queue", None, Exception(f"database is locked: waited {seconds} s for the writer queue"))
 
 
-@contextmanager
-def _file_lock(path, timeout):
-    with os.fdopen(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, OWNER_ONLY_FILE), "a") as handle:
+class WriterLock:
+    """One process's place in the writer queue of one database: a thread lock, then the file lock.
+
+    A lock taken with flock belongs to the open file, and each holder opens the file itself; the
+    thread lock queues a process's own threads without polling, so only processes poll each other.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        self.threads = threading.Lock()
+
+    @contextmanager
+    def held(self, timeout):
         deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise WriterQueueTimeout(timeout) from None
-                time.sleep(0.002)
+        if not self.threads.acquire(timeout=timeout):
+            raise WriterQueueTimeout(timeout)
         try:
-            yield
+            handle = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, OWNER_ONLY_FILE)
+            try:
+                while True:
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= deadline:
+                            raise WriterQueueTimeout(timeout) from None
+                        time.sleep(0.001)
+                yield
+            finally:
+                os.close(handle)  # closing the file lets the lock go
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            self.threads.release()
+
+
+_writer_locks = {}
+_writer_locks_guard = threading.Lock()
+
+
+def writer_lock(path):
+    """This process's WriterLock for the lock file at `path`."""
+    key = (path, os.getpid())
+    found = _writer_locks.get(key)
+    if found is None:
+        with _writer_locks_guard:
+            found = _writer_locks.setdefault(key, WriterLock(path))
+    return found

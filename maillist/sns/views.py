@@ -1,6 +1,8 @@
 """POST /webhooks/sns: where Amazon SNS delivers bounce and complaint notifications."""
 
-from flask import abort, current_app, jsonify, request
+import json
+
+from flask import abort, current_app, request
 
 from maillist.sns.envelope import parse_envelope
 from maillist.sns.errors import MessageTooLarge, SnsError
@@ -28,7 +30,13 @@ def answer():
         log_result(result)
     else:
         result = handle_message(message)
-    return jsonify(outcome=result.outcome, detail=result.detail), result.status
+    return reply(result)
+
+
+def reply(result):
+    """The JSON answer SNS (and a person reading the logs) gets: the outcome and a detail."""
+    body = json.dumps({"detail": result.detail, "outcome": result.outcome}, separators=(",", ":"))
+    return current_app.response_class(body, result.status, mimetype="application/json")
 
 
 def read_body(limit):
