@@ -73,12 +73,11 @@ class Prepared:
         try:
             try:
                 cursor.execute(compiled.sql, arguments)
-                rows = cursor.fetchall() if compiled.row is not None else []
+                fetched = cursor.fetchall() if compiled.row is not None else ()
             except dialect.loaded_dbapi.Error as error:
                 raise as_sqlalchemy_error(connection, driver_connection, cursor, compiled.sql, arguments, error) from error
-            if rows:
-                rows = [compiled.row(*(convert(value) if convert else value
-                                       for convert, value in zip(compiled.result_processors, row))) for row in rows]
+            rows = [compiled.row(*(convert(value) if convert else value
+                                   for convert, value in zip(compiled.result_processors, row))) for row in fetched]
             return Outcome(cursor.rowcount, rows)
         finally:
             cursor.close()
