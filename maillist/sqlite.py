@@ -61,6 +61,9 @@ def write_queue():
     the threads of one process on a lock the next one is woken from the moment it is free, and
     processes (gunicorn's workers, the CLI) on an exclusive lock on a file beside the database.
     Other databases need nothing.
+
+    Take the queue before checking a connection out of the pool, never after: a writer holding a
+    connection while it waits here could leave the one in front of it waiting for a connection.
     """
     engine = db.engine
     if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":

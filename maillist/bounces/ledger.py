@@ -4,9 +4,10 @@ SNS delivers at least once and Postfix may hand a bounce email over twice; a rep
 nothing, even when it arrives on another worker at the same moment. The key's unique index
 decides, not a check before the insert.
 
-The transaction runs on a connection of its own from the pool, not the request's ORM session:
-a report needs none of the session's bookkeeping, and the connection is checked out before
-SQLite's writer lock is taken, so the lock covers only the statements and the commit.
+The transaction runs on a connection of its own from the pool, not the request's ORM session: a
+report needs none of the session's bookkeeping. Everything else is prepared before SQLite's
+writer lock is taken (the report's row, its events and their reasons), so the lock covers the
+pool checkout, the statements and the commit.
 """
 
 import logging
@@ -50,8 +51,10 @@ def record_once(report, outcome, apply, raw=None):
         row = statements.report_row(report_key=report.key, source=report.source, kind=report.kind,
                                     topic_arn=report.topic_arn, outcome=outcome, raw_body=raw)
         try:
-            # The transaction commits, or rolls back on any error, before the writer lock is let go.
-            with db.engine.connect() as connection, write_queue(), connection.begin():
+            # The writer queue first, then a connection (the order every writer keeps: see
+            # maillist.sqlite.write_queue); the transaction commits, or rolls back on any error,
+            # before the writer lock is let go.
+            with write_queue(), db.engine.connect() as connection, connection.begin():
                 statements.INSERT_REPORT.run(connection, row)
                 done = apply(connection)
         except IntegrityError:

@@ -8,7 +8,7 @@ import requests
 from sqlalchemy import func, select
 
 from maillist.extensions import db
-from maillist.models import AuditLog, BounceLog, ProcessedReport
+from maillist.models import AuditLog, BounceLog, Member, ProcessedReport
 from tests import helpers
 from tests.system.live_server import serve
 
@@ -45,6 +45,22 @@ def test_fifty_concurrent_bounces_for_one_member_all_count(app, aws):
     db.session.refresh(member)
     assert (member.bounce_count, member.bounce_status, member.active) == (50, "soft", True)
     assert db.session.scalar(select(func.count()).select_from(BounceLog)) == 50
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_more_writers_than_pooled_connections_while_counts_are_written_out(app, aws, monkeypatch):
+    # Every answer writes the intake counts out (a writer that takes the queue, then a pooled
+    # connection) while 40 deliveries wait for the queue: none may wait holding a connection.
+    from maillist.bounces import intake_counts
+
+    monkeypatch.setattr(intake_counts, "FLUSH_SECONDS", 0)
+    aws.add_passthru("http://127.0.0.1")
+    members = [helpers.make_member(f"m{i}@example.org") for i in range(40)]
+    messages = [helpers.sns_notification(helpers.ses_identity("Bounce", [m.email], bounce_type="Transient")) for m in members]
+    with serve(app) as base_url:
+        answers = post_all(base_url, messages, workers=40)
+    assert answers == [(200, "applied")] * 40
+    assert db.session.scalar(select(func.sum(Member.bounce_count))) == 40
 
 
 def test_same_message_at_once_on_many_workers_has_one_effect(app, aws):
