@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from flufl.bounce import all_failures  # noqa: E402
 
+from bench.machine import describe  # noqa: E402
 from maillist.bounces.dsn_parser import BOUNCE, DELAY, read_report  # noqa: E402
 from maillist.vocabulary import PERMANENT  # noqa: E402
 
@@ -157,7 +158,7 @@ def main():
                   f"{found}/{total} ({found / total:.1%}); temporary classed Permanent {temp_perm}; crashes {crashes}")
         print(f"(not counted above: {four} address(es) the table calls permanent whose report says 4.x.x)")
         print_reason_accuracy(data, "--verbose" in sys.argv)
-    print("hostile inputs (maillist reader, one run each):")
+    print(f"hostile inputs (maillist reader, one run each; {describe()}):")
     for label, raw in HOSTILE.items():
         started = time.perf_counter()
         try:

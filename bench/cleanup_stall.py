@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import add_database_arguments, migrated_database  # noqa: E402
+from bench.machine import describe  # noqa: E402
 from maillist import create_app  # noqa: E402
 from maillist.models import BounceLog, Member  # noqa: E402
 from maillist.sns.certificates import cache  # noqa: E402
@@ -76,7 +77,7 @@ def run(args, url, workdir):
     output = cleanup.communicate()[0].strip()
     elapsed = time.perf_counter() - started
     latencies.sort()
-    print(f"backend={args.backend} cpus={os.cpu_count()}: {output} in {elapsed:.1f} s")
+    print(f"backend={args.backend} {describe()}: {output} in {elapsed:.1f} s")
     print(f"webhook meanwhile: {len(latencies)} requests, median {statistics.median(latencies):.1f} ms, "
           f"p99 {latencies[int(len(latencies) * 0.99)]:.1f} ms, slowest {latencies[-1]:.1f} ms")
 

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import describe  # noqa: E402
 from bench.webhook_throughput import build_messages, send_all  # noqa: E402
 from tests import helpers  # noqa: E402
 
@@ -63,6 +64,7 @@ def main():
         finally:
             server.terminate()
             server.wait(timeout=30)
+    print(describe())
     print(f"{args.tree}: {len(latencies) / elapsed:.0f} answers/s while the database is down, "
           f"median {statistics.median(latencies) * 1000:.1f} ms, statuses={statuses}, cpus={os.cpu_count()}")
     if set(statuses) != {503}:

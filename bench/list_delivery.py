@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import add_database_arguments, migrated_database  # noqa: E402
+from bench.machine import describe  # noqa: E402
 from maillist.models import MailingList, Member, Subscription  # noqa: E402
 from tests import helpers  # noqa: E402
 
@@ -90,6 +91,7 @@ def measure(args, url):
         controller.stop()
         assert sink.recipients == args.list_size and len(sink.senders) == args.list_size, (sink.recipients, len(sink.senders))
     median = statistics.median(timings)
+    print(describe())
     print(f"flask lists deliver, list of {args.list_size} active members among {total} members, {args.backend}, "
           f"{args.runs} runs, cpus={os.cpu_count()}: every member one message, {len(sink.senders)} distinct senders")
     print(f"median {median:.2f} s ({args.list_size / median:.0f} messages/s), fastest {min(timings):.2f} s, slowest {max(timings):.2f} s")

@@ -11,7 +11,6 @@ a search and filters, a 10,000-row CSV import (preview plus apply), and bulk act
 """
 
 import argparse
-import os
 import random
 import re
 import statistics
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import add_database_arguments, migrated_database  # noqa: E402
+from bench.machine import describe  # noqa: E402
 from maillist import create_app  # noqa: E402
 from maillist.extensions import db  # noqa: E402
 from maillist.members.csv_import import apply_import, plan_import  # noqa: E402
@@ -162,7 +162,7 @@ def main():
                 "filter inactive, sorted by last bounce": "/members/?active=inactive&sort=last_bounce&dir=desc",
                 "page 200": "/members/?page=200",
             }
-            print(f"backend={args.backend} cpus={os.cpu_count()} runs={args.runs} (median, ms)")
+            print(f"backend={args.backend} {describe()} runs={args.runs} (median, ms)")
             for label, url_path in cases.items():
                 print(f"  {label:42} {median_ms(client, url_path, args.runs):7.1f}")
             lines = ["name,email,lists"] + [

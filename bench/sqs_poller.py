@@ -34,15 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import add_database_arguments, migrated_database  # noqa: E402
+from bench.machine import describe  # noqa: E402
 from bench.webhook_throughput import add_members, build_messages, check_counts, send_all, start_gunicorn  # noqa: E402
 from tests import helpers  # noqa: E402
-
-
-def cpu_model():
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return f"{line.split(':', 1)[1].strip()} x {os.cpu_count()}"
-    return f"{os.cpu_count()} CPUs"
 
 
 def start_moto(port):
@@ -140,7 +134,7 @@ def main():
     finally:
         moto.terminate()
         moto.wait(timeout=30)
-    print(f"backend={args.backend} messages={args.messages} members={args.members} cpu={cpu_model()}")
+    print(f"backend={args.backend} messages={args.messages} members={args.members} {describe()}")
     for label, values in rates.items():
         ratios = [value / hook for value, hook in zip(values, rates["webhook"])]
         print(f"{label:11} median {statistics.median(values):6.0f} msg/s  (runs: {', '.join(f'{v:.0f}' for v in values)})"

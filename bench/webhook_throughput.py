@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import add_database_arguments, migrated_database  # noqa: E402
+from bench.machine import describe  # noqa: E402
 from tests import helpers  # noqa: E402
 
 
@@ -106,16 +107,6 @@ def server_cpu_seconds(master_pid):
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
     return total / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_model():
-    """The machine's CPU model and count, as /proc/cpuinfo names it."""
-    try:
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")]
-    except OSError:
-        names = []
-    return f"{names[0] if names else 'unknown CPU'} x {os.cpu_count()}"
 
 
 def send_all(port, bodies, concurrency):
@@ -210,7 +201,7 @@ def main():
 
     systems = ["maillist", "floor"] if args.vs_floor else ["maillist"]
     print(f"backend={args.backend} requests={args.requests} concurrency={args.concurrency} "
-          f"gunicorn={args.workers}x{args.threads} machine: {cpu_model()}", flush=True)
+          f"gunicorn={args.workers}x{args.threads} {describe()}", flush=True)
     runs = {system: [] for system in systems}
     for repetition in range(args.repeat):
         print(f"repetition {repetition + 1}:")
