@@ -26,13 +26,13 @@ class Compiled:
     positional: bool
     constants: dict  # values SQLAlchemy bound itself (literals in CASE, SET active = false, ...)
     processors: dict  # name -> the type's bind processor, where it has one
-    row: type | None  # a named tuple for a SELECT's rows, else None
+    row: type | None  # a named tuple for the rows of a SELECT (or of an INSERT ... RETURNING), else None
     result_processors: tuple
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a statement did: rows changed, and a SELECT's rows."""
+    """What a statement did: rows changed, and the rows a SELECT (or RETURNING) gave."""
 
     rowcount: int
     rows: list
@@ -99,8 +99,8 @@ def compile_for(statement, dialect, column_keys=None):
         if processor is not None:
             processors[name] = processor
     row, result_processors = None, ()
-    if statement.is_select:
-        columns = list(statement.selected_columns)
+    columns = list(statement.selected_columns if statement.is_select else statement.exported_columns)
+    if columns:
         row = namedtuple("Row", [column.key for column in columns])
         result_processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
     return Compiled(str(compiled), names, compiled.positional, constants, processors, row, result_processors)

@@ -75,7 +75,7 @@ def apply_to_member(connection, member_id, bounce_type, reason, occurred_at, rul
     statement.run(connection, parameters)
 
 
-def record_bounce(connection, bounce: Bounce, report_key, rules):
+def record_bounce(connection, bounce: Bounce, report_key, rules, members=None):
     """Update the bounced member's record and log the bounce with its reason; returns the member id or None.
 
     A permanent bounce from a domain in a bounce storm (maillist.bounces.storm_guard) is logged as
@@ -86,7 +86,7 @@ def record_bounce(connection, bounce: Bounce, report_key, rules):
     notes = []
     if bounce.bounce_type == PERMANENT and not dead:
         notes.append(f"{LABELS[reason]}: not a dead address, so counted like a transient bounce")
-    member = statements.MEMBER_FOR_BOUNCE.run(connection, {"email": bounce.email}).first()
+    member = read_member(connection, bounce.email, members)
     member_id = member.id if member else None
     hold = None
     if member is not None and bounce.bounce_type == PERMANENT:
@@ -136,9 +136,13 @@ def why_status(member, bounce, dead, rules):
     return notes
 
 
-def record_complaint(connection, complaint: Complaint, report_key, deactivate):
+def record_complaint(connection, complaint: Complaint, report_key, deactivate, members=None):
     """Stop mail to a complaining member when `deactivate`, and log the complaint; returns the member id or None."""
-    member_id = member_id_for(connection, complaint.email)
+    if members and complaint.email in members:
+        member = members.pop(complaint.email)
+        member_id = member.id if member is not None else None
+    else:
+        member_id = member_id_for(connection, complaint.email)
     if member_id is not None and deactivate:
         statements.DEACTIVATE_FOR_COMPLAINT.run(connection, {"member_id": member_id, "now": utcnow()})
     statements.INSERT_LOG.run(connection, statements.log_row(
@@ -163,18 +167,37 @@ def count_deliveries(connection, deliveries: Deliveries):
         statements.ADD_DELIVERIES.run(connection, bump)
 
 
-def apply_events(connection, events, report_key, rules=Rules()):
+def in_lock_order(events):
+    """The events in the one order every transaction takes its row locks in (by address): two
+    messages touching the same members then queue behind each other instead of deadlocking."""
+    return sorted(events, key=lambda e: getattr(e, "email", ""))
+
+
+def first_member_email(events):
+    """The address of the first member `apply_events` will read, or None (the ledger can read that
+    member in the round trip that records the report: maillist.bounces.ledger.record_once)."""
+    return next((event.email for event in in_lock_order(events) if isinstance(event, (Bounce, Complaint))), None)
+
+
+def read_member(connection, email, members=None):
+    """The member's state before this event changes it: taken from `members` (read already, and
+    used once: a later event for the same address reads afresh), else read now."""
+    if members and email in members:
+        return members.pop(email)
+    return statements.MEMBER_FOR_BOUNCE.run(connection, {"email": email}).first()
+
+
+def apply_events(connection, events, report_key, rules=Rules(), members=None):
     """Apply parsed events under `rules` on `connection`, in its transaction; returns a short
-    description of what was done."""
+    description of what was done. `members`: states read already ({address: state or None})."""
     done = []
-    # One order for every transaction's row locks: two messages touching the same members
-    # then queue behind each other instead of deadlocking.
-    for event in sorted(events, key=lambda e: getattr(e, "email", "")):
+    members = dict(members or {})
+    for event in in_lock_order(events):
         if isinstance(event, Bounce):
-            found = record_bounce(connection, event, report_key, rules)
+            found = record_bounce(connection, event, report_key, rules, members)
             done.append(f"bounce:{event.bounce_type}:{'member' if found else 'unknown'}")
         elif isinstance(event, Complaint):
-            found = record_complaint(connection, event, report_key, rules.deactivate_on_complaint)
+            found = record_complaint(connection, event, report_key, rules.deactivate_on_complaint, members)
             done.append(f"complaint:{'member' if found else 'unknown'}")
         elif isinstance(event, Deliveries):
             count_deliveries(connection, event)

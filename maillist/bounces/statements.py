@@ -29,10 +29,29 @@ LOG_COLUMNS = ("member_id", "email", "domain", "event", "bounce_type", "bounce_s
                "status", "feedback_type", "user_agent", "feedback_id", "report_key", "occurred_at", "reason", "details",
                "hold_id", "held", "status_before", "created_at")
 
+# What the engine reads of a member before changing it (the history's notes and the storm guard need it).
+MEMBER_STATE = (member.c.id, member.c.bounce_status, member.c.active, member.c.bounce_count, member.c.last_bounce_at)
+
+
+def of_member_at(column):
+    """`column` of the member with the address bound as `email` (NULL when there is none), as a
+    value, locking the member's row for this transaction (FOR UPDATE; SQLite has one writer anyway).
+
+    A subquery in an INSERT reads with a shared lock on MariaDB, and the UPDATE that follows would
+    need it exclusive: two transactions for one member would each hold the shared lock and wait
+    for the other (a deadlock). Taken exclusive at once, the second waits for the first instead.
+    """
+    return select(column).where(member.c.email == bindparam("email")).with_for_update().scalar_subquery().label(column.key)
+
+
 INSERT_REPORT = Prepared(insert(ProcessedReport.__table__), REPORT_COLUMNS)
+# The same INSERT, returning one member's state as it stands: the first bounce's or complaint's
+# member is read and locked in the round trip that records the report (RETURNING: MariaDB 10.5,
+# SQLite 3.35; maillist.bounces.ledger falls back to INSERT then SELECT where it is missing).
+INSERT_REPORT_READING_MEMBER = Prepared(
+    insert(ProcessedReport.__table__).returning(*(of_member_at(column) for column in MEMBER_STATE)), REPORT_COLUMNS)
 INSERT_LOG = Prepared(insert(bounce_log), LOG_COLUMNS)
-MEMBER_FOR_BOUNCE = Prepared(select(member.c.id, member.c.bounce_status, member.c.active, member.c.bounce_count,
-                                    member.c.last_bounce_at).where(member.c.email == bindparam("email")))
+MEMBER_FOR_BOUNCE = Prepared(select(*MEMBER_STATE).where(member.c.email == bindparam("email")))
 MEMBER_ID = Prepared(select(member.c.id).where(member.c.email == bindparam("email")))
 # deactivated_by first: it reads `active` before this statement changes it (MariaDB's SET order).
 DEACTIVATE_FOR_COMPLAINT = Prepared(update(member).where(member.c.id == bindparam("member_id")).ordered_values(

@@ -1,9 +1,13 @@
 """The one intake: every source records its report once, with its source, through the same engine."""
 
+from datetime import timedelta
+
+import pytest
 from sqlalchemy import func, select
 
+from maillist.bounces import statements
 from maillist.bounces.intake import apply_report
-from maillist.bounces.reports import Bounce, Report
+from maillist.bounces.reports import Bounce, Complaint, Report
 from maillist.extensions import db
 from maillist.models import BounceLog, Member, ProcessedReport
 from maillist.models.types import utcnow
@@ -40,3 +44,60 @@ def test_a_report_without_events_is_recorded_with_its_outcome_and_body(app):
     assert (result.state, result.outcome, result.detail) == ("stored", "malformed", "not JSON")
     assert db.session.scalar(select(ProcessedReport.raw_body)) == "{oops"
     assert db.session.scalar(select(func.count()).select_from(BounceLog)) == 0
+
+
+def transient(email, at):
+    return Bounce(email, "Transient", "General", "smtp; 452 4.2.2 mailbox full", "delayed", "4.2.2", None, at)
+
+
+def without_returning(monkeypatch):
+    """As on a database without INSERT ... RETURNING (MySQL, SQLite before 3.35): the member is read on its own."""
+    monkeypatch.setattr(db.engine.dialect, "insert_returning", False)
+
+
+def count_reads_on_their_own(monkeypatch):
+    """How often the engine reads a member in a statement of its own (calls go through unchanged)."""
+    reads = {"state": 0, "id": 0}
+    for name, statement in (("state", statements.MEMBER_FOR_BOUNCE), ("id", statements.MEMBER_ID)):
+        def counted(connection, parameters=None, name=name, run=statement.run):
+            reads[name] += 1
+            return run(connection, parameters)
+
+        monkeypatch.setattr(statement, "run", counted)
+    return reads
+
+
+def history(email):
+    return db.session.execute(select(BounceLog.event, BounceLog.member_id.is_not(None), BounceLog.details)
+                              .where(BounceLog.email == email).order_by(BounceLog.occurred_at)).all()
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["read-with-the-key", "read-on-its-own"])
+def test_the_member_read_with_the_key_changes_nothing_in_what_is_recorded(app, monkeypatch, returning):
+    if not returning:
+        without_returning(monkeypatch)
+    reads = count_reads_on_their_own(monkeypatch)
+    ann = helpers.make_member("ann@example.org")
+    bob = helpers.make_member("bob@example.org")
+    start = utcnow() - timedelta(minutes=10)
+    # Two bounces for one address in one report: the second must see the first's count, not the
+    # state read with the key. Bob's complaint comes after Ann's bounces in the lock order.
+    results = [
+        apply_report(Report("r-1", "email", "DSN"), [transient("ann@example.org", start)]),
+        apply_report(Report("r-2", "email", "DSN"),
+                     [Complaint("bob@example.org", "abuse", None, None, start), transient("ann@example.org", start + timedelta(minutes=1)),
+                      transient("ann@example.org", start + timedelta(minutes=2))]),
+        apply_report(Report("r-3", "sns", "Notification", helpers.TOPIC_ARN), [Complaint("nobody@example.org", "abuse", None, None, start)]),
+        apply_report(Report("r-4", "sns", "Notification", helpers.TOPIC_ARN), [transient("nobody@example.org", start)]),
+    ]
+    assert [r.detail for r in results] == ["bounce:Transient:member", "bounce:Transient:member bounce:Transient:member complaint:member",
+                                           "complaint:unknown", "bounce:Transient:unknown"]
+    db.session.refresh(ann)
+    db.session.refresh(bob)
+    assert (ann.bounce_count, ann.bounce_status, ann.active) == (3, "soft", True)
+    assert (bob.active, bob.deactivated_by) == (False, "complaint")
+    assert [details for _, _, details in history("ann@example.org")] == [None, None, "3 bounces within 30 days: marked soft"]
+    assert history("nobody@example.org") == [("complaint", False, None), ("bounce", False, None)]
+    assert db.session.scalar(select(func.count()).select_from(ProcessedReport)) == 4
+    # Read with the key: each report's first member; on their own: the rest (or all, without RETURNING).
+    assert reads == ({"state": 1, "id": 1} if returning else {"state": 4, "id": 2})
