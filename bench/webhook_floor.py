@@ -9,6 +9,10 @@ bounce_log row (a delivery: UPDATE or INSERT the day's count). No ledger, no age
 checks, no bounce reasons, no storm guard, no audit: what maillist does beyond this is the price
 of its guarantees, and the ratio to this floor says how much that price is.
 
+With FLOOR_LEDGER=1 (webhook_throughput.py --ledger-floor) it also records each MessageId in
+maillist's ledger table in the same transaction, answering a repeat without applying it: the
+floor of a webhook that applies each message once, which maillist's users need.
+
 The durability is maillist's: SQLite in WAL mode with its default synchronous=FULL, MariaDB
 InnoDB with READ COMMITTED; one connection per thread, kept open.
 """
@@ -34,6 +38,7 @@ app = Flask(__name__)
 URL = make_url(os.environ["DATABASE_URL"])
 KEY = x509.load_pem_x509_certificate(Path(os.environ["BENCH_CERT_PEM"]).read_bytes()).public_key()
 local = threading.local()
+LEDGER = os.environ.get("FLOOR_LEDGER") == "1"
 
 
 def connect():
@@ -75,6 +80,14 @@ def webhook():
     cursor = connection.cursor()
     if local.sqlite:
         cursor.execute("BEGIN IMMEDIATE")
+    if LEDGER:
+        try:
+            cursor.execute(f"INSERT INTO processed_report (report_key, source, kind, topic_arn, outcome, received_at) "
+                           f"VALUES ({mark}, 'sns', 'Notification', {mark}, 'applied', {mark})",
+                           (envelope["MessageId"], envelope["TopicArn"], now))
+        except connection.IntegrityError:
+            connection.rollback()
+            return {"status": "duplicate"}
     if kind == "Bounce":
         bounce = event["bounce"]
         for recipient in bounce["bouncedRecipients"]:

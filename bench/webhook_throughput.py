@@ -67,7 +67,8 @@ def build_messages(count, members, seed=7, deliveries_only=False):
     return bodies, transient
 
 
-APPS = {"maillist": "tests.system.gunicorn_sns_app:app", "floor": "bench.webhook_floor:app"}
+APPS = {"maillist": "tests.system.gunicorn_sns_app:app", "floor": "bench.webhook_floor:app",
+        "floor+ledger": "bench.webhook_floor:app"}
 
 
 def start_gunicorn(url, port, workers, threads, workdir, system="maillist"):
@@ -75,7 +76,7 @@ def start_gunicorn(url, port, workers, threads, workdir, system="maillist"):
     cert.write_bytes(helpers.cert_pem())
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", ENABLE_SNS_WEBHOOKS="true",
                ENABLE_BOUNCE_HANDLING="true", SNS_TOPIC_ARNS=helpers.TOPIC_ARN, BENCH_CERT_URL=helpers.CERT_URL, BENCH_CERT_PEM=str(cert),
-               LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
+               LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT), FLOOR_LEDGER="1" if system == "floor+ledger" else "0")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning", APPS[system]],
@@ -173,7 +174,7 @@ def run_once(system, args):
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     result = {"system": system, "throughput": len(latencies) / elapsed, "p50": p(0.5), "p95": p(0.95), "p99": p(0.99),
               "max": latencies[-1] * 1000, "cpu_ms": cpu * 1000 / len(latencies), "statuses": statuses, "exact": not wrong}
-    print(f"  {system:8} throughput={result['throughput']:.0f} msg/s  p50={result['p50']:.1f} ms  p95={result['p95']:.1f} ms  "
+    print(f"  {system:12} throughput={result['throughput']:.0f} msg/s  p50={result['p50']:.1f} ms  p95={result['p95']:.1f} ms  "
           f"p99={result['p99']:.1f} ms  max={result['max']:.1f} ms  server CPU={result['cpu_ms']:.2f} ms/msg  "
           f"statuses={statuses}  counts exact: {'yes' if not wrong else wrong}", flush=True)
     if set(statuses) != {200} or wrong:
@@ -197,9 +198,13 @@ def main():
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--repeat", type=int, default=1, help="repetitions (interleaved with the floor's)")
     parser.add_argument("--vs-floor", action="store_true", help="run the bare floor beside maillist, interleaved")
+    parser.add_argument("--ledger-floor", action="store_true",
+                        help="with --vs-floor, also the floor that records each MessageId once (FLOOR_LEDGER=1)")
     args = parser.parse_args()
 
     systems = ["maillist", "floor"] if args.vs_floor else ["maillist"]
+    if args.vs_floor and args.ledger_floor:
+        systems.append("floor+ledger")
     print(f"backend={args.backend} requests={args.requests} concurrency={args.concurrency} "
           f"gunicorn={args.workers}x{args.threads} {describe()}", flush=True)
     runs = {system: [] for system in systems}
@@ -211,10 +216,10 @@ def main():
         print(f"{system}: throughput {spread([r['throughput'] for r in results], '{:.0f}')} msg/s, "
               f"p99 {spread([r['p99'] for r in results], '{:.1f}')} ms, "
               f"server CPU {spread([r['cpu_ms'] for r in results])} ms/msg")
-    if args.vs_floor:
-        ratios = [m["throughput"] / f["throughput"] for m, f in zip(runs["maillist"], runs["floor"])]
-        cpu = [m["cpu_ms"] / f["cpu_ms"] for m, f in zip(runs["maillist"], runs["floor"])]
-        print(f"maillist / floor: throughput {spread(ratios)}, server CPU per message {spread(cpu)} "
+    for floor in systems[1:]:
+        ratios = [m["throughput"] / f["throughput"] for m, f in zip(runs["maillist"], runs[floor])]
+        cpu = [m["cpu_ms"] / f["cpu_ms"] for m, f in zip(runs["maillist"], runs[floor])]
+        print(f"maillist / {floor}: throughput {spread(ratios)}, server CPU per message {spread(cpu)} "
               f"(median, range over {args.repeat} repetition{'s' if args.repeat != 1 else ''})")
 
 
