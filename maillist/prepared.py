@@ -89,7 +89,8 @@ def compile_for(statement, dialect, column_keys=None):
         raise ValueError("a prepared statement cannot hold parameters rendered at run time")
     if compiled.insert_prefetch or compiled.update_prefetch:
         raise ValueError("a prepared statement must be given every column with a Python-side default")
-    names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
+    # Positional styles: every placeholder in order. Named styles: each name the SQL uses, once.
+    names = tuple(compiled.positiontup) if compiled.positional else tuple(sorted(set(compiled.bind_names.values())))
     constants, processors = {}, {}
     for name in set(names):
         bind = compiled.binds[name]

@@ -79,3 +79,22 @@ def test_statements_it_cannot_run_as_they_are_are_refused_when_compiled(app):
             Prepared(select(member.c.id).where(member.c.id.in_(bindparam("ids", expanding=True)))).run(connection, {"ids": [1]})
         with pytest.raises(ValueError, match="Python-side default"):
             Prepared(insert(reports), ("report_key", "source", "kind", "outcome")).run(connection, report("k-4"))
+
+
+def test_each_parameter_is_sent_once_in_a_named_style():
+    from sqlalchemy.dialects import mysql
+
+    from maillist.bounces.statements import member_update
+
+    compiled = member_update(False, False, "Transient", True, False).compiled(mysql.dialect(paramstyle="pyformat"))
+    assert compiled.names == ("member_id", "now", "occurred_at", "stale_before", "threshold")
+    assert compiled.constants == {}  # the vocabulary's words are in the SQL itself
+    assert "'soft'" in compiled.sql and "'hard'" in compiled.sql
+
+
+@pytest.mark.parametrize("value", ["hard'; DROP TABLE member; --", "Hard", "", "soft bounce", "é"])
+def test_only_vocabulary_words_are_written_into_the_sql(value):
+    from maillist.bounces.statements import word
+
+    with pytest.raises(ValueError):
+        word(value)
