@@ -58,9 +58,12 @@ class Prepared:
         self.by_dialect = {}
 
     def compiled(self, dialect):
-        found = self.by_dialect.get(dialect.name)
+        # One compilation per kind of database and driver style (MariaDB and MySQL share a dialect
+        # name but not every feature).
+        key = (dialect.name, dialect.paramstyle, getattr(dialect, "is_mariadb", False))
+        found = self.by_dialect.get(key)
         if found is None:
-            found = self.by_dialect[dialect.name] = compile_for(self.statement, dialect, self.column_keys)
+            found = self.by_dialect[key] = compile_for(self.statement, dialect, self.column_keys)
         return found
 
     def run(self, connection, parameters=None):
