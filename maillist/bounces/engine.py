@@ -45,11 +45,6 @@ class Rules:
         return occurred_at - timedelta(days=self.soft_window_days) if self.soft_window_days else None
 
 
-def member_id_for(connection, email):
-    """The id of the member with this (normalised) address, or None."""
-    return statements.MEMBER_ID.run(connection, {"email": email}).scalar()
-
-
 def deactivates(bounce_type, reason, policy):
     """Whether a bounce makes the member hard and inactive: a Permanent one for a dead address
     (HARD_BOUNCE_POLICY=reason), or any Permanent one (HARD_BOUNCE_POLICY=type)."""
@@ -138,11 +133,8 @@ def why_status(member, bounce, dead, rules):
 
 def record_complaint(connection, complaint: Complaint, report_key, deactivate, members=None):
     """Stop mail to a complaining member when `deactivate`, and log the complaint; returns the member id or None."""
-    if members and complaint.email in members:
-        member = members.pop(complaint.email)
-        member_id = member.id if member is not None else None
-    else:
-        member_id = member_id_for(connection, complaint.email)
+    member = read_member(connection, complaint.email, members)
+    member_id = member.id if member is not None else None
     if member_id is not None and deactivate:
         statements.DEACTIVATE_FOR_COMPLAINT.run(connection, {"member_id": member_id, "now": utcnow()})
     statements.INSERT_LOG.run(connection, statements.log_row(
@@ -184,7 +176,7 @@ def read_member(connection, email, members=None):
     used once: a later event for the same address reads afresh), else read now."""
     if members and email in members:
         return members.pop(email)
-    return statements.MEMBER_FOR_BOUNCE.run(connection, {"email": email}).first()
+    return statements.READ_MEMBER.run(connection, {"email": email}).first()
 
 
 def apply_events(connection, events, report_key, rules=Rules(), members=None):

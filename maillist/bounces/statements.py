@@ -63,8 +63,7 @@ INSERT_REPORT = Prepared(insert(ProcessedReport.__table__), REPORT_COLUMNS)
 INSERT_REPORT_READING_MEMBER = Prepared(
     insert(ProcessedReport.__table__).returning(*(of_member_at(column) for column in MEMBER_STATE)), REPORT_COLUMNS)
 INSERT_LOG = Prepared(insert(bounce_log), LOG_COLUMNS)
-MEMBER_FOR_BOUNCE = Prepared(select(*MEMBER_STATE).where(member.c.email == bindparam("email")))
-MEMBER_ID = Prepared(select(member.c.id).where(member.c.email == bindparam("email")))
+READ_MEMBER = Prepared(select(*MEMBER_STATE).where(member.c.email == bindparam("email")))
 # deactivated_by first: it reads `active` before this statement changes it (MariaDB's SET order).
 DEACTIVATE_FOR_COMPLAINT = Prepared(update(member).where(member.c.id == bindparam("member_id")).ordered_values(
     (member.c.deactivated_by, case((member.c.active.is_(True), word(BY_COMPLAINT)), else_=member.c.deactivated_by)),
