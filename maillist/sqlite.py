@@ -91,26 +91,31 @@ class WriterLock:
 
     @contextmanager
     def held(self, timeout):
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
         if not self.threads.acquire(timeout=timeout):
             raise WriterQueueTimeout(timeout)
         try:
             handle = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, OWNER_ONLY_FILE)
             try:
-                while True:
-                    try:
-                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        now = time.monotonic()
-                        if now >= deadline:
-                            raise WriterQueueTimeout(timeout) from None
-                        time.sleep(poll_pause(timeout - (deadline - now)))
+                lock_file(handle, started, timeout)
                 yield
             finally:
                 os.close(handle)  # closing the file lets the lock go
         finally:
             self.threads.release()
+
+
+def lock_file(handle, started, timeout):
+    """Take the exclusive lock on the open file `handle`, trying again until `timeout` seconds after `started`."""
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            waited = time.monotonic() - started
+            if waited >= timeout:
+                raise WriterQueueTimeout(timeout) from None
+            time.sleep(poll_pause(waited))
 
 
 def poll_pause(waited):
