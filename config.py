@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 
 from dotenv import load_dotenv
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 load_dotenv()
@@ -98,6 +98,27 @@ def check_database_url(url):
                           f"(mysql+pymysql://...), not {parsed.drivername}")
 
 
+def database_url(env):
+    """DATABASE_URL, or a MariaDB URL built from MYSQL_HOST and the other MYSQL_* settings, or None.
+
+    docker-compose passes the parts, not a URL: a password from a password manager may hold
+    `@ / # % :`, which a URL pasted together from them would misread; built here, each part is quoted.
+    """
+    if env.get("DATABASE_URL"):
+        return env["DATABASE_URL"]
+    host = (env.get("MYSQL_HOST") or "").strip()
+    if not host:
+        return None
+    return URL.create(
+        "mysql+pymysql",
+        username=env.get("MYSQL_USER") or "maillist",
+        password=env.get("MYSQL_PASSWORD") or None,
+        host=host,
+        port=env_int(env, "MYSQL_PORT", 3306, minimum=1, maximum=65535),
+        database=env.get("MYSQL_DATABASE") or "maillist",
+    ).render_as_string(hide_password=False)
+
+
 def validate_environment(environ=None):
     """Every setting the app and its server read, checked at once; raises ConfigError naming the first bad one.
 
@@ -114,14 +135,36 @@ def validate_environment(environ=None):
 
 
 def load_secret_key(instance_path):
-    """Return the secret key stored in the instance folder, creating it on first use."""
+    """Return the secret key stored in the instance folder, creating it on first use.
+
+    Several processes may start at once on a new folder (gunicorn's workers, the postfix
+    container's pipes sharing the api container's volume): the key is written to a file of its
+    own, then linked into place, so exactly one key wins and nobody reads a half-written one.
+    """
     path = Path(instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
+        draft = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: theirs is the key
+        finally:
+            draft.unlink(missing_ok=True)
     return path.read_text().strip()
+
+
+def verified_identities(env):
+    """SES_VERIFIED_IDENTITIES: domains (example.org) and addresses (ann@example.org), lower-cased."""
+    identities = [identity.lower() for identity in env_list(env, "SES_VERIFIED_IDENTITIES")]
+    for identity in identities:
+        local, at, domain = identity.rpartition("@")
+        if (at and not local) or not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+", domain):
+            raise ConfigError(f"SES_VERIFIED_IDENTITIES holds {identity!r}, which is neither a domain nor an address")
+    return identities
 
 
 def metrics_allow_from(env):
@@ -141,7 +184,7 @@ class Config:
 
     def __init__(self, environ=None):
         env = os.environ if environ is None else environ
-        self.DATABASE_URL = env.get("DATABASE_URL") or None
+        self.DATABASE_URL = database_url(env)
         self.SECRET_KEY = env.get("SECRET_KEY") or None
         self.BOUNCE_ADDRESS_KEY = env.get("BOUNCE_ADDRESS_KEY") or None
         self.ENABLE_SNS_WEBHOOKS = env_bool(env, "ENABLE_SNS_WEBHOOKS", False)
@@ -173,6 +216,9 @@ class Config:
         self.NOTIFY_FROM = env.get("NOTIFY_FROM") or "maillist@localhost"
         self.NOTIFY_ADMIN = env.get("NOTIFY_ADMIN") or ""
         self.PUBLIC_URL = env.get("PUBLIC_URL") or ""
+        self.SES_VERIFIED_IDENTITIES = verified_identities(env)
+        self.SES_MAX_SEND_RATE = env_int(env, "SES_MAX_SEND_RATE", 14, maximum=10_000)
+        self.FROM_REWRITE = env_choice(env, "FROM_REWRITE", "unverified", {"unverified", "always", "never"})
         self.METRICS_TOKEN = env.get("METRICS_TOKEN") or ""
         self.METRICS_ALLOW_FROM = metrics_allow_from(env)
         self.LOG_LEVEL = env_choice(env, "LOG_LEVEL", "info", {"debug", "info", "warning", "error", "critical"}).upper()
@@ -198,12 +244,17 @@ class Setting:
         self.name, self.default, self.meaning, self.read_by, self.in_env_example = name, default, meaning, read_by, in_env_example
 
 
-APP, SERVER, POSTFIX, TESTS = "app", "server", "postfix", "tests"
+APP, SERVER, POSTFIX, COMPOSE, TESTS = "app", "server", "postfix", "compose", "tests"
 
 # Every variable maillist, its scripts and its containers read: the one list the README's
 # Configuration section and .env.example are checked against (tests/unit/test_settings_table.py).
 SETTINGS = [
-    Setting("DATABASE_URL", "SQLite file `instance/maillist.db`", "`mysql+pymysql://user:password@host/maillist` in production (docker-compose builds it)", (APP, POSTFIX), in_env_example=False),
+    Setting("DATABASE_URL", "SQLite file `instance/maillist.db`", "`mysql+pymysql://user:password@host/maillist` in production (special characters in the password percent-encoded); when unset and `MYSQL_HOST` is set, built from the `MYSQL_*` settings", (APP, POSTFIX), in_env_example=False),
+    Setting("MYSQL_HOST", "none", "MariaDB's host, for a `DATABASE_URL` built from parts (docker-compose sets `mysql`)", (APP, POSTFIX), in_env_example=False),
+    Setting("MYSQL_PORT", "`3306`", "its port", (APP, POSTFIX), in_env_example=False),
+    Setting("MYSQL_DATABASE", "`maillist`", "the database's name (docker-compose: also the one the mysql service creates)", (APP, POSTFIX)),
+    Setting("MYSQL_USER", "`maillist`", "the database user", (APP, POSTFIX)),
+    Setting("MYSQL_PASSWORD", "none", "its password, as it is: any characters, nothing to encode", (APP, POSTFIX)),
     Setting("SECRET_KEY", "generated once into `instance/secret_key`", "signs sessions and CSRF tokens", (APP, POSTFIX)),
     Setting("ENABLE_SNS_WEBHOOKS", "`false`", "accept SNS messages at `POST /webhooks/sns`", (APP,)),
     Setting("ENABLE_BOUNCE_HANDLING", "`false`", "apply bounces and complaints to members", (APP,)),
@@ -231,14 +282,18 @@ SETTINGS = [
     Setting("SESSION_MAX_AGE", "`86400`", "seconds after sign-in at which a session ends, active or not", (APP,)),
     Setting("DB_LOCK_WAIT_TIMEOUT", "`5`", "seconds a transaction waits for a lock (MariaDB row locks, SQLite's writer lock) before giving up: the webhook then answers 503 and SNS retries", (APP,)),
     Setting("DB_STATEMENT_TIMEOUT", "`10`", "seconds one statement may run on MariaDB", (APP,)),
-    Setting("SMTP_HOST", "`127.0.0.1`", "the SMTP server `flask bounces notify` sends owners' digests through (docker-compose: `postfix`)", (APP,)),
+    Setting("SMTP_HOST", "`127.0.0.1`", "the SMTP server `flask bounces notify` sends owners' digests through (docker-compose sets `127.0.0.1` and port `10025`, Postfix's loopback port, in the postfix container, where the command runs; the api container has no mail server)", (APP,)),
     Setting("SMTP_PORT", "`25`", "its port", (APP,)),
     Setting("NOTIFY_FROM", "`maillist@localhost`", "the sender of owners' digests", (APP,)),
     Setting("NOTIFY_ADMIN", "empty", "where the digest of members on no list with an owner goes; empty: to no one (they wait until it is set)", (APP,)),
-    Setting("PUBLIC_URL", "empty", "the address staff open maillist at (`https://lists.example.org`), for links in digests", (APP,)),
+    Setting("PUBLIC_URL", "empty", "the address staff open maillist at (`https://lists.example.org`), for links in digests and the one-click unsubscribe link on every list copy (without it, copies offer only the unsubscribe mail address)", (APP, POSTFIX)),
+    Setting("SES_VERIFIED_IDENTITIES", "empty", "comma-separated domains and addresses verified in SES, which list mail may keep as its From (every list's own domain counts too; a domain covers its subdomains)", (APP, POSTFIX)),
+    Setting("FROM_REWRITE", "`unverified`", "when a post leaves with the list's address in From and the author in Reply-To: `unverified` (the author's address is not covered by a verified identity), `always` or `never` (SES refuses unverified authors)", (APP, POSTFIX)),
+    Setting("SES_MAX_SEND_RATE", "`14`", "messages per second the list pipe re-injects list mail at (your SES account's maximum send rate: the SES console's Account dashboard; the pipe runs one post at a time, so this paces the way out); `0` does not pace", (APP, POSTFIX)),
+    Setting("MAX_MESSAGE_MB", "`10`", "the largest post Postfix takes, in MB as received (at most `39`: SES takes 40 MB after encoding, and the list adds its headers); larger posts are refused at SMTP time with `552 5.3.4 Message size exceeds fixed limit`", (POSTFIX,)),
     Setting("METRICS_TOKEN", "empty", "the bearer token Prometheus sends to read `GET /metrics`; with neither this nor `METRICS_ALLOW_FROM` set, `/metrics` answers 404", (APP,)),
     Setting("METRICS_ALLOW_FROM", "empty", "comma-separated addresses or networks that may read `/metrics` without the token (as the app sees them: behind nginx, set `PROXY_FIX_HOPS`)", (APP,)),
-    Setting("PROMETHEUS_MULTIPROC_DIR", "`/tmp/maillist-metrics` in the image", "a folder where each gunicorn worker keeps its webhook latency histogram, added up at `/metrics` (prometheus-client's multiprocess mode)", (SERVER,), in_env_example=False),
+    Setting("PROMETHEUS_MULTIPROC_DIR", "`/tmp/maillist-metrics` in the api container", "a folder where each gunicorn worker keeps its webhook latency histogram, added up at `/metrics` (prometheus-client's multiprocess mode)", (SERVER,), in_env_example=False),
     Setting("LOG_LEVEL", "`INFO`", "Python logging level: `DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`", (APP, POSTFIX)),
     Setting("MAILLIST_ADMIN_EMAIL", "`admin@example.com`", "the first administrator `flask users ensure-admin` (and `scripts/run.sh`) creates", (APP,), in_env_example=False),
     Setting("GUNICORN_BIND", "`0.0.0.0:8000`", "where gunicorn listens (`gunicorn.conf.py`)", (SERVER,), in_env_example=False),
@@ -246,6 +301,14 @@ SETTINGS = [
     Setting("GUNICORN_THREADS", "`2`", "threads per gunicorn worker", (SERVER,)),
     Setting("PORT", "`8000`", "the port `scripts/run.sh` serves on (127.0.0.1)", (SERVER,), in_env_example=False),
     Setting("PYTHON", "`python3`", "the Python `scripts/run.sh` and `scripts/test.sh` build `.venv` with", (SERVER,), in_env_example=False),
+    Setting("MYSQL_ROOT_PASSWORD", "none", "the root password the mysql service is created with (docker-compose)", (COMPOSE,)),
+    Setting("SERVER_NAME", "`lists.example.org`", "the public host name nginx serves (docker-compose); its certificate goes in `nginx/certs/`", (COMPOSE,)),
+    Setting("PUBLISH_SMTP", "`25`", "the host port docker-compose publishes Postfix's SMTP on", (COMPOSE,)),
+    Setting("PUBLISH_HTTP", "`80`", "the host port docker-compose publishes nginx's HTTP on (redirects, ACME)", (COMPOSE,)),
+    Setting("PUBLISH_HTTPS", "`443`", "the host port docker-compose publishes nginx's HTTPS on", (COMPOSE,)),
+    Setting("PYTHON_IMAGE", "`python:3.11-slim`", "the image the app and postfix images are built from", (COMPOSE,)),
+    Setting("MARIADB_IMAGE", "`mariadb:10.11`", "the mysql service's image", (COMPOSE,)),
+    Setting("NGINX_IMAGE", "`nginx:1.27-alpine`", "the nginx service's image", (COMPOSE,)),
     Setting("POSTFIX_MYHOSTNAME", "`lists.example.org`", "this mail server's name (the MX of the list domain)", (POSTFIX,)),
     Setting("SES_SMTP_HOST", "none", "SES's SMTP endpoint, e.g. `email-smtp.eu-west-1.amazonaws.com`; with the username and password, mail leaves over TLS with SASL", (POSTFIX,)),
     Setting("SES_SMTP_PORT", "`587`", "SES's SMTP port", (POSTFIX,)),

@@ -24,6 +24,9 @@ accesslog = "-"
 errorlog = "-"
 # nginx in front handles slow clients; keep-alive from it saves connection set-up.
 keepalive = 5
+# No control socket (gunicornc): it would be made under $HOME, which the image's user may not
+# write, and signals do everything maillist needs (HUP reloads, TERM stops).
+control_socket_disable = True
 
 
 # prometheus-client's multiprocess mode (see maillist/metrics.py): each worker keeps its latency

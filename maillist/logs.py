@@ -29,6 +29,7 @@ def configure_logging(level):
         handler.setFormatter(OneLineFormatter(FORMAT))
         root.addHandler(handler)
     root.setLevel(level)
-    # The AWS libraries narrate every call at INFO; their warnings and errors still show.
-    for chatty in ("boto3", "botocore", "urllib3"):
+    # The AWS libraries narrate every call at INFO, flufl.bounce each of its 17 detectors per bounce
+    # email; their warnings and errors still show.
+    for chatty in ("boto3", "botocore", "urllib3", "flufl.bounce"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(level) if isinstance(level, str) else level))

@@ -24,6 +24,20 @@ from maillist.vocabulary import BOUNCE, COMPLAINT
 
 bp = Blueprint("metrics", __name__)
 
+
+def prepare_multiprocess_folder():
+    """Make PROMETHEUS_MULTIPROC_DIR when it is set but missing: prometheus-client writes into it
+    as soon as a metric exists, and a flask command run beside gunicorn should not die for it."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as error:
+            raise SystemExit(f"maillist: PROMETHEUS_MULTIPROC_DIR={folder!r} cannot be made: {error.strerror}") from None
+
+
+prepare_multiprocess_folder()
+
 # Observed by the webhook view; registered per scrape (below), or read from the multiprocess files.
 WEBHOOK_SECONDS = Histogram("maillist_webhook_seconds", "Time to answer one SNS message at the webhook",
                             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15), registry=None)

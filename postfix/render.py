@@ -6,7 +6,10 @@
     python3 postfix/render.py /etc/postfix
 
 Settings (environment, with defaults):
-  DATABASE_URL               maillist's MySQL/MariaDB database (required)
+  DATABASE_URL               maillist's MySQL/MariaDB database (required, unless MYSQL_HOST is set)
+  MYSQL_HOST, MYSQL_PORT,    instead of DATABASE_URL: the database's parts, as they are (a password
+  MYSQL_USER, MYSQL_PASSWORD,    may hold any character); docker-compose passes these
+  MYSQL_DATABASE
   POSTFIX_MYHOSTNAME         this mail server's name (lists.example.org)
   SES_SMTP_HOST / _PORT      SES's SMTP endpoint (port 587); with SES_SMTP_USERNAME and
   SES_SMTP_USERNAME / _PASSWORD   SES_SMTP_PASSWORD, mail leaves over TLS with SASL
@@ -27,7 +30,9 @@ Settings (environment, with defaults):
                              as the app's, or `flask members bounce-address` and the pipes disagree
   ENABLE_EMAIL_BOUNCE_PROCESSING, SOFT_BOUNCE_THRESHOLD, SOFT_BOUNCE_WINDOW_DAYS, SOFT_BOUNCE_ACTION,
   COMPLAINT_ACTION, HARD_BOUNCE_POLICY,
-  BOUNCE_STORM_COUNT, BOUNCE_STORM_SHARE, BOUNCE_STORM_WINDOW, LOG_LEVEL: as for the app
+  BOUNCE_STORM_COUNT, BOUNCE_STORM_SHARE, BOUNCE_STORM_WINDOW, LOG_LEVEL,
+  SES_VERIFIED_IDENTITIES, FROM_REWRITE, SES_MAX_SEND_RATE, PUBLIC_URL: as for the app
+  MAX_MESSAGE_MB             the largest post Postfix takes (10; at most 39)
 
 Secrets are kept out of world-readable files and out of every command line: the database
 settings go into the mysql-*.cf tables (root and Postfix's group), the SES password into
@@ -36,33 +41,52 @@ user alone, which the maillist-pipe wrapper reads before running flask.
 """
 
 import os
-import secrets
 import shlex
 import shutil
 import sys
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 HERE = Path(__file__).resolve().parent
 
 
+def database_url(env):
+    """DATABASE_URL, or one built from MYSQL_HOST and the other MYSQL_* parts (each quoted), as the app does."""
+    if env.get("DATABASE_URL"):
+        return env["DATABASE_URL"]
+    host = (env.get("MYSQL_HOST") or "").strip()
+    if not host:
+        sys.exit("render.py: DATABASE_URL (or MYSQL_HOST with MYSQL_USER, MYSQL_PASSWORD and MYSQL_DATABASE) is required")
+    user, password = quote(env.get("MYSQL_USER") or "maillist", safe=""), quote(env.get("MYSQL_PASSWORD") or "", safe="")
+    port, database = env.get("MYSQL_PORT") or "3306", quote(env.get("MYSQL_DATABASE") or "maillist", safe="")
+    if not port.isdigit():
+        sys.exit(f"render.py: MYSQL_PORT must be a port number, not {port!r}")
+    return f"mysql+pymysql://{user}:{password}@{host}:{port}/{database}"
+
+
 def database_connection(url):
-    """The host/user/password/dbname lines of a Postfix mysql table, from DATABASE_URL."""
+    """The host/user/password/dbname lines of a Postfix mysql table, from a database URL."""
     parts = urlsplit(url)
     if not parts.scheme.startswith("mysql"):
         raise SystemExit(f"render.py: DATABASE_URL must be a mysql URL for Postfix, not {parts.scheme!r}")
-    lines = [
-        f"hosts = inet:{parts.hostname or '127.0.0.1'}:{parts.port or 3306}",
-        f"user = {unquote(parts.username or 'root')}",
-        f"password = {unquote(parts.password or '')}",
-        f"dbname = {parts.path.lstrip('/')}",
-    ]
+    try:
+        port = parts.port or 3306
+    except ValueError:
+        raise SystemExit("render.py: DATABASE_URL is not a valid URL (percent-encode @ / # % : in the password, "
+                         "or set MYSQL_HOST, MYSQL_USER, MYSQL_PASSWORD and MYSQL_DATABASE instead)") from None
+    values = {"user": unquote(parts.username or "root"), "password": unquote(parts.password or ""),
+              "dbname": unquote(parts.path.lstrip("/"))}
+    for name, value in values.items():
+        # A table file is read line by line with surrounding spaces dropped: such a value cannot be written.
+        if "\n" in value or "\r" in value or value != value.strip():
+            raise SystemExit(f"render.py: the database {name} cannot hold line breaks or start or end with a space")
+    lines = [f"hosts = inet:{parts.hostname or '127.0.0.1'}:{port}"] + [f"{name} = {value}" for name, value in values.items()]
     return "\n".join(lines)
 
 
 def settings(env, target):
     """Every @NAME@ value, from the environment and defaults."""
-    url = env.get("DATABASE_URL") or sys.exit("render.py: DATABASE_URL is required")
+    url = database_url(env)
     ses_host = env.get("SES_SMTP_HOST")
     ses_user, ses_password = env.get("SES_SMTP_USERNAME"), env.get("SES_SMTP_PASSWORD")
     if env.get("POSTFIX_RELAYHOST"):
@@ -72,7 +96,11 @@ def settings(env, target):
         tls, sasl, sasl_maps = "encrypt", "yes", "texthash:$config_directory/sasl_passwd"
     else:
         sys.exit("render.py: set SES_SMTP_HOST, SES_SMTP_USERNAME and SES_SMTP_PASSWORD (or POSTFIX_RELAYHOST)")
+    size_mb = env.get("MAX_MESSAGE_MB") or "10"
+    if not size_mb.isdigit() or not 1 <= int(size_mb) <= 39:
+        sys.exit(f"render.py: MAX_MESSAGE_MB must be a whole number from 1 to 39 (SES takes 40 MB after encoding), not {size_mb!r}")
     return {
+        "MESSAGE_SIZE_LIMIT": str(int(size_mb) * 1024 * 1024),
         "DB_CONNECTION": database_connection(url),
         "MYHOSTNAME": env.get("POSTFIX_MYHOSTNAME", "lists.example.org"),
         "INET_INTERFACES": env.get("POSTFIX_INET_INTERFACES", "all"),
@@ -98,17 +126,17 @@ def settings(env, target):
 
 def pipe_environment(env):
     """The pipes' settings file: what their flask needs, as sh assignments (values quoted for sh, not argv)."""
-    values = {"DATABASE_URL": env["DATABASE_URL"]}
-    if env.get("BOUNCE_ADDRESS_KEY"):
-        values["BOUNCE_ADDRESS_KEY"] = env["BOUNCE_ADDRESS_KEY"]
-    if not env.get("SECRET_KEY") and not env.get("BOUNCE_ADDRESS_KEY"):
-        print("render.py: neither SECRET_KEY nor BOUNCE_ADDRESS_KEY is set; members' bounce addresses are "
-              "signed with a key made now, so bounces for mail sent before a restart will not count", file=sys.stderr)
-    values["SECRET_KEY"] = env.get("SECRET_KEY") or secrets.token_hex(32)
+    values = {"DATABASE_URL": database_url(env)}
+    for name in ("SECRET_KEY", "BOUNCE_ADDRESS_KEY"):
+        if env.get(name):
+            values[name] = env[name]
+    # With neither key set, the pipes' flask reads the app's own key from its instance folder
+    # (instance/secret_key, made once and kept: the api-instance volume, which the postfix
+    # container mounts too), so bounce addresses verify before and after any restart.
     values["ENABLE_EMAIL_BOUNCE_PROCESSING"] = env.get("ENABLE_EMAIL_BOUNCE_PROCESSING", "false")
     for name in ("SOFT_BOUNCE_THRESHOLD", "SOFT_BOUNCE_WINDOW_DAYS", "SOFT_BOUNCE_ACTION", "COMPLAINT_ACTION",
                  "HARD_BOUNCE_POLICY", "BOUNCE_STORM_COUNT",
-                 "BOUNCE_STORM_SHARE", "BOUNCE_STORM_WINDOW", "LOG_LEVEL"):
+                 "BOUNCE_STORM_SHARE", "BOUNCE_STORM_WINDOW", "LOG_LEVEL", "SES_VERIFIED_IDENTITIES", "FROM_REWRITE", "SES_MAX_SEND_RATE", "PUBLIC_URL"):
         if env.get(name):
             values[name] = env[name]
     if env.get("MAILLIST_PYTHONPATH"):

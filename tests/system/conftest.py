@@ -30,6 +30,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.system)
             # AWS's side (moto) measures no timing: those tests take a second worker, beside the web ring.
             group = "system-aws" if Path(item.path).name.startswith(AWS_TESTS) else "system"
+            # The container stack waits mostly on builds and containers: a worker of its own.
+            if Path(item.path).name == "test_compose_stack.py":
+                group = "containers"
             item.add_marker(pytest.mark.xdist_group(group))
 
 

@@ -30,9 +30,11 @@ def test_services_and_their_parts():
     assert services["api"]["expose"] == ["8000"]
     assert services["api"]["depends_on"]["mysql"]["condition"] == "service_healthy"
     assert services["api"]["build"]["target"] == "app" and services["postfix"]["build"]["target"] == "postfix"
-    assert "25:25" in services["postfix"]["ports"]
-    assert {"80:80", "443:443"} <= set(services["nginx"]["ports"])
+    assert "${PUBLISH_SMTP:-25}:25" in services["postfix"]["ports"]
+    assert {"${PUBLISH_HTTP:-80}:80", "${PUBLISH_HTTPS:-443}:443"} <= set(services["nginx"]["ports"])
     assert set(COMPOSE["volumes"]) == {"mysql-data", "api-instance", "postfix-spool"}
+    assert services["mysql"]["image"] == "${MARIADB_IMAGE:-mariadb:10.11}"
+    assert services["nginx"]["image"] == "${NGINX_IMAGE:-nginx:1.27-alpine}"
     for service in services.values():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
@@ -45,7 +47,7 @@ def test_api_migrates_before_serving_with_gunicorn_on_8000():
     gunicorn_conf = (ROOT / "gunicorn.conf.py").read_text()
     assert '"0.0.0.0:8000"' in gunicorn_conf
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "FROM python:3.11-slim AS app" in dockerfile and "FROM app AS postfix" in dockerfile
+    assert "ARG PYTHON_IMAGE=python:3.11-slim\nFROM ${PYTHON_IMAGE} AS app" in dockerfile and "FROM app AS postfix" in dockerfile
     assert "postfix-mysql" in dockerfile
     for copied in re.findall(r"^COPY (\S+(?: \S+)*) \S+$", dockerfile, re.M):
         for name in copied.split():
@@ -55,7 +57,64 @@ def test_api_migrates_before_serving_with_gunicorn_on_8000():
 def test_api_is_behind_the_proxy():
     environment = COMPOSE["services"]["api"]["environment"]
     assert environment["PROXY_FIX_HOPS"] == "1" and environment["SESSION_COOKIE_SECURE"] == "true"
-    assert environment["DATABASE_URL"].startswith("mysql+pymysql://")
+
+
+def dockerfile_stages():
+    """The Dockerfile's stages by name, each as its text."""
+    text = (ROOT / "Dockerfile").read_text()
+    parts = re.split(r"^FROM \S+ AS (\w+)\n", text, flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+def test_each_image_checks_its_own_service():
+    """The postfix stage inherits the app's stage: it needs a health check of its own (SMTP, not HTTP)."""
+    stages = dockerfile_stages()
+    assert re.search(r"^HEALTHCHECK .*healthcheck\.py\", \"http\", \"127\.0\.0\.1:8000\"", stages["app"], re.M)
+    assert re.search(r"^HEALTHCHECK .*healthcheck\.py\", \"smtp\", \"127\.0\.0\.1:25\"", stages["postfix"], re.M)
+
+
+def test_only_gunicorn_gets_the_metrics_folder():
+    """Set for every process in the image, a metrics folder only gunicorn made crashed `flask db upgrade`."""
+    assert "PROMETHEUS_MULTIPROC_DIR" not in (ROOT / "Dockerfile").read_text()
+    entrypoint = (ROOT / "docker" / "api-entrypoint.sh").read_text()
+    assert entrypoint.index("flask db upgrade") < entrypoint.index("PROMETHEUS_MULTIPROC_DIR") < entrypoint.index("exec gunicorn")
+
+
+@pytest.mark.parametrize("service", ["api", "postfix", "poller"])
+def test_services_reach_the_database_by_parts_not_a_pasted_url(service):
+    """A URL pasted together from MYSQL_PASSWORD broke on `@ / # % :`; the parts go through as they are."""
+    environment = COMPOSE["services"][service]["environment"]
+    assert "DATABASE_URL" not in environment
+    assert environment["MYSQL_HOST"] == "mysql" and environment["MYSQL_PASSWORD"] == "${MYSQL_PASSWORD}"
+    assert environment["MYSQL_USER"] == "${MYSQL_USER:-maillist}" and environment["MYSQL_DATABASE"] == "${MYSQL_DATABASE:-maillist}"
+
+
+def test_postfix_and_poller_share_the_apps_instance_folder():
+    """Where the app made its secret key once: the pipes sign and check bounce addresses with it after restarts."""
+    for service in ("api", "postfix", "poller"):
+        assert "api-instance:/app/instance" in COMPOSE["services"][service]["volumes"], service
+
+
+def test_owners_digests_go_through_postfixs_own_loopback_port():
+    environment = COMPOSE["services"]["postfix"]["environment"]
+    assert (environment["SMTP_HOST"], environment["SMTP_PORT"]) == ("127.0.0.1", "10025")
+    assert "SMTP_HOST" not in COMPOSE["services"]["api"]["environment"]
+    assert "docker compose exec postfix flask bounces notify" in README
+
+
+def test_the_acme_webroot_is_mounted_where_nginx_serves_it():
+    template = (ROOT / "nginx" / "templates" / "maillist.conf.template").read_text()
+    root = re.search(r"location /\.well-known/acme-challenge/ \{\s*root (\S+);", template).group(1)
+    assert f"./nginx/acme:{root}:ro" in COMPOSE["services"]["nginx"]["volumes"]
+    assert (ROOT / "nginx" / "acme").is_dir()
+    assert "certbot certonly --standalone" in (ROOT / "nginx" / "certs" / "README.md").read_text()
+
+
+def test_nginx_template_uses_no_deprecated_listen_parameters():
+    """`listen ... http2` makes nginx 1.25.1 and later warn at every start."""
+    template = (ROOT / "nginx" / "templates" / "maillist.conf.template").read_text()
+    for listen in re.findall(r"^\s*listen ([^;]*);", template, re.M):
+        assert "http2" not in listen.split(), listen
 
 
 def test_every_setting_is_in_env_example():
@@ -79,8 +138,9 @@ def test_nginx_template_variables_are_set_by_compose():
     assert variables <= set(COMPOSE["services"]["nginx"]["environment"]), variables
 
 
-@pytest.mark.parametrize("command", ["docker-compose logs -f api", "docker-compose exec mysql mysql -u maillist -p maillist"])
+@pytest.mark.parametrize("command", ["docker compose logs -f api", "docker compose exec mysql mariadb -u maillist -p maillist"])
 def test_readme_operations_match_compose(command):
     assert command in README
-    service = command.split()[2] if "exec" in command else command.split()[-1]
+    words = command.split()
+    service = words[words.index("exec") + 1] if "exec" in words else words[-1]
     assert service in COMPOSE["services"]
