@@ -100,6 +100,7 @@ def register_blueprints(app):
     from maillist.health import bp as health_bp
     from maillist.metrics import bp as metrics_bp
     from maillist.lists import bp as lists_bp
+    from maillist.lists.unsubscribe_views import bp as unsubscribe_bp
     from maillist.members import bp as members_bp
     from maillist.sns import bp as sns_bp
     from maillist.users import bp as users_bp
@@ -112,8 +113,11 @@ def register_blueprints(app):
     app.register_blueprint(users_bp, url_prefix="/users")
     app.register_blueprint(bounces_bp, url_prefix="/bounces")
     app.register_blueprint(sns_bp, url_prefix="/webhooks")
+    app.register_blueprint(unsubscribe_bp, url_prefix="/unsubscribe")
     # SNS cannot send a CSRF token; every message's signature is verified instead.
     csrf.exempt(sns_bp)
+    # Mail clients' one-click POSTs carry no cookie or token; the signed URL is checked instead.
+    csrf.exempt("maillist.lists.unsubscribe_views.unsubscribe")
 
     @app.get("/")
     def index():

@@ -7,6 +7,7 @@ import click
 from maillist import subscriptions
 from maillist.cli_support import domain_errors_exit
 from maillist.lists import delivery, posting, services
+from maillist.lists import unsubscribe as one_click
 
 
 @click.group("lists")
@@ -56,6 +57,24 @@ def policy():
         sys.stdout.flush()
 
     posting.serve(sys.stdin, write)
+
+
+@lists_cli.command("unsubscribe-mail")
+@click.option("--recipient", required=True, help="The <list>-unsubscribe+<token>@ address the mail came to.")
+def unsubscribe_mail(recipient):
+    """Take the member a one-click unsubscribe address names off its list (Postfix's unsubscribe pipe).
+
+    The mail on standard input is read and dropped. Exits 0 whatever the token: a forged one is
+    logged, never returned to a sender anyone could have forged.
+    """
+    sys.stdin.buffer.read()
+    try:
+        mailing_list, member = one_click.read_mail_address(recipient)
+    except one_click.BadUnsubscribeToken as error:
+        click.echo(f"{recipient}: not unsubscribing: {error}", err=True)
+        return
+    done = one_click.unsubscribe(mailing_list, member, via="mail")
+    click.echo(f"{member.email}: {'unsubscribed from' if done else 'was not on'} {mailing_list.address}")
 
 
 @lists_cli.command("deliver")

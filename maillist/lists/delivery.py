@@ -2,20 +2,25 @@
 
 Each active, not hard-bounced subscriber gets their own SMTP transaction on Postfix's loopback
 re-injection listener, with their own signed bounce address as envelope sender (see
-`maillist.bounces.verp`), as Mailman does for VERP. The list headers are added once, here.
+`maillist.bounces.verp`), as Mailman does for VERP. The list headers, and a From that SES
+accepts (`maillist.lists.headers`), are written once, here.
 """
 
 import logging
 import re
 import smtplib
+import time
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 
+from flask import current_app
 from sqlalchemy import select
 
 from maillist.bounces.verp import bounce_address
 from maillist.extensions import db
+from maillist.lists.headers import list_mail_headers
 from maillist.lists.posting import from_refusal
+from maillist.lists.unsubscribe import personal_headers
 from maillist.lists.services import find_list_by_address
 from maillist.models import Member, Subscription
 from maillist.vocabulary import HARD
@@ -48,13 +53,6 @@ def recipients(mailing_list):
     ).all()
 
 
-def list_headers(mailing_list):
-    """The List-Id and List-Post headers, as bytes to put in front of the message."""
-    name = " ".join(mailing_list.name.replace('"', "").split())
-    local, _, domain = mailing_list.address.rpartition("@")
-    return f"List-Id: {name} <{local}.{domain}>\nList-Post: <mailto:{mailing_list.address}>\n".encode()
-
-
 def deliver(list_address, raw, host, port):
     """Send `raw` to every member of the list at `list_address`, each with their own bounce address."""
     mailing_list = find_list_by_address(list_address)
@@ -67,23 +65,47 @@ def deliver(list_address, raw, host, port):
     members = recipients(mailing_list)
     if not members:
         return Delivery(EX_NOUSER, reason="this list has nobody to deliver to")
+    front, rest = list_mail_headers(raw, mailing_list, current_app.config)
     # Postfix pipes the message with bare LF line ends; SMTP wants CRLF.
-    message = re.sub(rb"\r?\n", b"\r\n", list_headers(mailing_list) + raw)
-    envelopes = [(bounce_address(mailing_list.address, member_id), email) for member_id, email in members]
+    message = re.sub(rb"\r?\n", b"\r\n", front + rest)
+    public_url = current_app.config.get("PUBLIC_URL", "")
+    envelopes = [(bounce_address(mailing_list.address, member_id), email,
+                  personal_headers(mailing_list, member_id, email, public_url)) for member_id, email in members]
     db.session.rollback()  # no transaction held open while mail is sent
-    return send_all(envelopes, message, host, port)
+    return send_all(envelopes, message, host, port, Pacer(current_app.config.get("SES_MAX_SEND_RATE", 0)))
 
 
-def send_all(envelopes, message, host, port):
-    """One SMTP transaction per envelope over one connection, reconnecting where it drops."""
+class Pacer:
+    """Spaces sends evenly at `rate` per second (0: no pacing), so the relay to SES never outruns its
+    maximum send rate: Postfix's own rate settings count whole seconds per destination, too coarse."""
+
+    def __init__(self, rate, clock=time.monotonic, sleep=time.sleep):
+        self.interval = 1 / rate if rate else 0
+        self.clock, self.sleep = clock, sleep
+        self.next_at = None
+
+    def wait(self):
+        if not self.interval:
+            return
+        now = self.clock()
+        if self.next_at is not None and now < self.next_at:
+            self.sleep(self.next_at - now)
+            now = self.next_at
+        self.next_at = now + self.interval
+
+
+def send_all(envelopes, message, host, port, pacer=None):
+    """One SMTP transaction per (sender, recipient, personal header lines) over one connection, reconnecting where it drops."""
+    pacer = pacer or Pacer(0)
     sent, refused, pending = 0, [], list(envelopes)
     for attempt in range(1, CONNECTION_ATTEMPTS + 1):
         try:
             with smtplib.SMTP(host, port, timeout=60) as smtp:
                 while pending:
-                    sender, recipient = pending[0]
+                    sender, recipient, personal = pending[0]
+                    pacer.wait()
                     try:
-                        smtp.sendmail(sender, [recipient], message)
+                        smtp.sendmail(sender, [recipient], personal + message)
                         sent += 1
                     except smtplib.SMTPRecipientsRefused as error:
                         code, reason = error.recipients[recipient]

@@ -5,6 +5,8 @@ from aiosmtpd.controller import Controller
 
 from maillist.bounces.verp import read_bounce_address
 from tests import helpers
+from maillist.lists import unsubscribe as one_click
+from tests.ses_relay import Rules
 
 MESSAGE = b"From: Secretary <secretary@example.org>\nTo: club@lists.example.org\nSubject: Friday\n\nSee you at eight.\n"
 
@@ -51,8 +53,16 @@ def test_each_member_gets_one_message_with_their_own_signed_sender(app, runner, 
     for sender, rcpts, content in handler.messages:
         member = next(m for m in members if m.email == rcpts[0])
         assert read_bounce_address(sender) == ("club@lists.example.org", member.id)
-        assert content.startswith(b"List-Id: Club Friends <club.lists.example.org>\r\nList-Post: <mailto:club@lists.example.org>\r\n")
+        personal = f"List-Unsubscribe: <mailto:{one_click.unsubscribe_address(club.address, one_click.token(club.id, member.id, member.email))}>\r\n"
+        assert content.startswith(personal.encode())
+        content = content[len(personal):]
+        assert content.startswith(b'From: "Secretary via Club \\"Friends\\"" <club@lists.example.org>\r\n'
+                                  b"Reply-To: Secretary <secretary@example.org>\r\n"
+                                  b"X-Original-From: Secretary <secretary@example.org>\r\n"
+                                  b"List-Id: Club Friends <club.lists.example.org>\r\nList-Post: <mailto:club@lists.example.org>\r\n")
         assert b"\r\nSee you at eight.\r\n" in content
+        # What SES would make of it: the list's own domain is verified, the author's is not.
+        assert Rules(["lists.example.org"]).refusal(sender, rcpts, content) is None
 
 
 def test_a_refused_member_does_not_stop_the_others(app, runner, sink):
