@@ -57,7 +57,8 @@ class Rules:
         senders = [address for _, address in getaddresses(headers.get_all("Sender", []))]
         if len(froms) != 1:
             return "554 Transaction failed: Duplicate header 'From'." if froms else "554 Transaction failed: Missing From header."
-        unverified = [address for address in froms + senders + [sender] if address and not self.verified(address)]
+        return_path = [] if sender == "<>" else [sender]
+        unverified = [address for address in froms + senders + return_path if address and not self.verified(address)]
         if unverified:
             return ("554 Message rejected: Email address is not verified. The following identities failed the check "
                     f"in region EU-WEST-1: {', '.join(dict.fromkeys(unverified))}")
@@ -79,7 +80,7 @@ class Outbox:
         self.folder = Path(folder) if folder else None
         self.messages = []
         self.refused = []
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         if self.folder:
             self.folder.mkdir(parents=True, exist_ok=True)
 
@@ -87,11 +88,21 @@ class Outbox:
         with self.lock:
             self.messages.append((sender, list(recipients), data))
             number = len(self.messages)
+            self.lock.notify_all()
         if self.folder:
             stem = self.folder / f"{number:06d}"
             stem.with_suffix(".eml").write_bytes(data)
             # Written last: a reader that sees the .json finds the .eml complete.
             stem.with_suffix(".json").write_text(json.dumps({"sender": sender, "recipients": list(recipients)}))
+
+
+    def wait_for(self, count, timeout=30):
+        """Wait until `count` messages have been accepted; returns those accepted by then."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while len(self.messages) < count and time.monotonic() < deadline:
+                self.lock.wait(deadline - time.monotonic())
+            return list(self.messages)
 
 
 class Session(socketserver.StreamRequestHandler):
@@ -112,7 +123,8 @@ class Session(socketserver.StreamRequestHandler):
             if verb in ("EHLO", "HELO"):
                 self.reply(f"250-ses-rules\r\n250-SIZE {MAX_MESSAGE_BYTES}\r\n250 8BITMIME" if verb == "EHLO" else "250 ses-rules")
             elif verb == "MAIL":
-                sender, recipients = argument.partition(":")[2].strip().split(" ")[0].strip("<>"), []
+                # The null sender is kept as "<>", as bounces are written.
+                sender, recipients = argument.partition(":")[2].strip().split(" ")[0].strip("<>") or "<>", []
                 self.reply("250 Ok")
             elif verb == "RCPT":
                 if sender is None:

@@ -213,14 +213,13 @@ class Stack:
     def has_health_check(self, container):
         return bool((self.inspect(container)["Config"].get("Healthcheck") or {}).get("Test"))
 
-    def health(self, container):
-        state = self.inspect(container)["State"]
-        return (state.get("Health") or state.get("Healthcheck") or {}).get("Status", "")
-
     def wait_healthy(self, timeout=240):
+        """Until every container runs and each health check passes when run now (a status read from
+        `podman inspect` may be the one from before a restart)."""
         deadline = time.monotonic() + timeout
         while True:
-            waiting = [c for c in self.containers() if self.has_health_check(c) and self.health(c) != "healthy"]
+            waiting = [c for c in self.containers() if self.has_health_check(c)
+                       and podman("healthcheck", "run", c, check=False, timeout=30).returncode != 0]
             not_running = [c for c in self.containers() if self.inspect(c)["State"]["Status"] != "running"]
             if not waiting and not not_running:
                 return

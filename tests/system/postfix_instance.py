@@ -1,5 +1,5 @@
 """A real Postfix instance with maillist's configuration, its own directories and ports, relaying
-to an SMTP sink on loopback: started for a test, stopped by its pid file."""
+to an SES-rules relay on loopback (tests/ses_relay.py): started for a test, stopped by its pid file."""
 
 import os
 import shutil
@@ -12,9 +12,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
-
-from tests.helpers import SmtpSink as Sink
+from tests import ses_relay
 from tests.helpers import free_port
 from tests.system.postfix_helpers import POSTFIX, ROOT, render_config
 
@@ -55,14 +53,18 @@ def app_copy_for_pipes(base):
 
 
 @contextmanager
-def running_postfix(database_url):
-    """Start Postfix and a sink; yields (smtp port, sink, config dir). Stops both afterwards."""
+def running_postfix(database_url, relay_rate=0, **settings):
+    """Start Postfix and a relay; yields (smtp port, relay's outbox, config dir, base dir). Stops both afterwards.
+
+    `relay_rate` is the relay's maximum send rate (messages per second, as SES's); `settings`
+    go to render.py (for the pipes too) over the defaults here."""
     base = Path(tempfile.mkdtemp(prefix="maillist-postfix-"))
     base.chmod(0o755)  # Postfix and the pipe user must reach their files
-    sink = Sink()
-    sink_port, smtp_port, reinject_port = free_port(), free_port(), free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=sink_port)
-    controller.start()
+    # The relay refuses what SES refuses (unverified From, Sender or Return-Path, size, rate):
+    # the list's domain is the account's only verified identity here.
+    relay = ses_relay.start(["lists.example.org"], rate=relay_rate)
+    sink, sink_port = relay.outbox, relay.port
+    smtp_port, reinject_port = free_port(), free_port()
     app_dir = app_copy_for_pipes(base)
     config = render_config(
         base / "etc", database_url,
@@ -80,6 +82,7 @@ def running_postfix(database_url):
         SECRET_KEY=SECRET_KEY,
         ENABLE_EMAIL_BOUNCE_PROCESSING="true",
         MAILLIST_PIPE_ENV=str(base / "pipe" / "maillist.env"),
+        **settings,
     )
     with open(config / "main.cf", "a") as main_cf:
         # No aliases file in this throw-away instance; local delivery is only for bounce tests.
@@ -95,7 +98,8 @@ def running_postfix(database_url):
         yield smtp_port, sink, config, base
     finally:
         stop(base)
-        controller.stop()
+        relay.shutdown()
+        relay.server_close()
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -283,7 +283,8 @@ def test_one_click_unsubscribe_through_nginx_and_by_mail(stack):
         targets[email] = (https_url.removeprefix(f"https://{SERVER_NAME}"), mailto.removeprefix("mailto:"))
     ann_path, _ = targets["ann@members.example"]
     assert https(stack, ann_path).status_code == 200 and subscribed(stack, "ann@members.example")
-    assert https(stack, ann_path[:-1] + "x", "POST", data={"List-Unsubscribe": "One-Click"}).status_code == 404
+    tampered = ann_path[:-1] + ("a" if ann_path[-1] != "a" else "b")
+    assert https(stack, tampered, "POST", data={"List-Unsubscribe": "One-Click"}).status_code == 404
     answer = https(stack, ann_path, "POST", data={"List-Unsubscribe": "One-Click"})
     assert answer.status_code == 200 and not subscribed(stack, "ann@members.example")
     _, cat_mailto = targets["cat@members.example"]
@@ -318,6 +319,8 @@ def test_a_restart_of_every_container_loses_nothing(stack):
         stack.wait_healthy()
     after = {table: stack.sql(f"SELECT COUNT(*) FROM {table}") for table in before}
     assert after == before
+    # nginx finds the restarted app again (it may have a new address on the compose network).
+    wait_for(lambda: https(stack, "/health").status_code == 200, what="the app through nginx after the restart")
     sign_in(stack, *STAFF)
     # Handed out before the restart, the bounce address still verifies: the key outlived it.
     send_dsn(stack, cat_address, cat, "cat")

@@ -1,4 +1,5 @@
-"""Mail through a real Postfix with maillist's configuration, relaying to a local SMTP sink."""
+"""Mail through a real Postfix with maillist's configuration, relaying to a local relay that refuses
+what SES refuses (tests/ses_relay.py: unverified From/Sender/Return-Path, size, send rate)."""
 
 import smtplib
 import time
@@ -52,6 +53,18 @@ def postfix(app, pipe_database_url):
     from tests.system.postfix_instance import running_postfix
 
     with running_postfix(pipe_database_url) as running:
+        yield running
+
+
+@pytest.fixture
+def paced_postfix(app, pipe_database_url):
+    """Postfix whose relay takes 2 messages a second (as an SES account might), posts up to 1 MB."""
+    need_postfix()
+    need(run_as_root(), "starting Postfix needs root")
+    from tests.system.postfix_instance import running_postfix
+
+    with running_postfix(pipe_database_url, relay_rate=2, SES_MAX_SEND_RATE="2", MAX_MESSAGE_MB="1",
+                         PUBLIC_URL="https://lists.example.org") as running:
         yield running
 
 
@@ -261,3 +274,41 @@ def test_the_guides_simulator_test_with_mail(postfix):
     sender, recipients, content = received
     assert recipients == ["bounce@simulator.amazonses.com"], (base / "maillog").read_text()[-2000:]
     assert b"Subject: Test" in content and b"Test bounce" in content
+
+
+def test_a_post_by_an_unverified_author_reaches_everyone_paced_to_the_send_rate(paced_postfix):
+    """SES refuses From: secretary@example.org (not verified) and throttles past its send rate: the
+    copies leave From the list, Reply-To the author, spaced so the relay never answers 454."""
+    port, relay, _config, base = paced_postfix
+    club = helpers.make_list("club@lists.example.org", "Club", post_policy="open")
+    emails = [f"m{i}@example.net" for i in range(6)]
+    for email in emails:
+        helpers.make_member(email, lists=[club])
+    started = time.monotonic()
+    send(port, "club@lists.example.org")
+    received = relay.wait_for(len(emails), timeout=60)
+    elapsed = time.monotonic() - started
+    assert sorted(r for _, rcpts, _ in received for r in rcpts) == emails, (base / "maillog").read_text()[-3000:]
+    assert relay.refused == [], "never refused or throttled"
+    assert elapsed >= 2, "six copies at two a second take at least 2.5 s"
+    for _, (recipient,), content in received:
+        copy = BytesParser(policy=policy.default).parsebytes(content)
+        assert str(copy["From"]) == "Secretary via Club <club@lists.example.org>"
+        assert str(copy["Reply-To"]) == "Secretary <secretary@example.org>"
+        assert str(copy["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
+        assert "https://lists.example.org/unsubscribe/" in str(copy["List-Unsubscribe"])
+
+
+def test_a_post_over_the_size_limit_is_refused_at_smtp_time(paced_postfix):
+    port, relay, _config, base = paced_postfix
+    club = helpers.make_list("club@lists.example.org", "Club", post_policy="open")
+    helpers.make_member("ann@example.org", lists=[club])
+    big = message("club@lists.example.org")
+    big.set_content("x" * 76 + "\n" * 1 + ("y" * 76 + "\n") * 16_000)  # about 1.2 MB
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+        smtp.ehlo("client.example.org")
+        with pytest.raises((smtplib.SMTPSenderRefused, smtplib.SMTPDataError)) as refused:
+            smtp.send_message(big, from_addr="secretary@example.org", to_addrs=["club@lists.example.org"])
+    assert refused.value.smtp_code == 552 and b"size" in refused.value.smtp_error.lower()
+    time.sleep(2)
+    assert relay.messages == [], "nothing relayed, nothing bounced"
