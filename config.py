@@ -215,6 +215,10 @@ class Config:
         self.SMTP_PORT = env_int(env, "SMTP_PORT", 25, minimum=1, maximum=65535)
         self.NOTIFY_FROM = env.get("NOTIFY_FROM") or "maillist@localhost"
         self.NOTIFY_ADMIN = env.get("NOTIFY_ADMIN") or ""
+        # What the bounce pipe needs to tell a relay's refusal of a post from a member's bounce.
+        self.POSTFIX_MYHOSTNAME = env.get("POSTFIX_MYHOSTNAME") or ""
+        self.POSTFIX_RELAYHOST = env.get("POSTFIX_RELAYHOST") or ""
+        self.SES_SMTP_HOST = env.get("SES_SMTP_HOST") or ""
         self.PUBLIC_URL = env.get("PUBLIC_URL") or ""
         self.SES_VERIFIED_IDENTITIES = verified_identities(env)
         self.SES_MAX_SEND_RATE = env_int(env, "SES_MAX_SEND_RATE", 14, maximum=10_000)
@@ -314,7 +318,7 @@ SETTINGS = [
     Setting("SES_SMTP_PORT", "`587`", "SES's SMTP port", (POSTFIX,)),
     Setting("SES_SMTP_USERNAME", "none", "SES SMTP credentials (not your AWS access keys)", (POSTFIX,)),
     Setting("SES_SMTP_PASSWORD", "none", "SES SMTP credentials; written to a root-only `sasl_passwd`", (POSTFIX,)),
-    Setting("POSTFIX_RELAYHOST", "none", "instead of SES: another relay, e.g. `[127.0.0.1]:2525` (no TLS, no SASL)", (POSTFIX,), in_env_example=False),
+    Setting("POSTFIX_RELAYHOST", "none", "instead of SES: another relay, e.g. `[127.0.0.1]:2525` (no TLS, no SASL)", (POSTFIX,)),
     Setting("POSTFIX_SMTPD_LISTEN", "`smtp`", "where Postfix takes mail (port 25 on every interface)", (POSTFIX,), in_env_example=False),
     Setting("POSTFIX_INET_INTERFACES", "`all`", "Postfix's `inet_interfaces`", (POSTFIX,), in_env_example=False),
     Setting("POSTFIX_REINJECT_HOST", "`127.0.0.1`", "the loopback listener list mail is re-injected to", (POSTFIX,), in_env_example=False),

@@ -139,6 +139,14 @@ def pipe_environment(env):
                  "BOUNCE_STORM_SHARE", "BOUNCE_STORM_WINDOW", "LOG_LEVEL", "SES_VERIFIED_IDENTITIES", "FROM_REWRITE", "SES_MAX_SEND_RATE", "PUBLIC_URL"):
         if env.get(name):
             values[name] = env[name]
+    # The bounce pipe tells a refusal by the relay (a report of this server about it) from a member's bounce,
+    # and tells the list's owners through Postfix's own loopback port unless SMTP_HOST says otherwise.
+    values["POSTFIX_MYHOSTNAME"] = env.get("POSTFIX_MYHOSTNAME", "lists.example.org")
+    for name in ("POSTFIX_RELAYHOST", "SES_SMTP_HOST", "NOTIFY_FROM", "NOTIFY_ADMIN"):
+        if env.get(name):
+            values[name] = env[name]
+    values["SMTP_HOST"] = env.get("SMTP_HOST") or env.get("POSTFIX_REINJECT_HOST", "127.0.0.1")
+    values["SMTP_PORT"] = env.get("SMTP_PORT") if env.get("SMTP_HOST") else env.get("POSTFIX_REINJECT_PORT", "10025")
     if env.get("MAILLIST_PYTHONPATH"):
         values["PYTHONPATH"] = env["MAILLIST_PYTHONPATH"]
     values["PYTHONDONTWRITEBYTECODE"] = "1"

@@ -7,6 +7,7 @@ to the bare bounce address, or with a token that is not ours, is logged and chan
 
 import hashlib
 import logging
+import smtplib
 from dataclasses import dataclass
 
 from flask import current_app
@@ -17,6 +18,8 @@ from maillist.bounces.intake import apply_report
 from maillist.bounces.reports import Bounce, Complaint, Report
 from maillist.bounces.verp import BadBounceAddress, read_bounce_address
 from maillist.extensions import db
+from maillist.lists import relay_refusals
+from maillist.lists.services import find_list_by_address
 from maillist.models import Member
 from maillist.vocabulary import SOURCE_EMAIL
 
@@ -53,6 +56,9 @@ def process_dsn(raw, recipient):
     member = db.session.get(Member, member_id)
     if member is None:
         return DsnResult("unknown-member", f"member {member_id} of {list_address} no longer exists")
+    refusal = relay_refusals.read_refusal(raw, current_app.config)
+    if refusal is not None:
+        return relay_refused(list_address, refusal)
     reading = read_report(raw)
     events = events_for(member.email, reading)
     if not events:
@@ -61,6 +67,19 @@ def process_dsn(raw, recipient):
     if intake.failed:
         return DsnResult(intake.outcome, intake.detail, EX_TEMPFAIL)
     return DsnResult(intake.outcome, intake.detail)
+
+
+def relay_refused(list_address, refusal):
+    """The relay refused the post, not the member's address: the owners hear of it; Postfix retries if they cannot yet."""
+    mailing_list = find_list_by_address(list_address)
+    if mailing_list is None:
+        return DsnResult("relay-refused", f"{list_address}: no such list; the relay said: {refusal.diagnostic}")
+    try:
+        relay_refusals.report(mailing_list, refusal, current_app.config)
+    except (OSError, smtplib.SMTPException) as error:
+        db.session.rollback()
+        return DsnResult("relay-refused", f"{list_address}: the owners could not be told yet: {error}", EX_TEMPFAIL)
+    return DsnResult("relay-refused", f"{list_address}: post {refusal.post_id or '?'} refused by the relay: {refusal.diagnostic}")
 
 
 def events_for(email, reading):

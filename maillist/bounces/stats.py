@@ -7,6 +7,7 @@ from sqlalchemy import and_, case, distinct, func, or_, select, true
 
 from maillist.extensions import db
 from maillist.bounces.reasons import DEAD_REASONS
+from maillist.lists.unsubscribe import one_click_count
 from maillist.models import BounceLog, DeliveryStat
 from maillist.models.types import utcnow
 from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, HOLD_RELEASED, PERMANENT
@@ -28,6 +29,7 @@ class WindowFigures:
     complaints: int
     deactivated: int
     deliveries: int | None  # None: no Delivery events were recorded, so the sent count is unknown
+    unsubscribes: int = 0  # members who left a list with the one-click link or address in list mail
 
     @property
     def bounces(self):
@@ -81,7 +83,8 @@ def window_figures(label, length, deactivating_complaints=True, now=None, hard_b
         select(func.count(), func.sum(DeliveryStat.deliveries)).where(DeliveryStat.day >= since.date())
     ).one()
     deliveries = int(days[1]) if days[0] else None
-    return WindowFigures(label, *(int(value or 0) for value in row), int(deactivated or 0), deliveries)
+    return WindowFigures(label, *(int(value or 0) for value in row), int(deactivated or 0), deliveries,
+                         one_click_count(since))
 
 
 def dashboard_figures(deactivating_complaints=True, now=None, hard_bounce_policy="reason"):

@@ -65,6 +65,8 @@ def write_config(directory, upstream, http_port, https_port):
         "SERVER_NAME": "localhost", "API_UPSTREAM": upstream, "TLS_CERTIFICATE": str(cert),
         "TLS_CERTIFICATE_KEY": str(key), "HTTP_LISTEN": f"127.0.0.1:{http_port}",
         "HTTPS_LISTEN": f"127.0.0.1:{https_port}", "HTTPS_PORT_SUFFIX": f":{https_port}",
+        # The upstream is an address here: the resolver is configured but never asked.
+        "MAILLIST_RESOLVER": "127.0.0.1",
     })
     (directory / "maillist.conf").write_text(site)
     main = directory / "nginx.conf"
@@ -127,13 +129,14 @@ def test_http_redirects_to_https(nginx):
     assert response.headers["Location"] == f"https://127.0.0.1:{https_port}/members/?q=x"
 
 
-def test_modern_tls_and_http2(nginx):
+def test_modern_tls_over_http_1_1(nginx):
+    """TLS 1.2 or 1.3 only; HTTP/1.1 (no `listen ... http2`, which newer nginx warns about at every start)."""
     _, https_port, cert = nginx
     context = ssl.create_default_context(cafile=str(cert))
     context.set_alpn_protocols(["h2", "http/1.1"])
     with socket.create_connection(("127.0.0.1", https_port), timeout=10) as raw:
         with context.wrap_socket(raw, server_hostname="localhost") as tls:
-            assert tls.selected_alpn_protocol() == "h2"
+            assert tls.selected_alpn_protocol() in (None, "http/1.1")
             assert tls.version() in ("TLSv1.2", "TLSv1.3")
     old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     old.load_verify_locations(str(cert))

@@ -312,3 +312,36 @@ def test_a_post_over_the_size_limit_is_refused_at_smtp_time(paced_postfix):
     assert refused.value.smtp_code == 552 and b"size" in refused.value.smtp_error.lower()
     time.sleep(2)
     assert relay.messages == [], "nothing relayed, nothing bounced"
+
+
+@pytest.fixture
+def never_rewriting_postfix(app, pipe_database_url):
+    """Postfix whose pipes never rewrite From: SES (the relay) refuses every unverified author's post."""
+    need_postfix()
+    need(run_as_root(), "starting Postfix needs root")
+    from tests.system.postfix_instance import running_postfix
+
+    with running_postfix(pipe_database_url, FROM_REWRITE="never", NOTIFY_FROM="maillist@lists.example.org") as running:
+        yield running
+
+
+def test_a_post_the_relay_refuses_is_told_to_the_owners_and_bounces_no_member(never_rewriting_postfix):
+    port, relay, _config, base = never_rewriting_postfix
+    club = helpers.make_list("club@lists.example.org", "Club", post_policy="open")
+    club.owners = "owner@example.net"
+    db.session.commit()
+    members = [helpers.make_member(f"m{i}@example.net", lists=[club]) for i in range(3)]
+    send(port, "club@lists.example.org")
+    notices = relay.wait_for(1, timeout=60)
+    time.sleep(3)  # the other copies' reports arrive too, and must not tell the owners again
+    log = (base / "maillog").read_text()
+    assert len(relay.messages) == 1, log[-3000:]
+    sender, recipients, content = relay.messages[0]
+    assert recipients == ["owner@example.net"] and b"was refused by the mail relay" in content
+    assert b"Email address is not verified" in content and b"Subject: Meeting on Friday" in content
+    assert log.count("relay=maillist-dsn") == 3, "each refused copy came back through the bounce pipe"
+    assert len(relay.refused) == 3
+    for member in members:
+        db.session.refresh(member)
+        assert (member.bounce_status, member.bounce_count, member.active) == ("clean", 0, True)
+    assert db.session.scalar(select(BounceLog)) is None

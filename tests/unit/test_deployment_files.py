@@ -135,7 +135,19 @@ def test_compose_variables_are_documented():
 def test_nginx_template_variables_are_set_by_compose():
     template = (ROOT / "nginx" / "templates" / "maillist.conf.template").read_text()
     variables = set(re.findall(r"\$\{([A-Z_]+)\}", template))
-    assert variables <= set(COMPOSE["services"]["nginx"]["environment"]), variables
+    environment = COMPOSE["services"]["nginx"]["environment"]
+    # MAILLIST_RESOLVER comes from the container's /etc/resolv.conf, through the mounted entry-point script.
+    assert "./nginx/entrypoint.d/15-maillist-resolver.envsh:/docker-entrypoint.d/15-maillist-resolver.envsh:ro" in \
+        COMPOSE["services"]["nginx"]["volumes"]
+    assert variables - {"MAILLIST_RESOLVER"} <= set(environment), variables
+
+
+def test_nginx_finds_a_restarted_app_again():
+    """Resolved once at start, a restarted api container's new address gave 502 until nginx restarted."""
+    template = (ROOT / "nginx" / "templates" / "maillist.conf.template").read_text()
+    assert re.search(r"^resolver \$\{MAILLIST_RESOLVER\} valid=\d+s", template, re.M)
+    assert "upstream " not in template
+    assert set(re.findall(r"proxy_pass (\S+);", template)) == {"http://$maillist_api"}
 
 
 @pytest.mark.parametrize("command", ["docker compose logs -f api", "docker compose exec mysql mariadb -u maillist -p maillist"])
@@ -144,3 +156,20 @@ def test_readme_operations_match_compose(command):
     words = command.split()
     service = words[words.index("exec") + 1] if "exec" in words else words[-1]
     assert service in COMPOSE["services"]
+
+
+@pytest.mark.parametrize("resolv_conf, expected", [
+    ("nameserver 127.0.0.11\noptions ndots:0\n", "127.0.0.11"),
+    ("search dns.podman\nnameserver 10.89.0.1\nnameserver 10.255.255.53\n", "10.89.0.1"),
+    ("nameserver fd00::1\nnameserver 10.0.0.2\n", "[fd00::1]"),
+    ("", "127.0.0.11"),
+])
+def test_the_resolver_is_the_container_networks_own(tmp_path, resolv_conf, expected):
+    """Only the first server (the network's); a host's server does not know the services' names."""
+    import subprocess
+
+    script = (ROOT / "nginx" / "entrypoint.d" / "15-maillist-resolver.envsh").read_text()
+    (tmp_path / "resolv.conf").write_text(resolv_conf)
+    script = script.replace("/etc/resolv.conf", str(tmp_path / "resolv.conf"))
+    out = subprocess.run(["sh", "-c", script + '\nprintf %s "$MAILLIST_RESOLVER"'], capture_output=True, text=True, check=True)
+    assert out.stdout == expected

@@ -118,3 +118,12 @@ def test_the_mail_address_does_what_the_post_does(runner, people):
     result = runner.invoke(args=["lists", "unsubscribe-mail", "--recipient", moved], input=b"")
     assert result.exit_code == 0 and "not unsubscribing" in result.output
     assert subscribed(ann, choir)
+
+
+def test_the_dashboard_counts_one_click_unsubscribes(client, login, people):
+    club, choir, ann, bob = people
+    client.post(url(club, ann), data=ONE_CLICK)
+    client.post(url(club, bob), data=ONE_CLICK)
+    client.post(url(club, bob), data=ONE_CLICK)  # a repeat is not a second unsubscribe
+    page = login("viewer").get("/bounces/").get_data(as_text=True)
+    assert page.count("<dt>One-click unsubscribes</dt><dd>2</dd>") == 3  # 24 hours, 7 days, 30 days
