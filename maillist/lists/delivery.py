@@ -20,7 +20,8 @@ from maillist.bounces.verp import bounce_address
 from maillist.extensions import db
 from maillist.lists.headers import list_mail_headers
 from maillist.lists.posting import from_refusal
-from maillist.lists.unsubscribe import personal_headers
+from maillist.lists import footer
+from maillist.lists.unsubscribe import personal_headers, unsubscribe_link
 from maillist.lists.services import find_list_by_address
 from maillist.models import Member, Subscription
 from maillist.vocabulary import HARD
@@ -66,13 +67,20 @@ def deliver(list_address, raw, host, port):
     if not members:
         return Delivery(EX_NOUSER, reason="this list has nobody to deliver to")
     front, rest = list_mail_headers(raw, mailing_list, current_app.config)
+    marker = footer.placeholder() if mailing_list.footer else None
+    body = footer.with_footer(rest, mailing_list.footer, mailing_list.name, marker) if marker else None
+    if body is None:
+        marker, body = None, rest
     # Postfix pipes the message with bare LF line ends; SMTP wants CRLF.
-    message = re.sub(rb"\r?\n", b"\r\n", front + rest)
+    message = re.sub(rb"\r?\n", b"\r\n", front + body)
     public_url = current_app.config.get("PUBLIC_URL", "")
     envelopes = [(bounce_address(mailing_list.address, member_id), email,
-                  personal_headers(mailing_list, member_id, email, public_url)) for member_id, email in members]
+                  personal_headers(mailing_list, member_id, email, public_url),
+                  footer.link_for_body(unsubscribe_link(mailing_list, member_id, email, public_url)) if marker else b"")
+                 for member_id, email in members]
     db.session.rollback()  # no transaction held open while mail is sent
-    return send_all(envelopes, message, host, port, Pacer(current_app.config.get("SES_MAX_SEND_RATE", 0)))
+    pacer = Pacer(current_app.config.get("SES_MAX_SEND_RATE", 0))
+    return send_all(envelopes, message, host, port, pacer, marker.encode() if marker else None)
 
 
 class Pacer:
@@ -97,18 +105,19 @@ class Pacer:
         self.next_at = now + self.interval
 
 
-def send_all(envelopes, message, host, port, pacer=None):
-    """One SMTP transaction per (sender, recipient, personal header lines) over one connection, reconnecting where it drops."""
+def send_all(envelopes, message, host, port, pacer=None, marker=None):
+    """One SMTP transaction per (sender, recipient, personal header lines, link) over one connection, reconnecting
+    where it drops; the link takes the place of `marker` in the body."""
     pacer = pacer or Pacer(0)
     sent, refused, pending = 0, [], list(envelopes)
     for attempt in range(1, CONNECTION_ATTEMPTS + 1):
         try:
             with smtplib.SMTP(host, port, timeout=60) as smtp:
                 while pending:
-                    sender, recipient, personal = pending[0]
+                    sender, recipient, personal, link = pending[0]
                     pacer.wait()
                     try:
-                        smtp.sendmail(sender, [recipient], personal + message)
+                        smtp.sendmail(sender, [recipient], personal + (message.replace(marker, link) if marker else message))
                         sent += 1
                     except smtplib.SMTPRecipientsRefused as error:
                         code, reason = error.recipients[recipient]

@@ -13,7 +13,7 @@ lines named here are taken out and written anew.
 """
 
 import re
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.utils import formataddr, getaddresses
 
 from maillist.models.member import normalise_email
@@ -27,9 +27,10 @@ HEADER_NAME = re.compile(rb"^([!-9;-~]+):")
 
 
 def split_message(raw):
-    """(header lines grouped per header as (lower-case name, bytes), body bytes) of a message with LF or CRLF ends."""
+    """(header lines grouped per header as (lower-case name, bytes), the blank line and body) of a message with LF or CRLF ends."""
     match = re.search(rb"\r?\n\r?\n", raw)
-    head, body = (raw[: match.start()], raw[match.start():]) if match else (raw, b"")
+    # The body keeps the blank line that ends the headers (each header line keeps its own line end).
+    head, body = (raw[: match.start()], b"\r\n" + raw[match.end():]) if match else (raw, b"")
     fields = []
     for line in re.split(rb"(?<=\n)", head + b"\n"):
         if not line.strip(b"\r\n") and not line.startswith((b" ", b"\t")):
@@ -99,6 +100,14 @@ def unfolded(line):
     return re.sub(rb"\r?\n[ \t]+", b" ", line.partition(b":")[2]).strip().decode("utf-8", "replace")
 
 
+def prefixed_subject(subject, prefix):
+    """The Subject with the list's prefix in front, or None when it is there already (a reply's "Re: [Club] ...")."""
+    if prefix.lower() in readable(subject).lower():
+        return None
+    encoded = prefix if prefix.isascii() else Header(prefix, "utf-8").encode()
+    return f"{encoded} {subject}".rstrip()
+
+
 def list_mail_headers(raw, mailing_list, config):
     """(header lines to put in front, the message with the lines they replace taken out) for one post.
 
@@ -120,6 +129,13 @@ def list_mail_headers(raw, mailing_list, config):
             front.append(fold("Reply-To", ", ".join(replies)))
         if from_value:
             front.append(fold("X-Original-From", from_value))
+    prefix = getattr(mailing_list, "subject_prefix", "")
+    if prefix:
+        subjects = [unfolded(line) for name, line in fields if name == "subject"]
+        subject = prefixed_subject(subjects[0] if subjects else "", prefix)
+        if subject is not None:
+            drop.add("subject")
+            front.append(fold("Subject", subject))
     name = " ".join(mailing_list.name.replace('"', "").split())
     local, _, domain = mailing_list.address.rpartition("@")
     front.append(fold("List-Id", f"{formataddr((name, f'{local}.{domain}'), charset='utf-8')}"))

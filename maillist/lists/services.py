@@ -79,8 +79,31 @@ def check_posting(post_policy, allowed_senders):
     return post_policy, "\n".join(senders)
 
 
-def add_list(address, name, description="", post_policy=POST_MEMBERS, allowed_senders="", owners=""):
-    """Create a list; refuses a bad or taken address, an empty name, a bad posting rule or owner address."""
+MAX_PREFIX = 60
+MAX_FOOTER = 2000
+
+
+def check_prefix(prefix):
+    """A subject prefix on one line, at most MAX_PREFIX characters; empty for none."""
+    prefix = " ".join((prefix or "").split())
+    if len(prefix) > MAX_PREFIX:
+        raise InvalidInput(f"A subject prefix has at most {MAX_PREFIX} characters.", field="subject_prefix")
+    return prefix
+
+
+def check_footer(footer):
+    """A footer of at most MAX_FOOTER characters, line ends made plain; empty for none."""
+    footer = "\n".join(line.rstrip() for line in (footer or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")).strip()
+    if len(footer) > MAX_FOOTER:
+        raise InvalidInput(f"A footer has at most {MAX_FOOTER} characters.", field="footer")
+    if any(ord(c) < 32 and c not in "\n\t" for c in footer):
+        raise InvalidInput("A footer cannot hold control characters.", field="footer")
+    return footer
+
+
+def add_list(address, name, description="", post_policy=POST_MEMBERS, allowed_senders="", owners="", subject_prefix="",
+             footer=""):
+    """Create a list; refuses a bad or taken address, an empty name, a bad posting rule, owner address, prefix or footer."""
     with about("address"):
         address = check_email(address)
     name = (name or "").strip()
@@ -88,18 +111,21 @@ def add_list(address, name, description="", post_policy=POST_MEMBERS, allowed_se
         raise InvalidInput("A list needs a name.", field="name")
     post_policy, allowed_senders = check_posting(post_policy, allowed_senders)
     owners = check_owners(owners)
+    subject_prefix, footer = check_prefix(subject_prefix), check_footer(footer)
     if find_list_by_address(address):
         raise Conflict(f"A list with address {address} already exists.", field="address")
     mailing_list = MailingList(address=address, name=name[:200], description=(description or "").strip(),
-                               post_policy=post_policy, allowed_senders=allowed_senders, owners=owners)
+                               post_policy=post_policy, allowed_senders=allowed_senders, owners=owners,
+                               subject_prefix=subject_prefix, footer=footer)
     db.session.add(mailing_list)
     audit.record("list.create", address, f"name={name} post={post_policy}")
     db.session.commit()
     return mailing_list
 
 
-def update_list(mailing_list, name, description, post_policy=None, allowed_senders=None, owners=None):
-    """Change a list's name, description, who may post and its owners (each left as it is when not given)."""
+def update_list(mailing_list, name, description, post_policy=None, allowed_senders=None, owners=None, subject_prefix=None,
+                footer=None):
+    """Change a list's name, description, who may post, owners, subject prefix and footer (each left as it is when not given)."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("A list needs a name.", field="name")
@@ -109,6 +135,10 @@ def update_list(mailing_list, name, description, post_policy=None, allowed_sende
     mailing_list.name, mailing_list.description = name[:200], (description or "").strip()
     if owners is not None:
         mailing_list.owners = check_owners(owners)
+    if subject_prefix is not None:
+        mailing_list.subject_prefix = check_prefix(subject_prefix)
+    if footer is not None:
+        mailing_list.footer = check_footer(footer)
     mailing_list.post_policy, mailing_list.allowed_senders = post_policy, allowed_senders
     audit.record("list.update", mailing_list.address, f"name={name} post={post_policy} owners={len(mailing_list.owner_list)}")
     db.session.commit()

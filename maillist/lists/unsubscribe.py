@@ -58,6 +58,14 @@ def personal_headers(mailing_list, member_id, email, public_url):
     return (f"List-Unsubscribe: {', '.join(targets)}\r\n" + "".join(lines)).encode()
 
 
+def unsubscribe_link(mailing_list, member_id, email, public_url):
+    """The link a footer shows the member: the https page, or the mail address without PUBLIC_URL."""
+    value = token(mailing_list.id, member_id, email)
+    if public_url:
+        return f"{public_url.rstrip('/')}/unsubscribe/{value}"
+    return f"mailto:{unsubscribe_address(mailing_list.address, value)}"
+
+
 def read_token(value):
     """(mailing list, member) a token names, or raises BadUnsubscribeToken. Reads, never writes."""
     parts = (value or "").strip().lower().split(".")

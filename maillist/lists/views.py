@@ -34,7 +34,8 @@ def create():
     form = request.form
     try:
         mailing_list = services.add_list(form.get("address", ""), form.get("name", ""), form.get("description", ""),
-                                         form.get("post_policy"), form.get("allowed_senders", ""), form.get("owners", ""))
+                                         form.get("post_policy"), form.get("allowed_senders", ""), form.get("owners", ""),
+                                         form.get("subject_prefix", ""), form.get("footer", ""))
     except DomainError as error:
         return render_dialog("lists/form.html", status=error.status_code, mailing_list=None,
                       values=form, error=error.message, invalid=error.field)
@@ -68,7 +69,7 @@ def edit_form(list_id):
     mailing_list = services.get_list(list_id)
     values = {"address": mailing_list.address, "name": mailing_list.name, "description": mailing_list.description,
               "post_policy": mailing_list.post_policy, "allowed_senders": mailing_list.allowed_senders,
-              "owners": mailing_list.owners}
+              "owners": mailing_list.owners, "subject_prefix": mailing_list.subject_prefix, "footer": mailing_list.footer}
     return render_dialog("lists/form.html", mailing_list=mailing_list, values=values, error=None)
 
 
@@ -80,7 +81,8 @@ def edit(list_id):
     try:
         form = request.form
         services.update_list(mailing_list, form.get("name"), form.get("description"),
-                             form.get("post_policy"), form.get("allowed_senders", ""), form.get("owners"))
+                             form.get("post_policy"), form.get("allowed_senders", ""), form.get("owners"),
+                             form.get("subject_prefix"), form.get("footer"))
     except DomainError as error:
         return render_dialog("lists/form.html", status=error.status_code,
                       mailing_list=mailing_list, values=request.form, error=error.message, invalid=error.field)

@@ -25,6 +25,9 @@ class MailingList(db.Model):
     allowed_senders: Mapped[str] = mapped_column(Text, default="")
     # Who hears about members the list loses to hard bounces and complaints, one address per line.
     owners: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Put in front of every copy's Subject (e.g. "[Club]"), and text added to the end of its body.
+    subject_prefix: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    footer: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     subscriptions = relationship(

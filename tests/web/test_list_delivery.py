@@ -3,7 +3,10 @@
 import pytest
 from aiosmtpd.controller import Controller
 
+from sqlalchemy import select
+
 from maillist.bounces.verp import read_bounce_address
+from maillist.extensions import db
 from tests import helpers
 from maillist.lists import unsubscribe as one_click
 from tests.ses_relay import Rules
@@ -60,7 +63,7 @@ def test_each_member_gets_one_message_with_their_own_signed_sender(app, runner, 
                                   b"Reply-To: Secretary <secretary@example.org>\r\n"
                                   b"X-Original-From: Secretary <secretary@example.org>\r\n"
                                   b"List-Id: Club Friends <club.lists.example.org>\r\nList-Post: <mailto:club@lists.example.org>\r\n")
-        assert b"\r\nSee you at eight.\r\n" in content
+        assert content.endswith(b"Subject: Friday\r\n\r\nSee you at eight.\r\n"), "the body as it came, no line added"
         # What SES would make of it: the list's own domain is verified, the author's is not.
         assert Rules(["lists.example.org"]).refusal(sender, rcpts, content) is None
 
@@ -122,3 +125,42 @@ def test_the_from_header_follows_the_lists_posting_rule(app, runner, sink, polic
     else:
         assert result.exit_code == 77 and handler.messages == [], result.output
         assert "may post" in result.output or "no From: address" in result.output
+
+
+def test_the_prefix_and_footer_reach_each_member_with_their_own_link(app, runner, sink):
+    from email import message_from_bytes, policy
+
+    handler, port = sink
+    app.config["PUBLIC_URL"] = "https://lists.example.org"
+    club = helpers.make_list("club@lists.example.org", "Club", post_policy="open")
+    club.subject_prefix, club.footer = "[Club]", "Training is on Thursdays."
+    db.session.commit()
+    members = [helpers.make_member(e, lists=[club]) for e in ("ann@example.org", "bob@example.net")]
+    result = deliver(runner, port)
+    assert result.exit_code == 0, result.output
+    for _, (recipient,), content in handler.messages:
+        member = next(m for m in members if m.email == recipient)
+        copy = message_from_bytes(content.replace(b"\r\n", b"\n"), policy=policy.default)
+        assert str(copy["Subject"]) == "[Club] Friday"
+        link = f"https://lists.example.org/unsubscribe/{one_click.token(club.id, member.id, member.email)}"
+        body = copy.get_content()
+        assert body.startswith("See you at eight.\n\n-- \nTraining is on Thursdays.\n") and body.endswith(f"{link}\n")
+        assert f"<{link}>" in str(copy["List-Unsubscribe"])
+        assert b"@@unsubscribe-" not in content
+
+
+def test_the_list_form_keeps_a_prefix_and_footer_and_refuses_bad_ones(app, login):
+    from maillist.models import MailingList
+
+    staff = login("admin")
+    answer = staff.post_form("/lists/", {"address": "club@lists.example.org", "name": "Club", "post_policy": "open",
+                                         "subject_prefix": "  [Club]  ", "footer": "Line one\r\nLine two  \r\n"})
+    assert answer.status_code in (200, 303), answer.get_data(as_text=True)
+    club = db.session.scalar(select(MailingList))
+    assert (club.subject_prefix, club.footer) == ("[Club]", "Line one\nLine two")
+    for fields, message in (({"subject_prefix": "x" * 61}, "at most 60"), ({"footer": "y" * 2001}, "at most 2000"),
+                            ({"footer": "bell\x07"}, "control characters")):
+        answer = staff.post_form(f"/lists/{club.id}/edit", {"name": "Club", "post_policy": "open", **fields})
+        assert answer.status_code == 400 and message in answer.get_data(as_text=True)
+    db.session.refresh(club)
+    assert (club.subject_prefix, club.footer) == ("[Club]", "Line one\nLine two")
