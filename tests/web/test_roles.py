@@ -15,7 +15,8 @@ WRITERS = ("admin", "operator")
 ADMINS = ("admin",)
 ANY_STAFF = ("admin", "operator", "viewer")
 # Routes that take no role: signing in, and the SNS webhook (it verifies signatures instead).
-PUBLIC_WRITES = {"auth.login", "sns.webhook"}
+# One-click unsubscribe: the signed token is the authority (tests/web/test_one_click_unsubscribe.py).
+PUBLIC_WRITES = {"auth.login", "sns.webhook", "unsubscribe.unsubscribe"}
 
 # endpoint -> (roles allowed, URL template, form data)
 MATRIX = {
@@ -113,7 +114,8 @@ def test_role_matrix(app, login, objects, endpoint, role):
 
 def test_every_endpoint_requires_a_role_or_is_public(app):
     """Every view carries the role decorator, except the few that must be public."""
-    public = {"static", "auth.login", "sns.webhook", "health.health", "index", "metrics.metrics"}  # /metrics: its own token
+    public = {"static", "auth.login", "sns.webhook", "health.health", "index", "metrics.metrics",  # /metrics: its own token
+              "unsubscribe.confirm", "unsubscribe.unsubscribe"}  # the signed token in the URL
     missing = [
         endpoint for endpoint, view in app.view_functions.items()
         if endpoint not in public and not hasattr(view, "required_roles")
