@@ -59,7 +59,8 @@ def deliver(list_address, raw, host, port):
     mailing_list = find_list_by_address(list_address)
     if mailing_list is None or not mailing_list.active:
         return Delivery(EX_NOUSER, reason=f"{list_address}: no such list")
-    refused = from_refusal(mailing_list, BytesHeaderParser().parsebytes(raw[:MAX_HEADER_BYTES]).get("From", ""))
+    # Every From header is checked: a second one must not slip a stranger's address past the first.
+    refused = from_refusal(mailing_list, ", ".join(BytesHeaderParser().parsebytes(raw[:MAX_HEADER_BYTES]).get_all("From", [])))
     if refused:
         # The envelope sender already passed the same rule at SMTP time, so this goes back to them.
         return Delivery(EX_NOPERM, reason=refused)

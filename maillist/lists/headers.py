@@ -115,10 +115,12 @@ def list_mail_headers(raw, mailing_list, config):
     """
     fields, body = split_message(raw)
     from_lines = [line for name, line in fields if name == "from"]
-    from_value = unfolded(from_lines[0]) if from_lines else ""
+    # Every From header counts (SES refuses a message with two): each address is checked, and
+    # a post with more than one From leaves with one, the list's.
+    from_value = ", ".join(unfolded(line) for line in from_lines)
     front = []
     drop = set(DROPPED)
-    if needs_rewrite(from_value, mailing_list, config):
+    if len(from_lines) > 1 or needs_rewrite(from_value, mailing_list, config):
         drop |= {"from", "reply-to"}
         front.append(fold("From", rewritten_from(from_value, mailing_list)))
         replies = [unfolded(line) for name, line in fields if name == "reply-to"]

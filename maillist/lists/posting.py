@@ -50,6 +50,8 @@ def refusal(mailing_list, sender):
 def list_for_recipient(recipient):
     """The list a recipient address names (club@ or club+anything@), or None (bounce addresses included)."""
     local, at, domain = normalise_email(recipient).rpartition("@")
+    # Postfix takes "club@lists.example.org." as the list (it drops a domain's trailing dot): so must the rule.
+    domain = domain.rstrip(".")
     base = local.partition("+")[0]
     if not at or not base or base.endswith(BOUNCES_SUFFIX):
         return None

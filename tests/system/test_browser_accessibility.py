@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from maillist.lists import unsubscribe as one_click
 from tests import helpers
 from tests.helpers import hard_member, need
 
@@ -35,9 +36,9 @@ def axe():
 @pytest.fixture
 def data():
     club = helpers.make_list("club@example.org", "Club")
-    helpers.make_member("ann@example.org", "Ann Archer", lists=[club])
+    ann = helpers.make_member("ann@example.org", "Ann Archer", lists=[club])
     gone = hard_member("gone@example.org")
-    return club, gone
+    return club, gone, f"/unsubscribe/{one_click.token(club.id, ann.id, ann.email)}"
 
 
 def violations(page, axe):
@@ -51,7 +52,7 @@ def violations(page, axe):
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("size", sorted(SIZES))
 def test_pages_and_dialogs_have_no_violations(browse, data, axe, size, scheme):
-    club, gone = data
+    club, gone, unsubscribe_path = data
     page = browse("admin")
     page.set_viewport_size(SIZES[size])
     page.emulate_media(color_scheme=scheme)
@@ -75,6 +76,11 @@ def test_pages_and_dialogs_have_no_violations(browse, data, axe, size, scheme):
     expect(page.get_by_role("dialog")).to_contain_text("Reset the bounce status of 1 member?")
     found["dialog: bulk confirmation"] = violations(page, axe)
     page.keyboard.press("Escape")
+    page.goto(unsubscribe_path)  # the public one-click unsubscribe page, and what its button leads to
+    found["unsubscribe"] = violations(page, axe)
+    page.get_by_role("button", name="Unsubscribe").click()
+    expect(page.get_by_role("heading", name="Unsubscribed")).to_be_visible()
+    found["unsubscribed"] = violations(page, axe)
     found = {where: lines for where, lines in found.items() if lines}
     assert not found, json.dumps(found, indent=1)
 

@@ -122,3 +122,12 @@ def test_a_post_without_from_gets_the_lists_address():
 def test_forged_list_headers_are_replaced():
     raw = deliver(b"From: a@lists.example.org\r\nList-Unsubscribe: <https://evil.example/>\r\nList-Id: x <evil>\r\n")
     assert b"evil" not in raw
+
+
+def test_two_from_headers_leave_as_one_from_the_list():
+    """SES refuses a message with two From headers; the second must not ride along unchecked either."""
+    raw = deliver(b"From: Ann <ann@lists.example.org>\r\nFrom: Mallory <m@gmail.com>\r\nSubject: x\r\n")
+    message = headers(raw)
+    assert len(message.get_all("From")) == 1 and message["From"].addresses[0].addr_spec == "club@lists.example.org"
+    assert "m@gmail.com" in str(message["X-Original-From"])
+    assert Rules(["lists.example.org"]).refusal("club-bounces+1.a@lists.example.org", ["x@y.org"], raw) is None

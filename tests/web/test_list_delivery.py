@@ -164,3 +164,13 @@ def test_the_list_form_keeps_a_prefix_and_footer_and_refuses_bad_ones(app, login
         assert answer.status_code == 400 and message in answer.get_data(as_text=True)
     db.session.refresh(club)
     assert (club.subject_prefix, club.footer) == ("[Club]", "Line one\nLine two")
+
+
+def test_a_second_from_header_is_checked_too(app, runner, sink):
+    handler, port = sink
+    club = helpers.make_list("club@lists.example.org", "Club")  # members may post
+    helpers.make_member("secretary@example.org", lists=[club])
+    forged = b"From: Secretary <secretary@example.org>\nFrom: Stranger <stranger@attacker.example>\nSubject: x\n\nbuy\n"
+    result = deliver(runner, port, message=forged)
+    assert result.exit_code == 77 and "stranger@attacker.example: only members may post" in result.output
+    assert handler.messages == []

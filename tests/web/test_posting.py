@@ -57,6 +57,14 @@ def test_an_extension_does_not_get_round_the_rule(runner, lists):
         "action=REJECT 5.7.1 only members may post to club@lists.example.org"]
 
 
+@pytest.mark.parametrize("spelling", ["club@lists.example.org.", "club@lists.example.org..", "CLUB@Lists.Example.ORG.",
+                                      "club+x@lists.example.org."])
+def test_a_trailing_dot_does_not_get_round_the_rule(runner, lists, spelling):
+    """Postfix delivers club@lists.example.org. to the list; the policy once answered DUNNO for that spelling."""
+    assert ask(runner, request("x@attacker.example", spelling)) == [
+        "action=REJECT 5.7.1 only members may post to club@lists.example.org"]
+
+
 @pytest.mark.parametrize("junk", ["no equals sign\n", "recipient=\n", "=\n", "x" * 20000 + "\n", "sender=a\x00b\n"])
 def test_odd_requests_get_an_answer_not_a_crash(runner, lists, junk):
     assert ask(runner, junk + "\n") == ["action=DUNNO"]
