@@ -176,17 +176,22 @@ class StaffClient(FlaskClient):
 
     def csrf_token(self):
         """The session's CSRF token, read from a page the way a browser gets it."""
-        if self._token is None:
-            html = self.get("/login").get_data(as_text=True)
-            match = CSRF_FIELD.search(html) or CSRF_HEADER.search(html)
-            self._token = match.group(1)
+        # The sign-in page before signing in; a page of the app after (the sign-in page then redirects).
+        for page in ("/login", "/members/"):
+            if self._token is None:
+                html = self.get(page).get_data(as_text=True)
+                match = CSRF_FIELD.search(html) or CSRF_HEADER.search(html)
+                self._token = match.group(1) if match else None
         return self._token
 
     def post_form(self, url, data=None, headers=None, **kwargs):
         """POST form data with the CSRF token, as the site's own forms do."""
         fields = {"csrf_token": self.csrf_token()}
         fields.update(data or {})
-        return self.post(url, data=fields, headers=headers or {}, **kwargs)
+        response = self.post(url, data=fields, headers=headers or {}, **kwargs)
+        if url.startswith("/login") and response.status_code == 303:
+            self._token = None  # signing in starts a new session: the next page carries a new token
+        return response
 
     def htmx_post(self, url, data=None):
         """POST as htmx does: the token in the X-CSRFToken header, HX-Request set."""

@@ -61,7 +61,12 @@ def authenticate(email, password, address):
 
 
 def start_session(user):
-    """Sign `user` in on this browser, starting the idle and absolute clocks."""
+    """Sign `user` in on this browser, starting the idle and absolute clocks.
+
+    Whatever the session held before is dropped first (a CSRF token, anything planted in a cookie
+    handed to the victim): the signed-in session starts new, and its cookie differs from any before.
+    """
+    session.clear()
     login_user(user)
     now = int(time.time())
     session[SIGNED_IN_AT] = session[SEEN_AT] = now

@@ -25,6 +25,7 @@ from maillist.vocabulary import SOURCE_EMAIL
 
 log = logging.getLogger("maillist.dsn")
 
+COMPLAINT_FEEDBACK_TYPES = {"abuse", "fraud", "virus", "other"}
 # sysexits.h: Postfix keeps a message and retries later on EX_TEMPFAIL; content problems never ask for it.
 EX_OK, EX_TEMPFAIL = 0, 75
 
@@ -85,6 +86,10 @@ def relay_refused(list_address, refusal):
 def events_for(email, reading):
     """At most one event, for the token's member: the bounce the report describes, or a complaint."""
     if reading.kind == COMPLAINT:
+        # Only a recipient's own complaint counts (RFC 5965's abuse, fraud, virus, other): not-spam,
+        # auth-failure, an unknown type or none is no reason to stop their mail.
+        if (reading.feedback_type or "").strip().lower() not in COMPLAINT_FEEDBACK_TYPES:
+            return []
         return [Complaint(email, reading.feedback_type, reading.user_agent, reading.message_id, reading.occurred_at)]
     if reading.kind != BOUNCE:
         return []

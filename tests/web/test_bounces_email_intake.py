@@ -207,6 +207,29 @@ def test_feedback_reports_are_complaints_for_the_tokens_member(runner, club):
     assert (log.event, log.email, log.feedback_type, log.user_agent) == ("complaint", "ann@example.org", "abuse", "ExampleFBL/1.0")
 
 
+@pytest.mark.parametrize("feedback_type", ["not-spam", "auth-failure", "unknown-kind", "", None, "abuse\x00"])
+def test_a_feedback_report_that_is_no_complaint_stops_no_mail(runner, club, feedback_type):
+    """A leaked bounce address once let any ARF report (not-spam, unknown or no type) deactivate its member."""
+    member = helpers.make_member("ann@example.org", lists=[club])
+    if feedback_type is None:
+        raw = ARF.replace(b"Feedback-Type: abuse\n", b"")
+    else:
+        raw = ARF.replace(b"Feedback-Type: abuse", f"Feedback-Type: {feedback_type}".encode())
+    result = run(runner, raw, token_for(member))
+    assert result.exit_code == 0 and "nothing to record" in result.output, result.output
+    db.session.refresh(member)
+    assert member.active is True and db.session.scalar(select(BounceLog)) is None
+
+
+@pytest.mark.parametrize("feedback_type", ["abuse", "fraud", "virus", "other", "ABUSE"])
+def test_a_recipients_complaint_of_any_arf_kind_counts(runner, club, feedback_type):
+    member = helpers.make_member("ann@example.org", lists=[club])
+    result = run(runner, ARF.replace(b"Feedback-Type: abuse", f"Feedback-Type: {feedback_type}".encode()), token_for(member))
+    assert result.output.startswith("applied complaint:member"), result.output
+    db.session.refresh(member)
+    assert member.active is False
+
+
 def test_a_recipient_repeated_many_times_is_one_bounce(runner, club):
     member = helpers.make_member("gone@example.net", lists=[club])
     raw = load("postfix-rfc3464-permanent.eml")

@@ -43,6 +43,22 @@ def test_a_copied_cookie_stops_working_at_sign_out(app):
     assert not signed_in(thief) and not signed_in(staff)
 
 
+def test_signing_in_starts_a_new_session(app):
+    """A session cookie planted before sign-in (session fixation) carries nothing into the signed-in one:
+    not the CSRF secret the planter knows, not the cookie value."""
+    helpers.make_user("ann@example.org", "operator", PASSWORD)
+    victim = helpers.staff_client(app)
+    victim.csrf_token()  # the login page, as the planter fetched it: the session now holds a CSRF secret
+    planted = victim.get_cookie("session").value
+    with victim.session_transaction() as session:
+        planted_secret = session["csrf_token"]
+    assert victim.post_form("/login", {"email": "ann@example.org", "password": PASSWORD}).status_code == 303
+    assert victim.get_cookie("session").value != planted
+    with victim.session_transaction() as session:
+        assert session.get("csrf_token") != planted_secret
+    assert signed_in(victim)
+
+
 def test_changing_ones_password_ends_other_sessions_but_not_this_one(app):
     helpers.make_user("ann@example.org", "operator", PASSWORD)
     here, _ = sign_in(app, "ann@example.org")
