@@ -46,3 +46,15 @@ def plain_errors(doing):
         raise AwsError(f"{doing}: AWS answered {details.get('Code', '?')}: {details.get('Message', '')}".rstrip(": ")) from None
     except BotoCoreError as error:
         raise AwsError(f"{doing}: {error}") from None
+
+
+def pages(call, doing):
+    """Each page of a NextToken-paged AWS call (`call(**params)`), AWS's errors as AwsError."""
+    token = None
+    while True:
+        with plain_errors(doing):
+            page = call(**({"NextToken": token} if token else {}))
+        yield page
+        token = page.get("NextToken")
+        if not token:
+            return

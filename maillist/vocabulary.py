@@ -75,3 +75,6 @@ def template_globals():
         "POST_POLICY_LABELS": POST_POLICY_LABELS,
         "POST_SENDERS": POST_SENDERS,
     }
+
+# Audit actions read back by figures (the dashboard counts one-click unsubscribes).
+ONE_CLICK_UNSUBSCRIBE = "list.unsubscribe.one-click"

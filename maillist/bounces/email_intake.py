@@ -15,11 +15,10 @@ from flask import current_app
 from maillist.bounces import intake_counts
 from maillist.bounces.dsn_parser import BOUNCE, COMPLAINT, read_report
 from maillist.bounces.intake import apply_report
+from maillist.bounces import relay_refusals
 from maillist.bounces.reports import Bounce, Complaint, Report
 from maillist.bounces.verp import BadBounceAddress, read_bounce_address
 from maillist.extensions import db
-from maillist.lists import relay_refusals
-from maillist.lists.services import find_list_by_address
 from maillist.models import Member
 from maillist.vocabulary import SOURCE_EMAIL
 
@@ -72,7 +71,7 @@ def process_dsn(raw, recipient):
 
 def relay_refused(list_address, refusal):
     """The relay refused the post, not the member's address: the owners hear of it; Postfix retries if they cannot yet."""
-    mailing_list = find_list_by_address(list_address)
+    mailing_list = relay_refusals.find_list(list_address)
     if mailing_list is None:
         return DsnResult("relay-refused", f"{list_address}: no such list; the relay said: {refusal.diagnostic}")
     try:

@@ -58,24 +58,6 @@ def compare_command(as_json):
             click.echo(f"  {email}")
 
 
-@ses_cli.command("identities")
-def identities_command():
-    """The account's verified identities, and whose posts to each list keep their From."""
-    from flask import current_app
-
-    from maillist.lists import identities
-
-    statuses = aws_call(identities.account_identities)
-    for name, status in sorted(statuses.items()):
-        click.echo(f"{name}\t{status}")
-    reports, unverified = identities.report(statuses, current_app.config)
-    for identity in unverified:
-        click.echo(f"warning: SES_VERIFIED_IDENTITIES names {identity}, which SES has not verified: "
-                   "SES refuses posts that keep such a From", err=True)
-    for list_report in reports:
-        click.echo(identities.describe(list_report))
-
-
 def aws_call(function, *args):
     try:
         return function(*args)

@@ -7,10 +7,9 @@ from sqlalchemy import and_, case, distinct, func, or_, select, true
 
 from maillist.extensions import db
 from maillist.bounces.reasons import DEAD_REASONS
-from maillist.lists.unsubscribe import one_click_count
-from maillist.models import BounceLog, DeliveryStat
+from maillist.models import AuditLog, BounceLog, DeliveryStat
 from maillist.models.types import utcnow
-from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, HOLD_RELEASED, PERMANENT
+from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, HOLD_RELEASED, ONE_CLICK_UNSUBSCRIBE, PERMANENT
 
 # SES puts an account under review above these rates.
 BOUNCE_RATE_LIMIT = 0.05
@@ -84,7 +83,13 @@ def window_figures(label, length, deactivating_complaints=True, now=None, hard_b
     ).one()
     deliveries = int(days[1]) if days[0] else None
     return WindowFigures(label, *(int(value or 0) for value in row), int(deactivated or 0), deliveries,
-                         one_click_count(since))
+                         one_click_unsubscribes(since))
+
+
+def one_click_unsubscribes(since):
+    """Members who left a list with the one-click link or address in list mail since `since` (from the audit log)."""
+    return db.session.scalar(select(func.count()).select_from(AuditLog)
+                             .where(AuditLog.action == ONE_CLICK_UNSUBSCRIBE, AuditLog.created_at >= since))
 
 
 def dashboard_figures(deactivating_complaints=True, now=None, hard_bounce_policy="reason"):

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from sqlalchemy import select, update
 
 from maillist import audit
-from maillist.aws import AwsError, client, plain_errors
+from maillist.aws import AwsError, client, pages, plain_errors
 from maillist.extensions import db
 from maillist.models import Member
 
@@ -44,17 +44,9 @@ class Suppressed:
 def listed(sesv2=None):
     """Every address on SES's account-level suppression list."""
     sesv2 = sesv2 or client("sesv2")
-    found, token = [], None
-    while True:
-        params = {"NextToken": token} if token else {}
-        with plain_errors("sesv2.list_suppressed_destinations"):
-            page = sesv2.list_suppressed_destinations(**params)
-        for item in page.get("SuppressedDestinationSummaries", []):
-            found.append(Suppressed(item["EmailAddress"].strip().lower(), item.get("Reason", ""),
-                                    str(item.get("LastUpdateTime", ""))))
-        token = page.get("NextToken")
-        if not token:
-            return found
+    return [Suppressed(item["EmailAddress"].strip().lower(), item.get("Reason", ""), str(item.get("LastUpdateTime", "")))
+            for page in pages(sesv2.list_suppressed_destinations, "sesv2.list_suppressed_destinations")
+            for item in page.get("SuppressedDestinationSummaries", [])]
 
 
 def remove(email, sesv2=None, actor=None):

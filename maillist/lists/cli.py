@@ -3,10 +3,13 @@
 import sys
 
 import click
+from flask import current_app
 
 from maillist import subscriptions
+from maillist.bounces.ses_cli import aws_call, ses_cli
 from maillist.cli_support import domain_errors_exit
 from maillist.lists import delivery, posting, services
+from maillist.lists import identities
 from maillist.lists import unsubscribe as one_click
 
 
@@ -93,3 +96,17 @@ def deliver(address, reinject):
         click.echo(f"{address}: {result.reason}", err=True)
     click.echo(f"{address}: sent to {result.sent} member(s), {len(result.refused)} refused")
     sys.exit(result.exit_code)
+
+
+@ses_cli.command("identities")
+def identities_command():
+    """The account's verified identities, and whose posts to each list keep their From."""
+    statuses = aws_call(identities.account_identities)
+    for name, status in sorted(statuses.items()):
+        click.echo(f"{name}\t{status}")
+    reports, unverified = identities.report(statuses, current_app.config)
+    for identity in unverified:
+        click.echo(f"warning: SES_VERIFIED_IDENTITIES names {identity}, which SES has not verified: "
+                   "SES refuses posts that keep such a From", err=True)
+    for list_report in reports:
+        click.echo(identities.describe(list_report))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from maillist.aws import client, plain_errors
+from maillist.aws import client, pages, plain_errors
 from maillist.extensions import db
 from maillist.lists.headers import REWRITE_ALWAYS, REWRITE_NEVER, covered
 from maillist.models import MailingList
@@ -30,14 +30,7 @@ class ListReport:
 def account_identities(ses=None):
     """{identity: verification status} of every identity in the SES account (domains and addresses)."""
     ses = ses or client("ses")
-    names, token = [], None
-    while True:
-        with plain_errors("ses.list_identities"):
-            page = ses.list_identities(**({"NextToken": token} if token else {}))
-        names += page.get("Identities", [])
-        token = page.get("NextToken")
-        if not token:
-            break
+    names = [name for page in pages(ses.list_identities, "ses.list_identities") for name in page.get("Identities", [])]
     statuses = {}
     for start in range(0, len(names), BATCH):
         with plain_errors("ses.get_identity_verification_attributes"):

@@ -13,17 +13,18 @@ import base64
 import hashlib
 import hmac
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from maillist import audit
 from maillist.bounces.verp import DIGITS, base36, bounce_key
 from maillist.extensions import db
-from maillist.models import AuditLog, MailingList, Member, Subscription
+from maillist.models import MailingList, Member, Subscription
+from maillist.vocabulary import ONE_CLICK_UNSUBSCRIBE
 
 UNSUBSCRIBE_SUFFIX = "-unsubscribe"
 MAC_LENGTH = 16
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
-AUDIT_ACTION = "list.unsubscribe.one-click"
+AUDIT_ACTION = ONE_CLICK_UNSUBSCRIBE
 
 
 class BadUnsubscribeToken(ValueError):
@@ -105,11 +106,3 @@ def unsubscribe(mailing_list, member, via):
     audit.record(AUDIT_ACTION, mailing_list.address, f"{member.email} via {via}", actor="member")
     db.session.commit()
     return True
-
-
-def one_click_count(since=None):
-    """How many members took themselves off a list with the one-click link or address."""
-    query = select(func.count()).select_from(AuditLog).where(AuditLog.action == AUDIT_ACTION)
-    if since is not None:
-        query = query.where(AuditLog.created_at >= since)
-    return db.session.scalar(query)

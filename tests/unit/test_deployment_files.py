@@ -2,7 +2,6 @@
 (no Docker engine runs here): every service, port, volume and variable that the docs name exists."""
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml

@@ -63,7 +63,6 @@ def test_a_one_click_post_without_cookie_or_token_unsubscribes_from_that_list_on
     assert again.status_code == 200, "idempotent"
     entries = db.session.scalars(select(AuditLog).where(AuditLog.action == one_click.AUDIT_ACTION)).all()
     assert [(e.target, e.details, e.actor) for e in entries] == [("club@lists.example.org", "ann@example.org via web", "member")]
-    assert one_click.one_click_count() == 1
 
 
 def test_the_post_must_say_one_click(client, people):
