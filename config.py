@@ -104,6 +104,7 @@ def database_url(env):
     docker-compose passes the parts, not a URL: a password from a password manager may hold
     `@ / # % :`, which a URL pasted together from them would misread; built here, each part is quoted.
     """
+    port = env_int(env, "MYSQL_PORT", 3306, minimum=1, maximum=65535)
     if env.get("DATABASE_URL"):
         return env["DATABASE_URL"]
     host = (env.get("MYSQL_HOST") or "").strip()
@@ -114,7 +115,7 @@ def database_url(env):
         username=env.get("MYSQL_USER") or "maillist",
         password=env.get("MYSQL_PASSWORD") or None,
         host=host,
-        port=env_int(env, "MYSQL_PORT", 3306, minimum=1, maximum=65535),
+        port=port,
         database=env.get("MYSQL_DATABASE") or "maillist",
     ).render_as_string(hide_password=False)
 
@@ -157,6 +158,19 @@ def load_secret_key(instance_path):
     return path.read_text().strip()
 
 
+ARF_TYPES = {"abuse", "fraud", "virus", "other", "not-spam", "auth-failure"}
+
+
+def arf_complaint_types(env):
+    """ARF_COMPLAINT_TYPES: the feedback types of an emailed report that count as a complaint."""
+    raw = env.get("ARF_COMPLAINT_TYPES")
+    types = {"abuse", "fraud", "virus"} if raw is None or not raw.strip() else {t.lower() for t in env_list(env, "ARF_COMPLAINT_TYPES")}
+    unknown = types - ARF_TYPES
+    if unknown:
+        raise ConfigError(f"ARF_COMPLAINT_TYPES holds {', '.join(sorted(unknown))}; the types are {', '.join(sorted(ARF_TYPES))}")
+    return frozenset(types)
+
+
 def verified_identities(env):
     """SES_VERIFIED_IDENTITIES: domains (example.org) and addresses (ann@example.org), lower-cased."""
     identities = [identity.lower() for identity in env_list(env, "SES_VERIFIED_IDENTITIES")]
@@ -196,6 +210,7 @@ class Config:
         self.SNS_TOPIC_ARNS = topic_allow_list(env)
         self.SNS_MAX_MESSAGE_AGE = env_int(env, "SNS_MAX_MESSAGE_AGE", 86400)
         self.COMPLAINT_ACTION = env_choice(env, "COMPLAINT_ACTION", "deactivate", {"deactivate", "log"})
+        self.ARF_COMPLAINT_TYPES = arf_complaint_types(env)
         self.HARD_BOUNCE_POLICY = env_choice(env, "HARD_BOUNCE_POLICY", "reason", {"reason", "type"})
         self.BOUNCE_STORM_COUNT = env_int(env, "BOUNCE_STORM_COUNT", 10)
         self.BOUNCE_STORM_SHARE = env_int(env, "BOUNCE_STORM_SHARE", 50, maximum=100)
@@ -274,6 +289,7 @@ SETTINGS = [
     Setting("BOUNCE_STORM_SHARE", "`50`", "percent of a domain's members (at least 5 of them) whose permanent bounces within the window pause deactivations there too; `0` turns the share off", (APP, POSTFIX)),
     Setting("BOUNCE_STORM_WINDOW", "`3600`", "seconds of event time the bounce-storm guard looks at, either side of each permanent bounce", (APP, POSTFIX)),
     Setting("COMPLAINT_ACTION", "`deactivate`", "`deactivate` a member who complains, or only `log` it", (APP, POSTFIX)),
+    Setting("ARF_COMPLAINT_TYPES", "`abuse,fraud,virus`", "feedback types of an emailed ARF report (to a member's bounce address) that count as a complaint; `opt-out` always takes the member off that list; `not-spam`, `auth-failure` and unknown or missing types change nothing", (APP, POSTFIX)),
     Setting("AWS_REGION", "none", "the region of your SES identity, for `flask sns setup`, `flask sns poll` and SES's suppression list; these also read the other standard AWS settings (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` or `AWS_PROFILE`, `AWS_ENDPOINT_URL`)", (APP,)),
     Setting("SQS_QUEUE_URL", "empty", "the queue the `poller` service reads (docker-compose profile `poller`; `flask sns setup --queue` prints it)", (SERVER,)),
     Setting("SESSION_COOKIE_SECURE", "`false`", "`true` behind HTTPS: cookies only over TLS, URLs built with `https` (docker-compose sets it)", (APP,), in_env_example=False),

@@ -18,13 +18,14 @@ from maillist.bounces.intake import apply_report
 from maillist.bounces import relay_refusals
 from maillist.bounces.reports import Bounce, Complaint, Report
 from maillist.bounces.verp import BadBounceAddress, read_bounce_address
+from maillist import subscriptions
 from maillist.extensions import db
 from maillist.models import Member
 from maillist.vocabulary import SOURCE_EMAIL
 
 log = logging.getLogger("maillist.dsn")
 
-COMPLAINT_FEEDBACK_TYPES = {"abuse", "fraud", "virus", "other"}
+OPT_OUT = "opt-out"
 # sysexits.h: Postfix keeps a message and retries later on EX_TEMPFAIL; content problems never ask for it.
 EX_OK, EX_TEMPFAIL = 0, 75
 
@@ -60,9 +61,14 @@ def process_dsn(raw, recipient):
     if refusal is not None:
         return relay_refused(list_address, refusal)
     reading = read_report(raw)
-    events = events_for(member.email, reading)
+    if reading.kind == COMPLAINT and feedback_type(reading) == OPT_OUT:
+        return opted_out(list_address, member)
+    events = events_for(member.email, reading, current_app.config["ARF_COMPLAINT_TYPES"])
     if not events:
-        return DsnResult(reading.kind, f"{member.email}: nothing to record")
+        detail = f"{member.email}: nothing to record"
+        if reading.kind == COMPLAINT:
+            detail += f" (feedback type {feedback_type(reading) or 'missing'} is not one of ARF_COMPLAINT_TYPES)"
+        return DsnResult(reading.kind, detail)
     intake = apply_report(Report(report_key(raw, member.id, reading), SOURCE_EMAIL, "DSN"), events)
     if intake.failed:
         return DsnResult(intake.outcome, intake.detail, EX_TEMPFAIL)
@@ -82,12 +88,27 @@ def relay_refused(list_address, refusal):
     return DsnResult("relay-refused", f"{list_address}: post {refusal.post_id or '?'} refused by the relay: {refusal.diagnostic}")
 
 
-def events_for(email, reading):
-    """At most one event, for the token's member: the bounce the report describes, or a complaint."""
+def feedback_type(reading):
+    return (reading.feedback_type or "").strip().lower()
+
+
+def opted_out(list_address, member):
+    """An ARF `opt-out` report: the member leaves that list (audited), and nothing else changes."""
+    mailing_list = relay_refusals.find_list(list_address)
+    if mailing_list is None:
+        return DsnResult("opt-out", f"{list_address}: no such list")
+    done = subscriptions.unsubscribe(mailing_list, member)
+    return DsnResult("opt-out", f"{member.email}: {'unsubscribed from' if done else 'was not on'} {list_address}")
+
+
+def events_for(email, reading, complaint_types):
+    """At most one event, for the token's member: the bounce the report describes, or a complaint.
+
+    Only the feedback types in `complaint_types` (ARF_COMPLAINT_TYPES) are complaints: not-spam,
+    auth-failure, an unknown type or none is no reason to stop a member's mail (a leaked bounce
+    address would otherwise stop it for anyone who cares to write one)."""
     if reading.kind == COMPLAINT:
-        # Only a recipient's own complaint counts (RFC 5965's abuse, fraud, virus, other): not-spam,
-        # auth-failure, an unknown type or none is no reason to stop their mail.
-        if (reading.feedback_type or "").strip().lower() not in COMPLAINT_FEEDBACK_TYPES:
+        if feedback_type(reading) not in complaint_types:
             return []
         return [Complaint(email, reading.feedback_type, reading.user_agent, reading.message_id, reading.occurred_at)]
     if reading.kind != BOUNCE:

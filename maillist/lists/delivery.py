@@ -59,8 +59,12 @@ def deliver(list_address, raw, host, port):
     mailing_list = find_list_by_address(list_address)
     if mailing_list is None or not mailing_list.active:
         return Delivery(EX_NOUSER, reason=f"{list_address}: no such list")
-    # Every From header is checked: a second one must not slip a stranger's address past the first.
-    refused = from_refusal(mailing_list, ", ".join(BytesHeaderParser().parsebytes(raw[:MAX_HEADER_BYTES]).get_all("From", [])))
+    froms = BytesHeaderParser().parsebytes(raw[:MAX_HEADER_BYTES]).get_all("From", [])
+    if len(froms) != 1:
+        # Not one author: sent to nobody, and not returned to an envelope sender anyone could forge.
+        log.warning("post to %s discarded: it has %d From headers", list_address, len(froms))
+        return Delivery(EX_OK, reason=f"discarded: the post has {len(froms)} From headers, not one")
+    refused = from_refusal(mailing_list, froms[0])
     if refused:
         # The envelope sender already passed the same rule at SMTP time, so this goes back to them.
         return Delivery(EX_NOPERM, reason=refused)

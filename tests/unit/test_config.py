@@ -46,6 +46,12 @@ def test_values_from_environment():
         ("SNS_TOPIC_ARNS", "arn:a, arn:b"),
         ("SNS_TOPIC_ARNS", "arn:aws:sns:eu-west-1:123456789012:ok\nforged"),
         ("SNS_TOPIC_ARNS", "arn:aws:s3:eu-west-1:123456789012:bucket"),
+        ("ARF_COMPLAINT_TYPES", "abuse,spam"),
+        ("SES_VERIFIED_IDENTITIES", "club.example,@nodomain"),
+        ("SES_VERIFIED_IDENTITIES", "not a domain"),
+        ("FROM_REWRITE", "sometimes"),
+        ("SES_MAX_SEND_RATE", "fast"),
+        ("MYSQL_PORT", "99999"),
     ],
 )
 def test_bad_value_names_the_variable(name, value):

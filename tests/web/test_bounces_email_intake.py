@@ -207,7 +207,7 @@ def test_feedback_reports_are_complaints_for_the_tokens_member(runner, club):
     assert (log.event, log.email, log.feedback_type, log.user_agent) == ("complaint", "ann@example.org", "abuse", "ExampleFBL/1.0")
 
 
-@pytest.mark.parametrize("feedback_type", ["not-spam", "auth-failure", "unknown-kind", "", None, "abuse\x00"])
+@pytest.mark.parametrize("feedback_type", ["not-spam", "auth-failure", "other", "unknown-kind", "", None, "abuse\x00"])
 def test_a_feedback_report_that_is_no_complaint_stops_no_mail(runner, club, feedback_type):
     """A leaked bounce address once let any ARF report (not-spam, unknown or no type) deactivate its member."""
     member = helpers.make_member("ann@example.org", lists=[club])
@@ -221,13 +221,30 @@ def test_a_feedback_report_that_is_no_complaint_stops_no_mail(runner, club, feed
     assert member.active is True and db.session.scalar(select(BounceLog)) is None
 
 
-@pytest.mark.parametrize("feedback_type", ["abuse", "fraud", "virus", "other", "ABUSE"])
+@pytest.mark.parametrize("feedback_type", ["abuse", "fraud", "virus", "ABUSE"])
 def test_a_recipients_complaint_of_any_arf_kind_counts(runner, club, feedback_type):
     member = helpers.make_member("ann@example.org", lists=[club])
     result = run(runner, ARF.replace(b"Feedback-Type: abuse", f"Feedback-Type: {feedback_type}".encode()), token_for(member))
     assert result.output.startswith("applied complaint:member"), result.output
     db.session.refresh(member)
     assert member.active is False
+
+
+def test_the_complaint_kinds_are_a_setting(runner, app, club):
+    app.config["ARF_COMPLAINT_TYPES"] = frozenset({"abuse", "other"})
+    member = helpers.make_member("ann@example.org", lists=[club])
+    result = run(runner, ARF.replace(b"Feedback-Type: abuse", b"Feedback-Type: other"), token_for(member))
+    assert result.output.startswith("applied complaint:member"), result.output
+
+
+def test_an_opt_out_report_takes_the_member_off_that_list_only(runner, club):
+    other = helpers.make_list("choir@lists.example.org", "Choir")
+    member = helpers.make_member("ann@example.org", lists=[club, other])
+    result = run(runner, ARF.replace(b"Feedback-Type: abuse", b"Feedback-Type: opt-out"), token_for(member))
+    assert result.exit_code == 0 and result.output.startswith("opt-out"), result.output
+    db.session.refresh(member)
+    assert member.active is True and [s.list_id for s in member.subscriptions] == [other.id]
+    assert db.session.scalar(select(BounceLog)) is None
 
 
 def test_a_recipient_repeated_many_times_is_one_bounce(runner, club):

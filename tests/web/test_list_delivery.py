@@ -166,11 +166,16 @@ def test_the_list_form_keeps_a_prefix_and_footer_and_refuses_bad_ones(app, login
     assert (club.subject_prefix, club.footer) == ("[Club]", "Line one\nLine two")
 
 
-def test_a_second_from_header_is_checked_too(app, runner, sink):
+@pytest.mark.parametrize("head", [
+    b"From: Secretary <secretary@example.org>\nFrom: Stranger <stranger@attacker.example>\n",
+    b"From: Secretary <secretary@example.org>\nFrom: Secretary <secretary@example.org>\n",
+    b"Sender: secretary@example.org\n",
+])
+def test_a_post_without_exactly_one_from_goes_to_nobody(app, runner, sink, head):
+    """The first From was checked and both relayed; now such a post is discarded and logged, never bounced."""
     handler, port = sink
     club = helpers.make_list("club@lists.example.org", "Club")  # members may post
     helpers.make_member("secretary@example.org", lists=[club])
-    forged = b"From: Secretary <secretary@example.org>\nFrom: Stranger <stranger@attacker.example>\nSubject: x\n\nbuy\n"
-    result = deliver(runner, port, message=forged)
-    assert result.exit_code == 77 and "stranger@attacker.example: only members may post" in result.output
+    result = deliver(runner, port, message=head + b"Subject: x\n\nbuy\n")
+    assert result.exit_code == 0 and "discarded: the post has" in result.output
     assert handler.messages == []
