@@ -41,6 +41,10 @@ DAEMON_NAMES = re.compile(r"mail delivery|mailer|postmaster|delivery (status|sub
 FAILED_ACTIONS = ("fail", "error", "bounce", "undeliver")
 # A report this nested is no bounce: every mail server's fits in a few levels.
 MAX_MULTIPARTS = 64
+# What one report may hand its readers (see `bound`): parts per container, nesting, characters.
+MAX_PARTS, MAX_DEPTH, MAX_PART_TEXT, MAX_LINE = 50, 8, 64 * 1024, 998
+BLANK_RUNS = re.compile(rb"\r?\n(?:[ \t]*\r?\n){2,}")
+LONG_LINE = re.compile(r"[^\n]{%d,}" % (MAX_LINE + 1))
 AUTO_PRECEDENCE = ("auto_reply", "bulk", "junk")
 HTML_TAG = re.compile(r"<[^<>]{0,500}>")
 # Where a report starts quoting the message it returns: nothing after it is about the recipient.
@@ -111,7 +115,9 @@ def cut(text, limit):
 
 def read_report(raw):
     """Read the report in `raw` (bytes): never raises for what the bytes contain."""
-    raw = raw[:MAX_REPORT_BYTES]
+    # Runs of blank lines read as one: a status part of thousands of empty blocks made the email
+    # parser build a message per block, and the readers walk each.
+    raw = BLANK_RUNS.sub(b"\n\n", raw[:MAX_REPORT_BYTES])
     if raw.lower().count(b"multipart/") > MAX_MULTIPARTS:
         return Reading(NOT_A_BOUNCE)
     try:
@@ -120,8 +126,31 @@ def read_report(raw):
         return Reading(NOT_A_BOUNCE)
 
 
+def bound(message, depth=0):
+    """Cut a parsed report down, in place, to what any reading needs: at most MAX_PARTS parts per
+    container (status groups: MAX_RECIPIENTS * 2), MAX_PART_TEXT characters per part and
+    MAX_LINE per line. Every later step (our readers and flufl.bounce's detectors, some of which
+    take quadratic time on long lines or many blocks) then works on bounded input."""
+    if message.is_multipart():
+        limit = MAX_RECIPIENTS * 2 + 1 if message.get_content_type() == "message/delivery-status" else MAX_PARTS
+        parts = message.get_payload()[:limit]
+        message.set_payload(parts)
+        for part in parts:
+            if depth < MAX_DEPTH:
+                bound(part, depth + 1)
+            else:
+                part.set_payload("")
+        return message
+    payload = message.get_payload()
+    if isinstance(payload, str) and (len(payload) > MAX_PART_TEXT or LONG_LINE.search(payload)):
+        text = payload[:MAX_PART_TEXT]
+        message.set_payload(LONG_LINE.sub(lambda m: m.group(0)[:MAX_LINE], text))
+    return message
+
+
 def read_message(message):
     """The reading of a parsed report."""
+    bound(message)
     occurred_at = report_time(message)
     message_id = cut(message.get("Message-ID"), 120)
     feedback = part_of_type(message, "message/feedback-report")
@@ -268,7 +297,7 @@ def text_of(message, limit=64 * 1024):
 
 def text_parts(message, content_type, limit):
     """The parts of `content_type`, decoded and joined, at most `limit` characters."""
-    chunks = []
+    chunks, total = [], 0
     for part in message.walk():
         if part.get_content_type() != content_type:
             continue
@@ -278,7 +307,8 @@ def text_parts(message, content_type, limit):
             chunks.append(data.decode(charset, "replace"))
         except LookupError:
             chunks.append(data.decode("latin-1"))
-        if sum(map(len, chunks)) > limit:
+        total += len(chunks[-1]) + 1
+        if total > limit:
             break
     return "\n".join(chunks)[:limit]
 

@@ -1,0 +1,57 @@
+"""Reading a bounce email takes bounded work, whatever its body: anyone holding one member's bounce
+address (it is in every copy's Return-Path) can send one, so nothing in it may tie up the mail host."""
+
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from maillist.bounces.dsn_parser import MAX_REPORT_BYTES, read_report
+
+CPU_LIMIT = 1.0  # seconds of CPU for one report, at the largest size read
+HEAD = b"From: MAILER-DAEMON@mx.example\nTo: club-bounces+1.abc@lists.example.org\nSubject: Undelivered Mail\nMIME-Version: 1.0\n"
+
+
+def status_report(status_body):
+    return (HEAD + b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+            b"--B\nContent-Type: text/plain\n\nfailed\n\n--B\nContent-Type: message/delivery-status\n\n"
+            + status_body + b"\n--B--\n")
+
+
+def cpu_seconds(raw):
+    started = time.process_time()
+    read_report(raw)
+    return time.process_time() - started
+
+
+def test_a_status_part_of_blank_blocks():
+    """250 KB of "\\n \\n" blocks once took 128 s in `flask bounces process-dsn`."""
+    assert cpu_seconds(status_report(b"\n \n" * (MAX_REPORT_BYTES // 3))) < CPU_LIMIT
+
+
+def test_an_exchange_style_body_with_one_long_line():
+    """flufl.bounce's Exchange pattern took minutes on one 250 KB line after its trigger phrase."""
+    raw = HEAD + b"\nYour message did not reach the following recipient(s):\n" + b"a" * MAX_REPORT_BYTES + b"\n"
+    assert cpu_seconds(raw) < CPU_LIMIT
+
+
+def test_many_parts_and_deep_nesting():
+    many = HEAD + b"Content-Type: multipart/mixed; boundary=B\n\n" + b"--B\nContent-Type: text/plain\n\nno such user a@b.example\n\n" * 5000
+    nested = HEAD + b"Content-Type: multipart/mixed; boundary=B0\n\n" + b"".join(
+        f"--B{i}\nContent-Type: multipart/mixed; boundary=B{i + 1}\n\n".encode() for i in range(500))
+    assert cpu_seconds(many) < CPU_LIMIT and cpu_seconds(nested) < CPU_LIMIT
+
+
+PIECES = st.sampled_from([b"\n", b" \n", b"\n \n", b"a" * 997, b"a@b on ", b"did not reach the following recipient(s):\n",
+                          b"<x@y.example>: ", b"550 5.1.1 user unknown\n", b"--B\n", b"Content-Type: text/plain\n\n",
+                          b"Final-Recipient: rfc822; x@y.example\nAction: failed\nStatus: 5.1.1\n\n", b"=\n", b"\t", b"\xff\xfe"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(pieces=st.lists(PIECES, min_size=1, max_size=8), status=st.booleans())
+def test_generated_hostile_bodies_stay_within_the_bound(pieces, status):
+    """Repeating a hostile pattern up to the size read, as a status part or as prose."""
+    unit = b"".join(pieces)
+    body = unit * (MAX_REPORT_BYTES // len(unit) + 1)
+    raw = status_report(body) if status else HEAD + b"\n" + body
+    assert cpu_seconds(raw) < CPU_LIMIT
