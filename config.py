@@ -312,7 +312,7 @@ SETTINGS = [
     Setting("SES_MAX_SEND_RATE", "`14`", "messages per second the list pipe re-injects list mail at (your SES account's maximum send rate: the SES console's Account dashboard; the pipe runs one post at a time, so this paces the way out); `0` does not pace", (APP, POSTFIX)),
     Setting("MAX_MESSAGE_MB", "`10`", "the largest post Postfix takes, in MB as received (at most `39`: SES takes 40 MB after encoding, and the list adds its headers); larger posts are refused at SMTP time with `552 5.3.4 Message size exceeds fixed limit`", (POSTFIX,)),
     Setting("METRICS_TOKEN", "empty", "the bearer token Prometheus sends to read `GET /metrics`; with neither this nor `METRICS_ALLOW_FROM` set, `/metrics` answers 404", (APP,)),
-    Setting("METRICS_ALLOW_FROM", "empty", "comma-separated addresses or networks that may read `/metrics` without the token (as the app sees them: behind nginx, set `PROXY_FIX_HOPS`)", (APP,)),
+    Setting("METRICS_ALLOW_FROM", "empty", "comma-separated addresses or networks that may read `/metrics` without the token: the address that connects to the app itself (Prometheus scraping `api:8000`), never one an `X-Forwarded-For` header claims", (APP,)),
     Setting("PROMETHEUS_MULTIPROC_DIR", "`/tmp/maillist-metrics` in the api container", "a folder where each gunicorn worker keeps its webhook latency histogram, added up at `/metrics` (prometheus-client's multiprocess mode)", (SERVER,), in_env_example=False),
     Setting("LOG_LEVEL", "`INFO`", "Python logging level: `DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`", (APP, POSTFIX)),
     Setting("MAILLIST_ADMIN_EMAIL", "`admin@example.com`", "the first administrator `flask users ensure-admin` (and `scripts/run.sh`) creates", (APP,), in_env_example=False),

@@ -48,13 +48,21 @@ def allowed_networks(config):
     return [ipaddress.ip_network(part.strip(), strict=False) for part in config["METRICS_ALLOW_FROM"].split(",") if part.strip()]
 
 
+def direct_peer():
+    """The address that connected to the app itself: behind PROXY_FIX_HOPS, `remote_addr` is what the
+    X-Forwarded-For header claims, which any container reaching api:8000 directly could write. nginx
+    never passes /metrics on, so a scraper allowed by address always connects directly."""
+    original = request.environ.get("werkzeug.proxy_fix.orig") or {}
+    return original.get("REMOTE_ADDR") or request.environ.get("REMOTE_ADDR") or ""
+
+
 def may_read(config):
     token = config["METRICS_TOKEN"]
     given = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         return True
     try:
-        address = ipaddress.ip_address(request.remote_addr or "")
+        address = ipaddress.ip_address(direct_peer())
     except ValueError:
         return False
     return any(address in network for network in allowed_networks(config))

@@ -59,3 +59,15 @@ def test_a_bad_allow_list_stops_start_up(value):
 
     with pytest.raises(ConfigError, match="METRICS_ALLOW_FROM"):
         Config({"METRICS_ALLOW_FROM": value})
+
+
+@pytest.mark.parametrize("app_overrides", [dict(WEBHOOK, METRICS_TOKEN="", METRICS_ALLOW_FROM="10.0.0.0/8", PROXY_FIX_HOPS=1)])
+@pytest.mark.parametrize("peer, forwarded_for, status", [
+    ("172.20.0.5", "10.1.2.3", 403),   # another container writing the allowed address into X-Forwarded-For
+    ("10.9.9.9", "203.0.113.9", 200),  # the allowed scraper, whatever the header says
+    ("10.9.9.9", None, 200),
+    ("172.20.0.5", None, 403),
+])
+def test_the_allow_list_checks_the_peer_not_a_forwarded_header(client, app_overrides, peer, forwarded_for, status):
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    assert client.get("/metrics", headers=headers, environ_base={"REMOTE_ADDR": peer}).status_code == status
