@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
+from email.header import decode_header
 from email.utils import parseaddr, parsedate_to_datetime
 
 from flufl.bounce import all_failures
@@ -51,7 +52,20 @@ HTML_TAG = re.compile(r"<[^<>]{0,500}>")
 ORIGINAL_FOLLOWS = re.compile(r"-{2,} ?below this line|-{2,} ?original message|original message (follows|attached|below)|"
                               r"copy of (the|your) (original )?message|message headers? follows?|"
                               r"header of the original message|-{2,} ?returned mail|-{3,} ?(start|begin)")
-VACATION_SUBJECT = re.compile(r"^\s*(out of (the )?office|automatic reply|auto[- ]?reply|autoreply|auto:|abwesenheit|absence|vacation|on leave)", re.I)
+# Out-of-office subjects in the languages clubs write in: English, French, German, Spanish, Italian,
+# Dutch, Portuguese, Polish, Swedish, Japanese (each word as mail clients spell it at the start).
+VACATION_SUBJECT = re.compile(
+    r"^\s*(out of (the )?office|automatic reply|auto[- ]?reply|autoreply|auto:|away from|on vacation|vacation|on leave|absence"
+    r"|r[ée]ponse automatique|message d'absence|absent|en cong[ée]"
+    r"|automatische antwort|abwesenheit|abwesend|urlaub|au(ß|ss)er haus"
+    r"|respuesta autom[áa]tica|fuera de la oficina|ausente|ausencia"
+    r"|risposta automatica|fuori ufficio|assente|assenza"
+    r"|automatisch antwoord|afwezig|buiten kantoor"
+    r"|resposta autom[áa]tica|fora do escrit[óo]rio|aus[êe]ncia"
+    r"|automatyczna odpowied[źz]|nieobecno[śs][ćc]|poza biurem"
+    r"|automatiskt svar|fr[åa]nvarande|fr[åa]nvaro|ej p[åa] kontoret"
+    r"|自動応答|自動返信|不在)", re.I)
+AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-MS-Exchange-Inbox-Rules-Loop")
 SEVERITY = {PERMANENT: 3, TRANSIENT: 2, UNDETERMINED: 1}
 
 
@@ -266,16 +280,39 @@ def is_auto_reply(message):
 
     Mail servers mark their bounces auto-submitted too, so only mail from a person's mailbox counts.
     """
-    if sent_by_a_daemon(message):
+    _, address = parseaddr(str(message.get("From") or ""))
+    if address.partition("@")[0].lower() in DAEMONS:
         return False
-    auto_submitted = str(message.get("Auto-Submitted") or "").strip().lower()
-    if auto_submitted.startswith("auto-replied"):
+    # A person's answering machine says so in its headers or its subject, whatever its display name
+    # ("Club Postmaster" is a person here): only a daemon's name alone marks a server's report.
+    if any(message.get(name) for name in AUTO_REPLY_HEADERS):
         return True
     if str(message.get("Precedence") or "").strip().lower() == "auto_reply":
         return True
-    if any(message.get(name) for name in ("X-Autoreply", "X-Autorespond")):
+    if VACATION_SUBJECT.match(readable_subject(message)):
         return True
-    return bool(VACATION_SUBJECT.match(str(message.get("Subject") or "")[:200]))
+    auto_submitted = str(message.get("Auto-Submitted") or "").strip().lower()
+    return auto_submitted.startswith("auto-replied") and not sent_by_a_daemon(message)
+
+
+def readable_subject(message):
+    """The Subject as a person reads it: RFC 2047 words decoded (=?utf-8?q?R=C3=A9ponse...?=), and
+    eight-bit bytes sent raw read as UTF-8."""
+    value = message.get("Subject") or ""
+    try:
+        pieces = decode_header(value if not isinstance(value, str) else value[:400])
+    except (ValueError, LookupError, UnicodeError):
+        return str(value)[:200]
+    text = []
+    for chunk, charset in pieces:
+        if isinstance(chunk, str):
+            text.append(chunk)
+            continue
+        try:
+            text.append(chunk.decode(charset if charset and charset != "unknown-8bit" else "utf-8", "replace"))
+        except LookupError:
+            text.append(chunk.decode("utf-8", "replace"))
+    return "".join(text)[:200]
 
 
 def looks_automatic(message):

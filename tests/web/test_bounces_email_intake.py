@@ -346,3 +346,31 @@ def test_an_over_long_action_is_cut_to_its_column_and_applied(runner, club):
     result = run(runner, raw, token_for(member))
     assert result.exit_code == 0 and result.output.startswith("applied"), result.output
     assert len(db.session.scalar(select(BounceLog.action))) <= 50
+
+
+@pytest.mark.parametrize("subject", [
+    "Réponse automatique : Réunion", "=?utf-8?q?R=C3=A9ponse_automatique_=3A_R=C3=A9union?=", "Absent du bureau",
+    "Automatische Antwort: Treffen", "Abwesenheitsnotiz", "Respuesta automática: Reunión", "Fuera de la oficina",
+    "Risposta automatica: Riunione", "Fuori ufficio", "Automatisch antwoord: Vergadering", "Afwezig",
+    "Resposta automática: Reunião", "Automatyczna odpowiedź: Spotkanie", "Automatiskt svar: Möte",
+    "=?iso-2022-jp?b?GyRCPCtGMDF+RXobKEI=?=", "自動返信: 会議", "不在のお知らせ",
+])
+def test_auto_replies_in_many_languages_change_nothing(runner, club, subject):
+    """A reply that quotes bounce prose ("Mail to carol@... failed 550 5.1.1") once deactivated its sender."""
+    alice = helpers.make_member("alice@example.org", lists=[club])
+    raw = VACATION.replace(b"Subject: Out of office: Meeting on Friday", f"Subject: {subject}".encode())
+    raw = raw.replace(b"Auto-Submitted: auto-replied\n", b"")
+    result = run(runner, raw, token_for(alice))
+    assert result.exit_code == 0 and result.output.startswith("auto-reply"), result.output
+    db.session.refresh(alice)
+    assert (alice.bounce_status, alice.bounce_count, alice.active) == ("clean", 0, True)
+
+
+@pytest.mark.parametrize("sender", [b"Club Postmaster <alice@example.org>", b"Mail Delivery Team <alice@example.org>"])
+def test_a_persons_auto_reply_counts_as_one_whatever_their_display_name(runner, club, sender):
+    alice = helpers.make_member("alice@example.org", lists=[club])
+    raw = VACATION.replace(b"From: Alice Example <alice@example.org>", b"From: " + sender)
+    result = run(runner, raw, token_for(alice))
+    assert result.output.startswith("auto-reply"), result.output
+    db.session.refresh(alice)
+    assert alice.active is True and alice.bounce_count == 0
