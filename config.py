@@ -211,6 +211,7 @@ class Config:
         self.SNS_MAX_MESSAGE_AGE = env_int(env, "SNS_MAX_MESSAGE_AGE", 86400)
         self.COMPLAINT_ACTION = env_choice(env, "COMPLAINT_ACTION", "deactivate", {"deactivate", "log"})
         self.ARF_COMPLAINT_TYPES = arf_complaint_types(env)
+        self.EMAIL_REPORTS_PER_MINUTE = env_int(env, "EMAIL_REPORTS_PER_MINUTE", 5)
         self.HARD_BOUNCE_POLICY = env_choice(env, "HARD_BOUNCE_POLICY", "reason", {"reason", "type"})
         self.BOUNCE_STORM_COUNT = env_int(env, "BOUNCE_STORM_COUNT", 10)
         self.BOUNCE_STORM_SHARE = env_int(env, "BOUNCE_STORM_SHARE", 50, maximum=100)
@@ -290,6 +291,7 @@ SETTINGS = [
     Setting("BOUNCE_STORM_WINDOW", "`3600`", "seconds of event time the bounce-storm guard looks at, either side of each permanent bounce", (APP, POSTFIX)),
     Setting("COMPLAINT_ACTION", "`deactivate`", "`deactivate` a member who complains, or only `log` it", (APP, POSTFIX)),
     Setting("ARF_COMPLAINT_TYPES", "`abuse,fraud,virus`", "feedback types of an emailed ARF report (to a member's bounce address) that count as a complaint; `opt-out` always takes the member off that list; `not-spam`, `auth-failure` and unknown or missing types change nothing", (APP, POSTFIX)),
+    Setting("EMAIL_REPORTS_PER_MINUTE", "`5`", "bounce emails recorded for one member in a minute; more are logged and dropped (a leaked bounce address cannot fill a member's history); `0` turns the limit off", (APP, POSTFIX)),
     Setting("AWS_REGION", "none", "the region of your SES identity, for `flask sns setup`, `flask sns poll` and SES's suppression list; these also read the other standard AWS settings (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` or `AWS_PROFILE`, `AWS_ENDPOINT_URL`)", (APP,)),
     Setting("SQS_QUEUE_URL", "empty", "the queue the `poller` service reads (docker-compose profile `poller`; `flask sns setup --queue` prints it)", (SERVER,)),
     Setting("SESSION_COOKIE_SECURE", "`false`", "`true` behind HTTPS: cookies only over TLS, URLs built with `https` (docker-compose sets it)", (APP,), in_env_example=False),

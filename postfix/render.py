@@ -29,7 +29,7 @@ Settings (environment, with defaults):
   SECRET_KEY, BOUNCE_ADDRESS_KEY   the key that signs members' bounce addresses: the same value
                              as the app's, or `flask members bounce-address` and the pipes disagree
   ENABLE_EMAIL_BOUNCE_PROCESSING, SOFT_BOUNCE_THRESHOLD, SOFT_BOUNCE_WINDOW_DAYS, SOFT_BOUNCE_ACTION,
-  COMPLAINT_ACTION, ARF_COMPLAINT_TYPES, HARD_BOUNCE_POLICY,
+  COMPLAINT_ACTION, ARF_COMPLAINT_TYPES, EMAIL_REPORTS_PER_MINUTE, HARD_BOUNCE_POLICY,
   BOUNCE_STORM_COUNT, BOUNCE_STORM_SHARE, BOUNCE_STORM_WINDOW, LOG_LEVEL,
   SES_VERIFIED_IDENTITIES, FROM_REWRITE, SES_MAX_SEND_RATE, PUBLIC_URL: as for the app
   MAX_MESSAGE_MB             the largest post Postfix takes (10; at most 39)
@@ -134,7 +134,7 @@ def pipe_environment(env):
     # (instance/secret_key, made once and kept: the api-instance volume, which the postfix
     # container mounts too), so bounce addresses verify before and after any restart.
     values["ENABLE_EMAIL_BOUNCE_PROCESSING"] = env.get("ENABLE_EMAIL_BOUNCE_PROCESSING", "false")
-    for name in ("SOFT_BOUNCE_THRESHOLD", "SOFT_BOUNCE_WINDOW_DAYS", "SOFT_BOUNCE_ACTION", "COMPLAINT_ACTION", "ARF_COMPLAINT_TYPES",
+    for name in ("SOFT_BOUNCE_THRESHOLD", "SOFT_BOUNCE_WINDOW_DAYS", "SOFT_BOUNCE_ACTION", "COMPLAINT_ACTION", "ARF_COMPLAINT_TYPES", "EMAIL_REPORTS_PER_MINUTE",
                  "HARD_BOUNCE_POLICY", "BOUNCE_STORM_COUNT",
                  "BOUNCE_STORM_SHARE", "BOUNCE_STORM_WINDOW", "LOG_LEVEL", "SES_VERIFIED_IDENTITIES", "FROM_REWRITE", "SES_MAX_SEND_RATE", "PUBLIC_URL"):
         if env.get(name):

@@ -9,8 +9,11 @@ import hashlib
 import logging
 import smtplib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from maillist.bounces import intake_counts
 from maillist.bounces.dsn_parser import BOUNCE, COMPLAINT, read_report
@@ -20,7 +23,8 @@ from maillist.bounces.reports import Bounce, Complaint, Report
 from maillist.bounces.verp import BadBounceAddress, read_bounce_address
 from maillist import subscriptions
 from maillist.extensions import db
-from maillist.models import Member
+from maillist.models import BounceLog, Member
+from maillist.models.types import utcnow
 from maillist.vocabulary import SOURCE_EMAIL
 
 log = logging.getLogger("maillist.dsn")
@@ -57,6 +61,15 @@ def process_dsn(raw, recipient):
     member = db.session.get(Member, member_id)
     if member is None:
         return DsnResult("unknown-member", f"member {member_id} of {list_address} no longer exists")
+    limit = current_app.config["EMAIL_REPORTS_PER_MINUTE"]
+    try:
+        flooded = bool(limit) and recent_reports(member.id) >= limit
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        return DsnResult("storage-failed", f"{member.email}: the report history cannot be read: {type(error).__name__}", EX_TEMPFAIL)
+    if flooded:
+        # Anyone holding a member's bounce address could otherwise write their history for them.
+        return DsnResult("rate-limited", f"{member.email}: {limit} reports in the last minute already; this one is dropped")
     refusal = relay_refusals.read_refusal(raw, current_app.config)
     if refusal is not None:
         return relay_refused(list_address, refusal)
@@ -73,6 +86,13 @@ def process_dsn(raw, recipient):
     if intake.failed:
         return DsnResult(intake.outcome, intake.detail, EX_TEMPFAIL)
     return DsnResult(intake.outcome, intake.detail)
+
+
+def recent_reports(member_id):
+    """How many reports were recorded for the member in the last minute (bounces and complaints, any door)."""
+    since = utcnow() - timedelta(minutes=1)
+    return db.session.scalar(select(func.count()).select_from(BounceLog)
+                             .where(BounceLog.member_id == member_id, BounceLog.created_at >= since))
 
 
 def relay_refused(list_address, refusal):

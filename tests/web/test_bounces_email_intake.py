@@ -374,3 +374,20 @@ def test_a_persons_auto_reply_counts_as_one_whatever_their_display_name(runner, 
     assert result.output.startswith("auto-reply"), result.output
     db.session.refresh(alice)
     assert alice.active is True and alice.bounce_count == 0
+
+
+def test_a_flood_of_reports_for_one_member_is_cut_off(runner, app, club):
+    """200 forged soft bounces in half a second once made 200 history rows for the token's member."""
+    member = helpers.make_member("ann@example.org", lists=[club])
+    other = helpers.make_member("bob@example.org", lists=[club])
+    raw = load("postfix-rfc3464-permanent.eml").replace(b"Status: 5.1.1", b"Status: 4.2.2")
+    outcomes = []
+    for n in range(12):
+        result = run(runner, raw.replace(b"Message-Id: <", f"Message-Id: <flood-{n}-".encode()), token_for(member))
+        assert result.exit_code == 0
+        outcomes.append(result.output.split(":")[0].split()[0])
+    assert outcomes.count("rate-limited") == 7, outcomes
+    assert db.session.scalar(select(func.count()).select_from(BounceLog).where(BounceLog.member_id == member.id)) == 5
+    assert run(runner, raw, token_for(other)).output.startswith("applied"), "other members are not held back"
+    app.config["EMAIL_REPORTS_PER_MINUTE"] = 0
+    assert not run(runner, raw.replace(b"Message-Id: <", b"Message-Id: <unlimited-"), token_for(member)).output.startswith("rate-limited")
