@@ -71,21 +71,30 @@ def deliver(list_address, raw, host, port):
     members = recipients(mailing_list)
     if not members:
         return Delivery(EX_NOUSER, reason="this list has nobody to deliver to")
-    front, rest = list_mail_headers(raw, mailing_list, current_app.config)
+    message, marker = list_copy(raw, mailing_list, current_app.config)
+    envelopes = personal_envelopes(mailing_list, members, current_app.config.get("PUBLIC_URL", ""), marker)
+    db.session.rollback()  # no transaction held open while mail is sent
+    pacer = Pacer(current_app.config.get("SES_MAX_SEND_RATE", 0))
+    return send_all(envelopes, message, host, port, pacer, marker.encode() if marker else None)
+
+
+def list_copy(raw, mailing_list, config):
+    """(the copy every member shares, as CRLF bytes; the marker its footer's link stands in for, or None)."""
+    front, rest = list_mail_headers(raw, mailing_list, config)
     marker = footer.placeholder() if mailing_list.footer else None
     body = footer.with_footer(rest, mailing_list.footer, mailing_list.name, marker) if marker else None
     if body is None:
         marker, body = None, rest
     # Postfix pipes the message with bare LF line ends; SMTP wants CRLF.
-    message = re.sub(rb"\r?\n", b"\r\n", front + body)
-    public_url = current_app.config.get("PUBLIC_URL", "")
-    envelopes = [(bounce_address(mailing_list.address, member_id), email,
-                  personal_headers(mailing_list, member_id, email, public_url),
-                  footer.link_for_body(unsubscribe_link(mailing_list, member_id, email, public_url)) if marker else b"")
-                 for member_id, email in members]
-    db.session.rollback()  # no transaction held open while mail is sent
-    pacer = Pacer(current_app.config.get("SES_MAX_SEND_RATE", 0))
-    return send_all(envelopes, message, host, port, pacer, marker.encode() if marker else None)
+    return re.sub(rb"\r?\n", b"\r\n", front + body), marker
+
+
+def personal_envelopes(mailing_list, members, public_url, marker):
+    """(bounce address, recipient, personal header lines, footer link) for each (member id, address)."""
+    return [(bounce_address(mailing_list.address, member_id), email,
+             personal_headers(mailing_list, member_id, email, public_url),
+             footer.link_for_body(unsubscribe_link(mailing_list, member_id, email, public_url)) if marker else b"")
+            for member_id, email in members]
 
 
 class Pacer:
