@@ -4,6 +4,11 @@
 # gets sample lists, members and bounces (flask demo load).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PORT=${PORT:-8000}
+if ! [[ "$PORT" =~ ^[0-9]{1,5}$ ]] || [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65535 ]; then
+  echo "scripts/run.sh: PORT must be a port number from 1 to 65535, not '$PORT'" >&2
+  exit 2
+fi
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
@@ -13,6 +18,7 @@ export FLASK_APP=wsgi:app
 if [ "${1:-}" = "--demo" ]; then
   .venv/bin/flask demo load || echo "(the demo loads only into an empty database; carrying on without it)"
 fi
-PORT=${PORT:-8000}
 echo "maillist is running on http://127.0.0.1:$PORT (Ctrl-C stops it)"
-exec .venv/bin/gunicorn --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - wsgi:app
+# gunicorn.conf.py (read from this folder) sets the workers (GUNICORN_WORKERS) and threads, and
+# checks every setting before a worker starts; only the address is this script's.
+exec .venv/bin/gunicorn --config gunicorn.conf.py --bind "127.0.0.1:$PORT" wsgi:app

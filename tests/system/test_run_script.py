@@ -19,7 +19,8 @@ pytestmark = pytest.mark.browser
 
 def test_run_script_serves_and_admin_signs_in(chromium, tmp_path):
     port = free_port()
-    env = dict(os.environ, PORT=str(port), DATABASE_URL=f"sqlite:///{tmp_path}/run.db", SECRET_KEY="run-script-test")
+    env = dict(os.environ, PORT=str(port), DATABASE_URL=f"sqlite:///{tmp_path}/run.db", SECRET_KEY="run-script-test",
+               GUNICORN_WORKERS="3")
     process = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
@@ -47,6 +48,18 @@ def test_run_script_serves_and_admin_signs_in(chromium, tmp_path):
         expect(page.get_by_role("heading", name="Members")).to_be_visible()
         expect(page.locator(".account")).to_contain_text("admin@example.com")
         page.close()
+        # GUNICORN_WORKERS is honoured (the script once started two whatever it said).
+        workers = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+        assert len(workers) == 3, workers
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("port", ["abc", "0", "65536", "80 --workers 9", "-1"])
+def test_a_bad_port_is_one_line_before_anything_is_installed(port):
+    env = dict(os.environ, PORT=port)
+    result = subprocess.run(["bash", "scripts/run.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [f"scripts/run.sh: PORT must be a port number from 1 to 65535, not '{port}'"]
+    assert "is running" not in result.stdout
