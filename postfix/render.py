@@ -145,8 +145,11 @@ def pipe_environment(env):
     for name in ("POSTFIX_RELAYHOST", "SES_SMTP_HOST", "NOTIFY_FROM", "NOTIFY_ADMIN"):
         if env.get(name):
             values[name] = env[name]
-    values["SMTP_HOST"] = env.get("SMTP_HOST") or env.get("POSTFIX_REINJECT_HOST", "127.0.0.1")
-    values["SMTP_PORT"] = env.get("SMTP_PORT") if env.get("SMTP_HOST") else env.get("POSTFIX_REINJECT_PORT", "10025")
+    if env.get("SMTP_HOST"):
+        values["SMTP_HOST"], values["SMTP_PORT"] = env["SMTP_HOST"], env.get("SMTP_PORT") or "25"
+    else:
+        values["SMTP_HOST"] = env.get("POSTFIX_REINJECT_HOST", "127.0.0.1")
+        values["SMTP_PORT"] = env.get("POSTFIX_REINJECT_PORT", "10025")
     if env.get("MAILLIST_PYTHONPATH"):
         values["PYTHONPATH"] = env["MAILLIST_PYTHONPATH"]
     values["PYTHONDONTWRITEBYTECODE"] = "1"

@@ -71,3 +71,18 @@ def test_the_domain_lookup_has_no_pattern(rendered):
     config, _ = rendered
     query = (config / "mysql-list-domains.cf").read_text()
     assert "LIKE" not in query.upper() and "= '%s'" in query
+
+
+@pytest.mark.parametrize("given, expected", [
+    ({}, ("127.0.0.1", "10025")),
+    ({"POSTFIX_REINJECT_PORT": "10026"}, ("127.0.0.1", "10026")),
+    ({"SMTP_HOST": "mail.example.org"}, ("mail.example.org", "25")),
+    ({"SMTP_HOST": "mail.example.org", "SMTP_PORT": "587"}, ("mail.example.org", "587")),
+])
+def test_the_pipes_send_owners_notices_through_postfixs_loopback_unless_told_otherwise(tmp_path, given, expected):
+    """SMTP_HOST without SMTP_PORT once made render.py crash on a missing value."""
+    env = {"DATABASE_URL": URL, "POSTFIX_RELAYHOST": "[127.0.0.1]:1", "MAILLIST_PIPE_ENV": str(tmp_path / "pipe.env"), **given}
+    render.render(tmp_path / "etc", env)
+    script = f"set -a; . {tmp_path / 'pipe.env'}; printf '%s\\n' \"$SMTP_HOST\" \"$SMTP_PORT\""
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert tuple(out) == expected
