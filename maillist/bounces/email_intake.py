@@ -23,7 +23,7 @@ from maillist.bounces.reports import Bounce, Complaint, Report
 from maillist.bounces.verp import BadBounceAddress, read_bounce_address
 from maillist import subscriptions
 from maillist.extensions import db
-from maillist.models import BounceLog, Member
+from maillist.models import BounceLog, MailingList, Member
 from maillist.models.types import utcnow
 from maillist.vocabulary import SOURCE_EMAIL
 
@@ -88,6 +88,11 @@ def process_dsn(raw, recipient):
     return DsnResult(intake.outcome, intake.detail)
 
 
+def named_list(address):
+    """The list a bounce address names (read_bounce_address gives it lower-cased), or None."""
+    return db.session.scalar(select(MailingList).where(MailingList.address == address))
+
+
 def recent_reports(member_id):
     """How many reports were recorded for the member in the last minute (bounces and complaints, any door)."""
     since = utcnow() - timedelta(minutes=1)
@@ -97,7 +102,7 @@ def recent_reports(member_id):
 
 def relay_refused(list_address, refusal):
     """The relay refused the post, not the member's address: the owners hear of it; Postfix retries if they cannot yet."""
-    mailing_list = relay_refusals.find_list(list_address)
+    mailing_list = named_list(list_address)
     if mailing_list is None:
         return DsnResult("relay-refused", f"{list_address}: no such list; the relay said: {refusal.diagnostic}")
     try:
@@ -114,7 +119,7 @@ def feedback_type(reading):
 
 def opted_out(list_address, member):
     """An ARF `opt-out` report: the member leaves that list (audited), and nothing else changes."""
-    mailing_list = relay_refusals.find_list(list_address)
+    mailing_list = named_list(list_address)
     if mailing_list is None:
         return DsnResult("opt-out", f"{list_address}: no such list")
     done = subscriptions.unsubscribe(mailing_list, member)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from maillist import audit
 from maillist.bounces.dsn_parser import MAX_REPORT_BYTES, cut, field_groups, part_of_type
 from maillist.extensions import db
-from maillist.models import AuditLog, MailingList
+from maillist.models import AuditLog
 
 log = logging.getLogger("maillist.delivery")
 
@@ -81,11 +81,6 @@ def original_headers(part):
         return payload[0]
     text = payload if isinstance(payload, str) else ""
     return message_from_bytes(text.encode("utf-8", "replace"), policy=policy.compat32)
-
-
-def find_list(address):
-    """The list a bounce address named (its address as the token's MAC covered it), or None."""
-    return db.session.scalar(select(MailingList).where(MailingList.address == address.strip().lower()))
 
 
 def already_reported(mailing_list, refusal):
