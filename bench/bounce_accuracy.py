@@ -144,6 +144,12 @@ HOSTILE = {
     "deeply nested multiparts": b"".join(b"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n" % (i, i) for i in range(2_000)) + b"x\n",
     "date in year 9999 west of UTC": b"Date: 31 Dec 9999 23:59:59 -1200\nSubject: x\n\nx\n",
     "a 1 MB header line": b"Subject: " + b"x" * 1_000_000 + b"\n\nbody\n",
+    # The two worst cases found by attack: a status part of 250 KB of "\n \n" blocks, and an
+    # Exchange-style report whose recipient line is 250 KB of one letter.
+    "250 KB of blank status blocks": b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\n"
+    b"Content-Type: message/delivery-status\n\n" + b"\n \n" * 85_000 + b"\n--B--\n",
+    "Exchange-style 250 KB line": b"From: postmaster@x.example\nSubject: Undeliverable\n\n"
+    b"Your message did not reach the following recipient(s):\n" + b"a" * 250_000 + b"\n",
 }
 
 
