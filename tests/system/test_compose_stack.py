@@ -53,6 +53,8 @@ def stack(tmp_path_factory):
         "POSTFIX_MYHOSTNAME": SERVER_NAME, "POSTFIX_RELAYHOST": "[relay]:2525",
         "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_ENDPOINT_URL": "http://moto:5000",
+        # Owners' digests, which the README runs in the postfix container.
+        "NOTIFY_FROM": "maillist@lists.example.org", "NOTIFY_ADMIN": "office@club.example",
     })
     compose_stack.self_signed_certificate(folder / "nginx" / "certs", SERVER_NAME)
     stack = Stack(folder, settings)
@@ -190,7 +192,8 @@ def test_nginx_starts_without_warnings(stack):
 
 def test_staff_account_created_as_the_readme_says(stack):
     email, password = STAFF
-    stack.exec("api", "flask", "users", "create", email, "--role", "admin", "--password-stdin", input=password + "\n")
+    # The README's command as it stands (-T: no terminal here, so the prompt reads the password twice from stdin).
+    stack.exec("api", "flask", "users", "create", email, "--role", "admin", input=f"{password}\n{password}\n")
     session = sign_in(stack, email, password)
     assert https(stack, "/members/", session=session).status_code == 200
 
@@ -266,6 +269,11 @@ def test_the_readmes_day_to_day_commands(stack):
     stats = stack.exec("api", "flask", "bounces", "stats")
     assert stats.returncode == 0 and stats.stdout.strip()
     assert stack.sql("SELECT COUNT(*) FROM mailing_list") == [["2"]]
+    # Owners' digests leave through the postfix container's loopback port and the relay.
+    notify = stack.exec("postfix", "flask", "bounces", "notify")
+    assert notify.returncode == 0, notify.stdout + notify.stderr
+    digest = wait_for(lambda: [m for _, rcpts, m in relayed(stack) if rcpts == ["office@club.example"]], what="the digest")[0]
+    assert "deactivated" in str(digest["Subject"]) and "bob@members.example" in digest.get_content()
 
 
 def subscribed(stack, email, list_address=LIST):
