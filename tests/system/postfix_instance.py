@@ -53,11 +53,12 @@ def app_copy_for_pipes(base):
 
 
 @contextmanager
-def running_postfix(database_url, relay_rate=0, **settings):
+def running_postfix(database_url, relay_rate=0, main_cf="", **settings):
     """Start Postfix and a relay; yields (smtp port, relay's outbox, config dir, base dir). Stops both afterwards.
 
-    `relay_rate` is the relay's maximum send rate (messages per second, as SES's); `settings`
-    go to render.py (for the pipes too) over the defaults here."""
+    `relay_rate` is the relay's maximum send rate (messages per second, as SES's); `main_cf` is
+    appended to main.cf (a later line wins); `settings` go to render.py (for the pipes too) over
+    the defaults here."""
     base = Path(tempfile.mkdtemp(prefix="maillist-postfix-"))
     base.chmod(0o755)  # Postfix and the pipe user must reach their files
     # The relay refuses what SES refuses (unverified From, Sender or Return-Path, size, rate):
@@ -84,9 +85,9 @@ def running_postfix(database_url, relay_rate=0, **settings):
         MAILLIST_PIPE_ENV=str(base / "pipe" / "maillist.env"),
         **settings,
     )
-    with open(config / "main.cf", "a") as main_cf:
+    with open(config / "main.cf", "a") as main_cf_file:
         # No aliases file in this throw-away instance; local delivery is only for bounce tests.
-        main_cf.write("alias_maps =\nalias_database =\nbounce_queue_lifetime = 0\nmaximal_queue_lifetime = 0\n")
+        main_cf_file.write("alias_maps =\nalias_database =\nbounce_queue_lifetime = 0\nmaximal_queue_lifetime = 0\n" + main_cf)
     (base / "queue").mkdir()  # root's; Postfix makes its subdirectories with the right owners
     (base / "data").mkdir()
     shutil.chown(base / "data", user="postfix")

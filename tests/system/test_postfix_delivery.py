@@ -345,3 +345,35 @@ def test_a_post_the_relay_refuses_is_told_to_the_owners_and_bounces_no_member(ne
         db.session.refresh(member)
         assert (member.bounce_status, member.bounce_count, member.active) == ("clean", 0, True)
     assert db.session.scalar(select(BounceLog)) is None
+
+
+
+@pytest.fixture
+def throttling_postfix(app, pipe_database_url):
+    """Postfix relaying to an SES-rules relay at 2 a second, the pipe not paced, and Postfix's own
+    queue retrying deferred mail within seconds (its defaults wait minutes)."""
+    need_postfix()
+    need(run_as_root(), "starting Postfix needs root")
+    from tests.system.postfix_instance import running_postfix
+
+    retry_fast = ("maximal_queue_lifetime = 1h\nbounce_queue_lifetime = 1h\nminimal_backoff_time = 1s\n"
+                  "maximal_backoff_time = 2s\nqueue_run_delay = 1s\n")
+    with running_postfix(pipe_database_url, relay_rate=2, main_cf=retry_fast, SES_MAX_SEND_RATE="0") as running:
+        yield running
+
+
+def test_a_throttled_relay_attempt_is_retried_by_postfix(throttling_postfix):
+    """SES's `454 Throttling failure` is a temporary refusal: Postfix keeps the copy and tries again,
+    so every member still gets exactly one, and nothing goes back to anyone."""
+    port, relay, _config, base = throttling_postfix
+    club = helpers.make_list("club@lists.example.org", "Club", post_policy="open")
+    emails = [f"m{i}@example.net" for i in range(8)]
+    for email in emails:
+        helpers.make_member(email, lists=[club])
+    send(port, "club@lists.example.org")
+    received = relay.wait_for(len(emails), timeout=90)
+    time.sleep(2)
+    log = (base / "maillog").read_text()
+    assert any("Throttling failure" in reason for _, _, reason in relay.refused), log[-3000:]
+    assert sorted(r for _, rcpts, _ in relay.messages for r in rcpts) == emails, log[-3000:]
+    assert len(received) == len(emails) and "status=bounced" not in log
