@@ -13,7 +13,7 @@ import base64
 import hashlib
 import hmac
 
-from sqlalchemy import select
+from sqlalchemy import delete
 
 from maillist import audit
 from maillist.bounces.verp import DIGITS, base36, bounce_key
@@ -96,13 +96,15 @@ def read_mail_address(recipient):
 
 
 def unsubscribe(mailing_list, member, via):
-    """Take `member` off `mailing_list` (and off it only), audited; False when they were not on it."""
-    subscription = db.session.scalar(select(Subscription).where(
-        Subscription.list_id == mailing_list.id, Subscription.member_id == member.id).with_for_update())
-    if subscription is None:
+    """Take `member` off `mailing_list` (and off it only), audited; False when they were not on it.
+
+    One DELETE decides: of two requests at once (a mail client's POST and the member's click),
+    exactly one removes the row and is audited; the other finds nothing to do."""
+    removed = db.session.execute(delete(Subscription).where(
+        Subscription.list_id == mailing_list.id, Subscription.member_id == member.id)).rowcount
+    if not removed:
         db.session.rollback()
         return False
-    db.session.delete(subscription)
     audit.record(AUDIT_ACTION, mailing_list.address, f"{member.email} via {via}", actor="member")
     db.session.commit()
     return True

@@ -3,7 +3,7 @@ CSRF token that takes that member off that list only, a GET that changes nothing
 cannot be forged, moved to another member or list, or reused after a member id is."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from maillist.extensions import db
 from maillist.lists import unsubscribe as one_click
@@ -126,3 +126,28 @@ def test_the_dashboard_counts_one_click_unsubscribes(client, login, people):
     client.post(url(club, bob), data=ONE_CLICK)  # a repeat is not a second unsubscribe
     page = login("viewer").get("/bounces/").get_data(as_text=True)
     assert page.count("<dt>One-click unsubscribes</dt><dd>2</dd>") == 3  # 24 hours, 7 days, 30 days
+
+
+def test_one_click_posts_at_once_unsubscribe_once(app, people):
+    """A mail client's POST and the member's click may arrive together: one unsubscribes, none fails."""
+    import threading
+
+    club, choir, ann, _ = people
+    path = url(club, ann)
+    answers, start = [], threading.Barrier(6)
+
+    def post():
+        client = app.test_client()
+        start.wait()
+        with app.app_context():
+            answers.append(client.post(path, data=ONE_CLICK).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == [200] * 6
+    db.session.expire_all()
+    assert not subscribed(ann, club) and subscribed(ann, choir)
+    assert db.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == one_click.AUDIT_ACTION)) == 1
