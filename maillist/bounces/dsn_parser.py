@@ -127,15 +127,32 @@ def cut(text, limit):
     return text[:limit] or None
 
 
-def read_report(raw):
-    """Read the report in `raw` (bytes): never raises for what the bytes contain."""
+def parse_report(raw):
+    """The report in `raw` (bytes), parsed and cut down to a bounded size (see `bound`), or None when
+    it has too many multiparts or too deep a nesting to be one. Every reading of a bounce email
+    starts here, so none of them sees unbounded input."""
     # Runs of blank lines read as one: a status part of thousands of empty blocks made the email
     # parser build a message per block, and the readers walk each.
     raw = BLANK_RUNS.sub(b"\n\n", raw[:MAX_REPORT_BYTES])
     if raw.lower().count(b"multipart/") > MAX_MULTIPARTS:
+        return None
+    try:
+        return bound(message_from_bytes(raw, policy=policy.compat32))
+    except RecursionError:
+        return None
+
+
+def read_report(raw):
+    """Read the report in `raw` (bytes): never raises for what the bytes contain."""
+    return read_parsed(parse_report(raw))
+
+
+def read_parsed(message):
+    """The reading of a report `parse_report` gave (None: not a bounce)."""
+    if message is None:
         return Reading(NOT_A_BOUNCE)
     try:
-        return read_message(message_from_bytes(raw, policy=policy.compat32))
+        return read_message(message)
     except RecursionError:
         return Reading(NOT_A_BOUNCE)
 
@@ -163,8 +180,7 @@ def bound(message, depth=0):
 
 
 def read_message(message):
-    """The reading of a parsed report."""
-    bound(message)
+    """The reading of a parsed report (cut down by `parse_report`)."""
     occurred_at = report_time(message)
     message_id = cut(message.get("Message-ID"), 120)
     feedback = part_of_type(message, "message/feedback-report")

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from maillist.bounces import intake_counts
-from maillist.bounces.dsn_parser import BOUNCE, COMPLAINT, read_report
+from maillist.bounces.dsn_parser import BOUNCE, COMPLAINT, parse_report, read_parsed
 from maillist.bounces.intake import apply_report
 from maillist.bounces import relay_refusals
 from maillist.bounces.reports import Bounce, Complaint, Report
@@ -70,10 +70,11 @@ def process_dsn(raw, recipient):
     if flooded:
         # Anyone holding a member's bounce address could otherwise write their history for them.
         return DsnResult("rate-limited", f"{member.email}: {limit} reports in the last minute already; this one is dropped")
-    refusal = relay_refusals.read_refusal(raw, current_app.config)
+    message = parse_report(raw)
+    refusal = relay_refusals.read_refusal(message, current_app.config)
     if refusal is not None:
         return relay_refused(list_address, refusal)
-    reading = read_report(raw)
+    reading = read_parsed(message)
     if reading.kind == COMPLAINT and feedback_type(reading) == OPT_OUT:
         return opted_out(list_address, member)
     events = events_for(member.email, reading, current_app.config["ARF_COMPLAINT_TYPES"])

@@ -18,7 +18,7 @@ from email.utils import make_msgid
 from sqlalchemy import select
 
 from maillist import audit
-from maillist.bounces.dsn_parser import MAX_REPORT_BYTES, cut, field_groups, part_of_type
+from maillist.bounces.dsn_parser import cut, field_groups, part_of_type
 from maillist.extensions import db
 from maillist.models import AuditLog
 
@@ -52,12 +52,12 @@ def relay_host(config):
     return host.lower()
 
 
-def read_refusal(raw, config):
-    """The RelayRefusal a bounce email reports, or None when it is no report of this server about the relay."""
+def read_refusal(message, config):
+    """The RelayRefusal a bounce email (as `parse_report` gave it) reports, or None when it is no
+    report of this server about the relay."""
     own, relay = (config.get("POSTFIX_MYHOSTNAME") or "").lower(), relay_host(config)
-    if not own or not relay:
+    if message is None or not own or not relay:
         return None
-    message = message_from_bytes(raw[:MAX_REPORT_BYTES], policy=policy.compat32)
     status = part_of_type(message, "message/delivery-status")
     if status is None:
         return None
@@ -86,7 +86,8 @@ def original_headers(part):
 def already_reported(mailing_list, refusal):
     return db.session.scalar(select(AuditLog.id).where(
         AuditLog.action == AUDIT_ACTION, AuditLog.target == mailing_list.address[:255],
-        AuditLog.details.like(f"{refusal.post_id}%") if refusal.post_id else AuditLog.id.is_(None))) is not None
+        # autoescape: a Message-ID holding % or _ must not match another post's entry.
+        AuditLog.details.startswith(f"{refusal.post_id} ", autoescape=True) if refusal.post_id else AuditLog.id.is_(None))) is not None
 
 
 def report(mailing_list, refusal, config):

@@ -391,3 +391,28 @@ def test_a_flood_of_reports_for_one_member_is_cut_off(runner, app, club):
     assert run(runner, raw, token_for(other)).output.startswith("applied"), "other members are not held back"
     app.config["EMAIL_REPORTS_PER_MINUTE"] = 0
     assert not run(runner, raw.replace(b"Message-Id: <", b"Message-Id: <unlimited-"), token_for(member)).output.startswith("rate-limited")
+
+
+def test_a_hostile_report_through_the_whole_intake_is_bounded(runner, club):
+    """The relay-refusal check once parsed the raw bytes again, outside the parser's bounds."""
+    import time
+
+    member = helpers.make_member("ann@example.org", lists=[club])
+    raw = (b"From: MAILER-DAEMON@lists.example.org\nSubject: x\nMIME-Version: 1.0\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\n"
+           b"Content-Type: message/delivery-status\n\nReporting-MTA: dns; lists.example.org\n\n" + b"\n \n" * 85_000 + b"\n--B--\n")
+    started = time.process_time()
+    result = run(runner, raw, token_for(member))
+    assert time.process_time() - started < 1.0 and result.exit_code == 0, result.output
+
+
+def test_a_refusal_is_told_once_per_post_whatever_its_message_id_holds(app, club):
+    from maillist.bounces import relay_refusals
+
+    app.config.update(NOTIFY_ADMIN="", POSTFIX_MYHOSTNAME="lists.example.org")
+    first = relay_refusals.RelayRefusal("554 Message rejected", "<post-one-long@example.org>", "x")
+    assert relay_refusals.report(club, first, app.config) is True
+    assert relay_refusals.already_reported(club, first)
+    wildcard = relay_refusals.RelayRefusal("554 Message rejected", "<post%@example.org>", "y")
+    underscore = relay_refusals.RelayRefusal("554 Message rejected", "<post_one_long@example.org>", "z")
+    assert not relay_refusals.already_reported(club, wildcard) and not relay_refusals.already_reported(club, underscore)
