@@ -14,7 +14,7 @@ lines named here are taken out and written anew.
 
 import re
 from email.header import Header, decode_header, make_header
-from email.utils import formataddr, getaddresses
+from email.utils import formataddr, getaddresses, make_msgid
 
 from maillist.models.member import normalise_email
 
@@ -142,5 +142,9 @@ def list_mail_headers(raw, mailing_list, config):
     local, _, domain = mailing_list.address.rpartition("@")
     front.append(fold("List-Id", f"{formataddr((name, f'{local}.{domain}'), charset='utf-8')}"))
     front.append(fold("List-Post", f"<mailto:{mailing_list.address}>"))
+    if not any(name == "message-id" for name, _ in fields):
+        # One id for every copy of the post (Postfix would give each re-injected copy its own), so
+        # replies thread and a refusal of the post by the relay is told to the owners once.
+        front.append(fold("Message-ID", make_msgid(domain=domain)))
     kept = b"".join(line for name, line in fields if name not in drop)
     return b"".join(front), kept + body

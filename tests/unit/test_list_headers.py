@@ -131,3 +131,10 @@ def test_two_from_headers_leave_as_one_from_the_list():
     assert len(message.get_all("From")) == 1 and message["From"].addresses[0].addr_spec == "club@lists.example.org"
     assert "m@gmail.com" in str(message["X-Original-From"])
     assert Rules(["lists.example.org"]).refusal("club-bounces+1.a@lists.example.org", ["x@y.org"], raw) is None
+
+
+def test_a_post_without_message_id_gets_one_for_all_its_copies():
+    front, rest = list_mail_headers(b"From: a@lists.example.org\r\nSubject: x\r\n\r\nbody\r\n", CLUB, config())
+    assert headers(front + rest)["Message-ID"].endswith("@lists.example.org>")
+    kept = deliver(b"From: a@lists.example.org\r\nMessage-ID: <own@example.org>\r\n")
+    assert headers(kept).get_all("Message-ID") == ["<own@example.org>"]
