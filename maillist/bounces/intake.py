@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from maillist import audit
-from maillist.bounces.engine import Rules, apply_events, first_member_email
+from maillist.bounces.engine import Rules, apply_events
 from maillist.bounces.ledger import record_once
 from maillist.bounces.ses_notifications import MalformedEvent, parse_ses_message
 from maillist.extensions import db
@@ -44,10 +44,10 @@ def apply_report(report, events=(), outcome=APPLIED, raw=None, detail=""):
     for event in events:  # read each bounce's reason now, before the writer lock (see Bounce.reason)
         getattr(event, "reason", None)
 
-    def apply(connection, members):
-        return apply_events(connection, events, report.key, rules, members) if events else []
+    def apply(connection):
+        return apply_events(connection, events, report.key, rules) if events else []
 
-    recorded = record_once(report, outcome, apply, raw, first_member_email(events))
+    recorded = record_once(report, outcome, apply, raw)
     if recorded.state == "duplicate":
         return Intake("duplicate", "duplicate", report.key)
     if recorded.state == "failed":

@@ -39,12 +39,8 @@ class Recorded:
     error: str = ""
 
 
-def record_once(report, outcome, apply, raw=None, member_email=None):
-    """Store `report.key` and run `apply(connection, members)` in one transaction; a repeat of the key is a no-op.
-
-    `member_email` names a member to read as they stand in the same round trip as the key's
-    INSERT, where the database can (INSERT ... RETURNING); `members` maps that address to the
-    member's state (None: no such member), or is empty.
+def record_once(report, outcome, apply, raw=None):
+    """Store `report.key` and run `apply(connection)` in one transaction; a repeat of the key is a no-op.
 
     A transaction the database chose as a deadlock victim is run again at once. While the database
     cannot be reached (see `maillist.availability`), the answer is "failed" without trying.
@@ -59,8 +55,8 @@ def record_once(report, outcome, apply, raw=None, member_email=None):
             # maillist.sqlite.write_queue); the transaction commits, or rolls back on any error,
             # before the writer lock is let go.
             with write_queue(), db.engine.connect() as connection, connection.begin():
-                members = store_key(connection, row, member_email)
-                done = apply(connection, members)
+                connection.execute(statements.INSERT_REPORT, row)
+                done = apply(connection)
         except IntegrityError:
             return Recorded("duplicate")
         except OperationalError as error:
@@ -77,12 +73,3 @@ def record_once(report, outcome, apply, raw=None, member_email=None):
             return Recorded("failed", error=type(error).__name__)
         return Recorded("stored", tuple(done))
 
-
-def store_key(connection, row, member_email=None):
-    """INSERT the report's row; with `member_email`, read that member in the same statement when the
-    database supports it. Returns {member_email: state or None}, or {} when nothing was read."""
-    if member_email is None or not connection.dialect.insert_returning:
-        statements.INSERT_REPORT.run(connection, row)
-        return {}
-    member = statements.INSERT_REPORT_READING_MEMBER.run(connection, dict(row, email=member_email)).first()
-    return {member_email: member if member.id is not None else None}

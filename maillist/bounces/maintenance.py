@@ -3,13 +3,14 @@ whose bounces have gone stale return to clean."""
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, text
 
+from maillist import member_state
 from maillist.extensions import db
 from maillist.models import BounceLog, IntakeCount, Member, ProcessedReport
 from maillist.models.types import utcnow
 from maillist.sqlite import write_queue
-from maillist.vocabulary import CLEAN, RESET, SOFT
+from maillist.vocabulary import RESET, SOFT
 
 CLEANUP_BATCH = 5000
 # SQLite has one writer: smaller batches keep each hold of the write lock short.
@@ -52,21 +53,19 @@ def expire_soft(window_days, dry_run=False, now=None):
     if not window_days:
         return 0
     cutoff = (now or utcnow()) - timedelta(days=window_days)
-    stale = (Member.bounce_status == SOFT, Member.last_bounce_at < cutoff)
-    members = db.session.execute(select(Member.id, Member.email, Member.bounce_count).where(*stale)).all()
+    ids = db.session.scalars(select(Member.id).where(Member.bounce_status == SOFT, Member.last_bounce_at < cutoff)).all()
     if dry_run:
-        return len(members)
-    for member_id, email, count in members:
+        return len(ids)
+    for member_id in ids:
         with write_queue():
-            # The same condition again: a bounce that arrived meanwhile keeps the member soft.
-            changed = db.session.execute(update(Member).where(Member.id == member_id, *stale)
-                                         .values(bounce_status=CLEAN, bounce_count=0, updated_at=utcnow())).rowcount
-            if changed:
-                db.session.add(BounceLog(member_id=member_id, email=email, event=RESET, occurred_at=utcnow(),
-                                         details=f"back to clean on its own: no bounce for {window_days} days "
-                                                 f"(SOFT_BOUNCE_WINDOW_DAYS; {count} counted before)"))
+            # Decided on the locked row: a bounce that arrived meanwhile keeps the member soft.
+            decision = member_state.change(db.session.connection(), member_state.soft_expired, cutoff, window_days,
+                                           member_id=member_id)
+            if decision is not None and decision.changed:
+                db.session.add(BounceLog(member_id=member_id, email=decision.before.email, event=RESET,
+                                         occurred_at=utcnow(), details=decision.why))
             db.session.commit()
-    return len(members)
+    return len(ids)
 
 
 def checkpoint():

@@ -2,11 +2,11 @@
 
 from sqlalchemy import func, select
 
-from maillist import audit
+from maillist import audit, member_state
 from maillist.extensions import db
 from maillist.models import BounceLog
 from maillist.models.types import utcnow
-from maillist.vocabulary import CLEAN, RESET
+from maillist.vocabulary import RESET
 
 HISTORY_PAGE_SIZE = 20
 
@@ -25,12 +25,9 @@ def bounce_history(member, page=1, per_page=HISTORY_PAGE_SIZE):
 
 def reset_bounce_status(member, actor_email):
     """Clear a member's bounce count and status and reactivate them; the history keeps a record."""
-    before = f"status={member.bounce_status} count={member.bounce_count} active={member.active}"
-    member.bounce_count = 0
-    member.bounce_status = CLEAN
-    member.active, member.deactivated_by = True, None
+    decision = member_state.change_member(db.session, member, member_state.reset, actor_email)
     db.session.add(BounceLog(member_id=member.id, email=member.email, event=RESET, occurred_at=utcnow(),
-                             details=f"reset by {actor_email} ({before})"))
-    audit.record("member.bounce_reset", member.email, before)
+                             details=decision.why))
+    audit.record("member.bounce_reset", member.email, decision.before.describe())
     db.session.commit()
     return member

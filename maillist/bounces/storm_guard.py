@@ -22,12 +22,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from maillist import member_state
 from maillist.models import BounceLog, Member, StormHold
-from maillist.models.types import utcnow
-from maillist.vocabulary import BOUNCE, HARD, PERMANENT, UNDONE
+from maillist.vocabulary import BOUNCE, PERMANENT, UNDONE
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +132,5 @@ def open_new_hold(session, domain, reason):
 
 def undo_deactivation(session, row):
     """Make the member `row` deactivated active again with its earlier status, unless staff changed them since."""
-    undone = session.execute(
-        update(Member)
-        .where(Member.id == row.member_id, Member.active.is_(False), Member.bounce_status == HARD)
-        .values(active=True, bounce_status=row.status_before, deactivated_by=None, updated_at=utcnow())
-    )
-    return undone.rowcount == 1
+    decision = member_state.change(session.connection(), member_state.storm_undone, row.status_before, member_id=row.member_id)
+    return decision is not None and decision.changed

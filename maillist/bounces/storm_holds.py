@@ -9,14 +9,15 @@ history, marked dismissed. Both are audited.
 from collections import Counter
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from maillist import audit
-from maillist.bounces.engine import Rules, apply_to_member, deactivates
+from maillist import audit, member_state
+from maillist.bounces.engine import decide_bounce
+from maillist.bounces.reasons import is_dead
 from maillist.extensions import db
-from maillist.models import Member, StormHold
+from maillist.models import StormHold
 from maillist.models.types import utcnow
-from maillist.vocabulary import BY_HARD_BOUNCE, HARD, HELD, HOLD_DISMISSED, HOLD_OPEN, HOLD_RELEASED, UNDONE
+from maillist.vocabulary import HELD, HOLD_DISMISSED, HOLD_OPEN, HOLD_RELEASED, UNDONE
 
 
 class HoldClosed(Exception):
@@ -65,14 +66,17 @@ def describe(hold):
 def release(hold_id):
     """Apply every bounce the hold kept; returns the hold. Raises HoldClosed."""
     hold = lock_open_hold(hold_id)
-    rules = Rules.from_config(current_app.config)
+    rules = member_state.Rules.from_config(current_app.config)
+    connection = db.session.connection()
     for row in sorted(held_rows(hold), key=lambda r: (r.member_id or 0, r.id)):
         if row.member_id is not None:
             if row.held == HELD:
-                apply_to_member(db.session.connection(), row.member_id, row.bounce_type, row.reason, row.occurred_at, rules)
-            elif deactivates(row.bounce_type, row.reason, rules.hard_bounce_policy):
-                db.session.execute(update(Member).where(Member.id == row.member_id)
-                                   .values(active=False, bounce_status=HARD, deactivated_by=BY_HARD_BOUNCE, updated_at=utcnow()))
+                decision = member_state.change(connection, decide_bounce, row.bounce_type, row.reason, row.occurred_at, rules,
+                                               member_id=row.member_id)
+                if decision is not None and decision.why:
+                    row.details = decision.why
+            elif member_state.deactivates(row.bounce_type, is_dead(row.reason), rules.hard_bounce_policy):
+                member_state.change(connection, member_state.storm_redone, member_id=row.member_id)
         row.held = HOLD_RELEASED
     close(hold, HOLD_RELEASED)
     db.session.commit()

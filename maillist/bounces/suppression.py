@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from botocore.exceptions import ClientError
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from maillist import audit
+from maillist import audit, member_state
 from maillist.aws import AwsError, client, pages, plain_errors
 from maillist.extensions import db
 from maillist.models import Member
@@ -61,7 +61,7 @@ def remove(email, sesv2=None, actor=None):
             with plain_errors("sesv2.delete_suppressed_destination"):
                 raise
         outcome = NOT_LISTED
-    db.session.execute(update(Member).where(Member.email == email).values(ses_suppressed=False))
+    member_state.change(db.session.connection(), member_state.suppression_cleared, email=email)
     audit.record("member.ses_suppression_remove", email, outcome, actor=actor)
     db.session.commit()
     return outcome

@@ -8,15 +8,15 @@ organisation take seconds, not the minutes one ORM object at a time would (bench
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, String, case, cast, delete, insert, literal, or_, select, update
+from sqlalchemy import Integer, delete, insert, literal, or_, select, update
 
-from maillist import audit
+from maillist import audit, member_state
 from maillist.errors import InvalidInput
 from maillist.extensions import db
 from maillist.models import AuditLog, BounceLog, Member, Subscription
 from maillist.models.types import UTCDateTime, utcnow
 from maillist.sqlite import write_queue
-from maillist.vocabulary import BY_STAFF, CLEAN, HARD, RESET, STAFF_CHANGE
+from maillist.vocabulary import CLEAN, RESET, STAFF_CHANGE
 
 ACTIVATE, DEACTIVATE, DELETE, SUBSCRIBE, UNSUBSCRIBE, RESET_BOUNCES = (
     "activate", "deactivate", "delete", "subscribe", "unsubscribe", "reset")
@@ -61,7 +61,7 @@ def changing(action, mailing_list=None):
     if action == DEACTIVATE:
         return [Member.active.is_(True)]
     if action == ACTIVATE:  # a hard-bounced member is reactivated by a reset, not by activating
-        return [Member.active.is_(False), Member.bounce_status != HARD]
+        return [Member.active.is_(False), member_state.can_activate_sql()]
     if action == RESET_BOUNCES:
         return [or_(Member.bounce_status != CLEAN, Member.bounce_count > 0, Member.active.is_(False))]
     on_list = Member.id.in_(select(Subscription.member_id).where(Subscription.list_id == mailing_list.id)) if mailing_list else None
@@ -90,7 +90,7 @@ def check_size(action, count):
 def left_alone(action, selection):
     """What the action deliberately does not do to some of the selection, in words (or empty)."""
     if action == ACTIVATE:
-        hard = selection.count(Member.active.is_(False), Member.bounce_status == HARD)
+        hard = selection.count(Member.active.is_(False), ~member_state.can_activate_sql())
         if hard:
             return (f"{hard:,} hard-bounced member{'s stay' if hard != 1 else ' stays'} inactive: Postfix would not "
                     "deliver to them anyway; Reset Bounce Status is the way back once an address works again.")
@@ -130,38 +130,41 @@ def _audit(ids, action, actor, now, target=None, details=None):
     db.session.execute(insert(AuditLog).from_select(["user_id", "actor", "action", "target", "details", "created_at"], columns))
 
 
-def _history(ids, event, details, now):
-    """One history row per member in `ids`, saying `details` (SQL)."""
-    columns = select(Member.id, Member.email, literal(event), literal(now, UTCDateTime), literal(now, UTCDateTime),
-                     details).where(Member.id.in_(ids))
-    db.session.execute(insert(BounceLog).from_select(["member_id", "email", "event", "occurred_at", "created_at", "details"],
-                                                     columns))
+def _history(decisions, event, now):
+    """One history row per decision, saying why (the decision's own words)."""
+    if decisions:
+        db.session.execute(insert(BounceLog), [
+            {"member_id": d.before.id, "email": d.before.email, "event": event, "occurred_at": now, "created_at": now,
+             "details": d.why} for d in decisions])
 
 
-def _set(ids, now, **values):
-    db.session.execute(update(Member).where(Member.id.in_(ids)).values(updated_at=now, **values)
-                       .execution_options(synchronize_session=False))
+def _audit_each(decisions, action, actor, now, details=lambda decision: "bulk"):
+    """One audit entry per decision's member."""
+    if decisions:
+        db.session.execute(insert(AuditLog), [
+            {"user_id": actor.user_id, "actor": actor.name, "action": action, "target": d.before.email,
+             "details": details(d), "created_at": now} for d in decisions])
+
+
+def _staff_active(ids, active, actor, now):
+    decisions = member_state.change_many(db.session.connection(), ids, member_state.staff_active, active,
+                                         f"{actor.name} (bulk)")
+    _audit_each(decisions, "member.activate" if active else "member.deactivate", actor, now)
+    _history(decisions, STAFF_CHANGE, now)
 
 
 def _deactivate(ids, mailing_list, actor, now):
-    _audit(ids, "member.deactivate", actor, now)
-    _history(ids, STAFF_CHANGE, literal(f"deactivated by {actor.name} (bulk)"), now)
-    _set(ids, now, active=False, deactivated_by=BY_STAFF)
+    _staff_active(ids, False, actor, now)
 
 
 def _activate(ids, mailing_list, actor, now):
-    _audit(ids, "member.activate", actor, now)
-    _history(ids, STAFF_CHANGE, literal(f"reactivated by {actor.name} (bulk)"), now)
-    _set(ids, now, active=True, deactivated_by=None)
+    _staff_active(ids, True, actor, now)
 
 
 def _reset(ids, mailing_list, actor, now):
-    # What each member's record was, in the words a single reset writes: "status=hard count=2 active=False".
-    before = (literal("status=") + Member.bounce_status + literal(" count=") + cast(Member.bounce_count, String)
-              + literal(" active=") + case((Member.active.is_(True), "True"), else_="False"))
-    _audit(ids, "member.bounce_reset", actor, now, details=before)
-    _history(ids, RESET, literal(f"reset by {actor.name} (") + before + literal(", bulk)"), now)
-    _set(ids, now, bounce_count=0, bounce_status=CLEAN, active=True, deactivated_by=None)
+    decisions = member_state.change_many(db.session.connection(), ids, member_state.reset, f"{actor.name} (bulk)")
+    _audit_each(decisions, "member.bounce_reset", actor, now, lambda decision: decision.before.describe())
+    _history(decisions, RESET, now)
 
 
 def _delete(ids, mailing_list, actor, now):

@@ -2,14 +2,14 @@
 
 from sqlalchemy import select
 
-from maillist import audit
+from maillist import audit, member_state
 from maillist.errors import Conflict, NotFound, about
 from maillist.extensions import db
 from maillist.models import BounceLog, Member, Subscription
 from maillist.models.member import normalise_email
 from maillist.models.types import utcnow
 from maillist.validation import check_email
-from maillist.vocabulary import BY_STAFF, STAFF_CHANGE
+from maillist.vocabulary import STAFF_CHANGE
 
 
 def find_member_by_email(email):
@@ -67,12 +67,14 @@ def update_member(member, email, name):
 
 
 def set_member_active(member, active):
-    """Activate or deactivate a member (an inactive member receives no list mail)."""
-    member.active, member.deactivated_by = active, None if active else BY_STAFF
-    entry = audit.record("member.activate" if active else "member.deactivate", member.email)
+    """Activate or deactivate a member (an inactive member receives no list mail); HardBounced when
+    activating a hard-bounced one."""
+    actor = audit.current_actor().name
+    decision = member_state.change_member(db.session, member, member_state.staff_active, active, actor)
+    audit.record("member.activate" if active else "member.deactivate", member.email)
     # The member's history says it too, beside the bounces and complaints.
     db.session.add(BounceLog(member_id=member.id, email=member.email, event=STAFF_CHANGE, occurred_at=utcnow(),
-                             details=f"{'reactivated' if active else 'deactivated'} by {entry.actor}"))
+                             details=decision.why))
     db.session.commit()
     return member
 

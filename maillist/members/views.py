@@ -10,9 +10,9 @@ from maillist.auth.decorators import require_login, require_writer
 from maillist.csv_download import csv_download
 from maillist.errors import DomainError
 from maillist.htmx import confirmation, fragment, is_htmx, needs_confirmation, notice, render, render_dialog
+from maillist.member_state import HardBounced
 from maillist.members import bp, bulk, services
 from maillist.members.csv_export import COLUMNS, member_rows
-from maillist.vocabulary import HARD
 from maillist.members.search import PAGE_SIZES, SORT_LABELS, MemberQuery, search_members
 
 CLOSE_AND_REFRESH = {"close-modal": True, "members-changed": True}
@@ -84,15 +84,13 @@ def edit(member_id):
 def toggle_active(member_id):
     """Deactivate an active member or reactivate an inactive one."""
     member = services.get_member(member_id)
-    if not member.active and member.bounce_status == HARD:
-        # Postfix skips hard-bounced members: activating alone would show "active" and send nothing.
-        message = (f"{member.email} is hard-bounced, so activating alone would send nothing: "
-                   "open Bounces and use Reset Bounce Status once the address works again.")
+    try:
+        services.set_member_active(member, not member.active)
+    except HardBounced as error:  # Postfix skips hard-bounced members: activating alone would send nothing
         if is_htmx():
-            return notice(message, "error")
-        flash(message, "error")
+            return notice(error.message, "error")
+        flash(error.message, "error")
         return redirect(url_for("members.bounces", member_id=member.id), code=303)
-    services.set_member_active(member, not member.active)
     undo = {"url": url_for("members.toggle_active", member_id=member.id), "target": "#flashes", "fields": []}
     return row_answer(member, f"{member.email} is now {'active' if member.active else 'inactive'}.", undo=undo)
 
