@@ -14,6 +14,7 @@ from maillist.lists.services import all_lists, get_list_by_address
 from maillist.members.services import add_member as create_member, find_member_by_email
 from maillist.models import Subscription
 from maillist.models.member import normalise_email
+from maillist.unit_of_work import writes
 
 
 def list_choices():
@@ -35,6 +36,7 @@ def subscribed_ids(mailing_list):
     return set(db.session.scalars(select(Subscription.member_id).where(Subscription.list_id == mailing_list.id)))
 
 
+@writes
 def add_to_list(mailing_list, members):
     """Subscribe those of `members` not on the list yet, in one audited transaction; returns them."""
     existing, added = subscribed_ids(mailing_list), []
@@ -45,7 +47,6 @@ def add_to_list(mailing_list, members):
             added.append(member)
     if added:
         audit.record("list.subscribe", mailing_list.address, ",".join(m.email for m in added))
-    db.session.commit()
     return added
 
 
@@ -94,6 +95,7 @@ def subscribe_what_can_be(mailing_list, texts):
     return SubscribeReport(tuple(m.email for m in added), tuple(already), tuple(unknown), tuple(invalid))
 
 
+@writes
 def unsubscribe(mailing_list, member):
     """Remove a member from a list; unsubscribing a non-subscriber is a no-op."""
     subscription = db.session.scalar(
@@ -102,10 +104,10 @@ def unsubscribe(mailing_list, member):
     if subscription is not None:
         db.session.delete(subscription)
         audit.record("list.unsubscribe", mailing_list.address, member.email)
-        db.session.commit()
     return subscription is not None
 
 
+@writes
 def set_subscriptions(member, list_ids):
     """Make `member` subscribed to exactly the lists in `list_ids`; returns (added, removed) addresses."""
     lists = {str(lst.id): lst for lst in all_lists()}
@@ -122,6 +124,4 @@ def set_subscriptions(member, list_ids):
         db.session.delete(current[list_id])
     if added or removed:
         audit.record("member.lists", member.email, f"added={','.join(added)} removed={','.join(removed)}")
-    db.session.commit()
-    db.session.refresh(member)
     return added, removed

@@ -63,6 +63,14 @@ SOURCE_SQS = "sqs"
 SOURCE_EMAIL = "email"
 REPORT_SOURCES = (SOURCE_SNS, SOURCE_SQS, SOURCE_EMAIL)
 
+# Why the intake refused a message (maillist.sns.errors raises one class per code): the words the
+# status page and /metrics count by.
+REFUSED_SIGNATURE, REFUSED_CERTIFICATE, REFUSED_CERTIFICATE_URL = "signature", "certificate", "certificate-url"
+REFUSED_STALE, REFUSED_FUTURE, REFUSED_TOPIC, REFUSED_MALFORMED = "stale", "future", "topic", "malformed"
+REFUSED_RAW_DELIVERY, REFUSED_STORAGE, REFUSED_UPSTREAM = "raw-delivery", "storage", "upstream"
+REFUSAL_REASONS = (REFUSED_SIGNATURE, REFUSED_CERTIFICATE, REFUSED_CERTIFICATE_URL, REFUSED_STALE, REFUSED_FUTURE,
+                   REFUSED_TOPIC, REFUSED_MALFORMED, REFUSED_RAW_DELIVERY, REFUSED_STORAGE, REFUSED_UPSTREAM)
+
 
 def template_globals():
     """The vocabulary as templates see it."""

@@ -7,13 +7,14 @@ from flask import current_app, session
 from flask_login import login_user, logout_user
 from werkzeug.security import check_password_hash
 
+from maillist import unit_of_work
 from maillist.auth import throttle
 from maillist.errors import DomainError
-from maillist.extensions import db
 from maillist.models import User
 from maillist.models.member import normalise_email
 from maillist.models.types import utcnow
 from maillist.users.services import find_user_by_email
+from maillist.unit_of_work import writes
 
 LOGIN_ERROR = "Invalid email or password."
 THROTTLED_ERROR = "Too many failed sign-ins. Wait a few minutes and try again."
@@ -54,9 +55,14 @@ def authenticate(email, password, address):
         raise LoginRefused(LOGIN_ERROR)
     if not user.check_password(password or "") or not user.active:
         raise LoginRefused(LOGIN_ERROR)
+    return signed_in(user, attempt)
+
+
+@writes
+def signed_in(user, attempt):
+    """Note a successful sign-in: the attempt given back, and when; returns the user."""
     throttle.give_back(attempt)
     user.last_login_at = utcnow()
-    db.session.commit()
     return user
 
 
@@ -74,8 +80,7 @@ def start_session(user):
 
 def end_all_sessions(user):
     """Sign `user` out here and on every other browser (a copied cookie stops working too)."""
-    user.end_sessions()
-    db.session.commit()
+    unit_of_work.transaction(user.end_sessions)
     logout_user()
     session.pop(SIGNED_IN_AT, None)
     session.pop(SEEN_AT, None)

@@ -22,17 +22,16 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from maillist import unit_of_work
 from maillist.extensions import db
-from maillist.mariadb import is_deadlock
 from maillist.models import LoginAttempt
 from maillist.models.types import utcnow
-from maillist.sqlite import write_queue
+from maillist.unit_of_work import writes
 
 log = logging.getLogger(__name__)
 
 PAIR, ADDRESS, ACCOUNT = "pair", "address", "account"
 MAX_BACKOFF = 60
-DEADLOCK_ATTEMPTS = 5
 # Back-off starts once an account has had this many pair-limits' worth of checked attempts:
 # more than one address could have sent.
 BACKOFF_AFTER = 2
@@ -56,30 +55,26 @@ def count_attempt(email, address):
     config = current_app.config
     window = timedelta(seconds=config["LOGIN_FAILURE_WINDOW"])
     keys = keys_for(email, address)
-    pair_limit = config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"]
-    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
-        try:
-            with write_queue():
-                now = utcnow()
-                pair, _ = raise_counter(PAIR, keys[PAIR], now, window)
-                address, _ = raise_counter(ADDRESS, keys[ADDRESS], now, window)
-                allowed = pair <= pair_limit and address <= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
-                if allowed:
-                    # Only attempts that reach a password check count against the account: one address
-                    # stopped by its own limit cannot push the account towards its ceiling.
-                    attempts, previous = raise_counter(ACCOUNT, keys[ACCOUNT], now, window)
-                    allowed = (attempts <= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-                               and not backing_off(attempts - BACKOFF_AFTER * pair_limit, previous, now))
-                db.session.commit()
-            break
-        except OperationalError as error:
-            # Parallel first attempts on one key can deadlock in InnoDB's unique-key checks; the
-            # database picks a victim, which counts again from the start.
-            db.session.rollback()
-            if attempt == DEADLOCK_ATTEMPTS or not is_deadlock(error):
-                raise
+    now = utcnow()
+    allowed = unit_of_work.transaction(raise_counters, keys, now, window, config)
     forget_expired(now - window - timedelta(seconds=MAX_BACKOFF))
     return Attempt(keys, allowed)
+
+
+def raise_counters(keys, now, window, config):
+    """Count the attempt under the pair and address keys, and under the account's when those allow
+    it; whether it is within every limit. (Parallel first attempts on one key can deadlock in
+    InnoDB's unique-key checks: the unit of work runs the victim again, counting from the start.)"""
+    pair_limit = config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"]
+    pair, _ = raise_counter(PAIR, keys[PAIR], now, window)
+    address, _ = raise_counter(ADDRESS, keys[ADDRESS], now, window)
+    if not (pair <= pair_limit and address <= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]):
+        return False
+    # Only attempts that reach a password check count against the account: one address stopped
+    # by its own limit cannot push the account towards its ceiling.
+    attempts, previous = raise_counter(ACCOUNT, keys[ACCOUNT], now, window)
+    return (attempts <= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+            and not backing_off(attempts - BACKOFF_AFTER * pair_limit, previous, now))
 
 
 def backing_off(excess, previous, now):
@@ -116,17 +111,16 @@ def raise_counter(scope, key, now, window):
     raise RuntimeError("could not count a sign-in attempt")
 
 
+@writes
 def give_back(attempt):
     """After a successful sign-in: clear the pair's count and return the attempt to the others."""
-    with write_queue():
-        db.session.execute(delete(LoginAttempt).where(LoginAttempt.scope == PAIR, LoginAttempt.key == attempt.keys[PAIR]))
-        for scope in (ADDRESS, ACCOUNT):
-            db.session.execute(
-                update(LoginAttempt)
-                .where(LoginAttempt.scope == scope, LoginAttempt.key == attempt.keys[scope], LoginAttempt.attempts > 0)
-                .values(attempts=LoginAttempt.attempts - 1)
-            )
-        db.session.commit()
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.scope == PAIR, LoginAttempt.key == attempt.keys[PAIR]))
+    for scope in (ADDRESS, ACCOUNT):
+        db.session.execute(
+            update(LoginAttempt)
+            .where(LoginAttempt.scope == scope, LoginAttempt.key == attempt.keys[scope], LoginAttempt.attempts > 0)
+            .values(attempts=LoginAttempt.attempts - 1)
+        )
 
 
 def forget_expired(cutoff):
@@ -136,9 +130,6 @@ def forget_expired(cutoff):
     tidying-up simply waits for the next attempt.
     """
     try:
-        with write_queue():
-            db.session.execute(delete(LoginAttempt).where(LoginAttempt.window_start < cutoff))
-            db.session.commit()
+        unit_of_work.transaction(lambda: db.session.execute(delete(LoginAttempt).where(LoginAttempt.window_start < cutoff)))
     except OperationalError as error:
-        db.session.rollback()
         log.info("expired sign-in counters left for later: %s", error.orig)

@@ -20,6 +20,7 @@ from datetime import datetime
 from email import message_from_bytes, policy
 from email.header import decode_header
 from email.utils import parseaddr, parsedate_to_datetime
+from itertools import islice
 
 from flufl.bounce import all_failures
 
@@ -44,8 +45,20 @@ FAILED_ACTIONS = ("fail", "error", "bounce", "undeliver")
 MAX_MULTIPARTS = 64
 # What one report may hand its readers (see `bound`): parts per container, nesting, characters.
 MAX_PARTS, MAX_DEPTH, MAX_PART_TEXT, MAX_LINE = 50, 8, 64 * 1024, 998
+# Lines per part: flufl.bounce's SimpleMatch tries every pattern on every line, several times over,
+# so 64 KB of one-character lines costs a second of CPU; a real report says what it has to say in
+# its first few hundred lines.
+MAX_PART_LINES = 1000
+# Characters in all parts together: flufl.bounce's Exchange pattern takes quadratic time on each
+# long line, and a report of many parts could otherwise bring many of them.
+MAX_TEXT = 128 * 1024
 BLANK_RUNS = re.compile(rb"\r?\n(?:[ \t]*\r?\n){2,}")
+BLOCK_END, MAX_BLOCKS = re.compile(rb"\n[ \t]*\r?\n|\n--"), 1000
 LONG_LINE = re.compile(r"[^\n]{%d,}" % (MAX_LINE + 1))
+# No address is longer than 254 characters: a longer run without spaces is cut to that, because
+# flufl.bounce's address patterns take quadratic time on each one.
+MAX_WORD = 254
+LONG_WORD = re.compile(r"\S{%d,}" % (MAX_WORD + 1))
 AUTO_PRECEDENCE = ("auto_reply", "bulk", "junk")
 HTML_TAG = re.compile(r"<[^<>]{0,500}>")
 # Where a report starts quoting the message it returns: nothing after it is about the recipient.
@@ -127,13 +140,21 @@ def cut(text, limit):
     return text[:limit] or None
 
 
+def first_blocks(raw):
+    """`raw` up to its MAX_BLOCKS-th blank line or boundary line: a report says what it has to say
+    in its first blocks (the original message it quotes comes last), and the email parser makes a
+    message of each block of a status part and of each part, at a cost for each."""
+    last = next(islice(BLOCK_END.finditer(raw), MAX_BLOCKS - 1, None), None)
+    return raw[:last.end()] if last else raw
+
+
 def parse_report(raw):
     """The report in `raw` (bytes), parsed and cut down to a bounded size (see `bound`), or None when
     it has too many multiparts or too deep a nesting to be one. Every reading of a bounce email
     starts here, so none of them sees unbounded input."""
     # Runs of blank lines read as one: a status part of thousands of empty blocks made the email
     # parser build a message per block, and the readers walk each.
-    raw = BLANK_RUNS.sub(b"\n\n", raw[:MAX_REPORT_BYTES])
+    raw = first_blocks(BLANK_RUNS.sub(b"\n\n", raw[:MAX_REPORT_BYTES]))
     if raw.lower().count(b"multipart/") > MAX_MULTIPARTS:
         return None
     try:
@@ -157,25 +178,33 @@ def read_parsed(message):
         return Reading(NOT_A_BOUNCE)
 
 
-def bound(message, depth=0):
+def bound(message, depth=0, budget=None):
     """Cut a parsed report down, in place, to what any reading needs: at most MAX_PARTS parts per
-    container (status groups: MAX_RECIPIENTS * 2), MAX_PART_TEXT characters per part and
-    MAX_LINE per line. Every later step (our readers and flufl.bounce's detectors, some of which
-    take quadratic time on long lines or many blocks) then works on bounded input."""
+    container (status groups: MAX_RECIPIENTS * 2), MAX_PART_TEXT characters and MAX_PART_LINES
+    lines per part, MAX_TEXT characters in all, MAX_LINE per line and MAX_WORD per run without spaces. Every later step (our
+    readers and flufl.bounce's detectors, some of which take quadratic time on long lines or many
+    lines) then works on bounded input."""
+    budget = budget if budget is not None else [MAX_TEXT]
     if message.is_multipart():
         limit = MAX_RECIPIENTS * 2 + 1 if message.get_content_type() == "message/delivery-status" else MAX_PARTS
         parts = message.get_payload()[:limit]
         message.set_payload(parts)
         for part in parts:
             if depth < MAX_DEPTH:
-                bound(part, depth + 1)
+                bound(part, depth + 1, budget)
             else:
                 part.set_payload("")
         return message
     payload = message.get_payload()
-    if isinstance(payload, str) and (len(payload) > MAX_PART_TEXT or LONG_LINE.search(payload)):
-        text = payload[:MAX_PART_TEXT]
-        message.set_payload(LONG_LINE.sub(lambda m: m.group(0)[:MAX_LINE], text))
+    if isinstance(payload, str):
+        room = min(MAX_PART_TEXT, budget[0])
+        if (len(payload) > room or LONG_LINE.search(payload) or LONG_WORD.search(payload)
+                or payload.count("\n", 0, room) > MAX_PART_LINES):
+            text = "\n".join(payload[:room].split("\n", MAX_PART_LINES)[:MAX_PART_LINES])
+            text = LONG_WORD.sub(lambda m: m.group(0)[:MAX_WORD], text)
+            payload = LONG_LINE.sub(lambda m: m.group(0)[:MAX_LINE], text)
+            message.set_payload(payload)
+        budget[0] -= len(payload)
     return message
 
 

@@ -14,7 +14,7 @@ from maillist.bounces.ledger import record_once
 from maillist.bounces.ses_notifications import MalformedEvent, parse_ses_message
 from maillist.extensions import db
 from maillist.models import ProcessedReport
-from maillist.sqlite import write_queue
+from maillist.unit_of_work import writes
 
 APPLIED, MALFORMED = "applied", "malformed"
 
@@ -59,6 +59,7 @@ class NotReprocessable(Exception):
     """The report is not a stored malformed message (gone, or already reprocessed)."""
 
 
+@writes
 def reprocess(report_id):
     """Run a stored malformed SNS message through the current pipeline again (a staff action, audited).
 
@@ -77,12 +78,9 @@ def reprocess(report_id):
         if not config["ENABLE_BOUNCE_HANDLING"]:
             said = "readable now, but ENABLE_BOUNCE_HANDLING is off: left as it was"
         else:
-            with write_queue():
-                done = apply_events(db.session.connection(), events, row.report_key, Rules.from_config(config))
-                row.outcome, row.raw_body = APPLIED, None
-                audit.record("report.reprocess", row.report_key, " ".join(done))
-                db.session.commit()
+            done = apply_events(db.session.connection(), events, row.report_key, Rules.from_config(config))
+            row.outcome, row.raw_body = APPLIED, None
+            audit.record("report.reprocess", row.report_key, " ".join(done))
             return "applied: " + " ".join(done)
     audit.record("report.reprocess", row.report_key, said)
-    db.session.commit()
     return said

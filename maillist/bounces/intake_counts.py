@@ -16,45 +16,23 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from maillist import availability
+from maillist import availability, unit_of_work
 from maillist.extensions import db
 from maillist.models import IntakeCount
 from maillist.models.types import utcnow
-from maillist.sqlite import write_queue
+from maillist.vocabulary import REFUSED_MALFORMED, REFUSED_STORAGE
 
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 5
-# Why a message was refused, in the words the status page and /metrics use.
-SIGNATURE, CERTIFICATE, CERTIFICATE_URL, STALE, FUTURE = "signature", "certificate", "certificate-url", "stale", "future"
-TOPIC, MALFORMED, RAW_DELIVERY, STORAGE, UPSTREAM = "topic", "malformed", "raw-delivery", "storage", "upstream"
-REFUSAL_REASONS = (SIGNATURE, CERTIFICATE, CERTIFICATE_URL, STALE, FUTURE, TOPIC, MALFORMED, RAW_DELIVERY, STORAGE, UPSTREAM)
-
-
-def refusal_reason(status, outcome, detail=""):
-    """The refusal reason for an answer, or "" when the message was taken."""
+def refusal_reason(status, outcome, code=""):
+    """The refusal reason counted for an answer, or "" when the message was taken: a store that
+    failed, or the code of the refusal (maillist.sns.errors); never read from the message text."""
     if outcome == "storage-failed" or (status >= 500 and status != 502):
-        return STORAGE
+        return REFUSED_STORAGE
     if status < 400:
         return ""
-    detail = detail or ""
-    if status == 502:
-        return UPSTREAM
-    if "raw message delivery is on" in detail:
-        return RAW_DELIVERY
-    if "SNS_TOPIC_ARNS" in detail:
-        return TOPIC
-    if "SNS_MAX_MESSAGE_AGE" in detail:
-        return STALE
-    if "in the future" in detail:
-        return FUTURE
-    if "SigningCertURL" in detail or "SubscribeURL" in detail:
-        return CERTIFICATE_URL
-    if "certificate" in detail:
-        return CERTIFICATE
-    if status == 403:
-        return SIGNATURE
-    return MALFORMED
+    return code or REFUSED_MALFORMED
 
 
 def this_hour(now=None):
@@ -105,9 +83,7 @@ class Counts:
             self.keep(batch)
             return False
         try:
-            with write_queue(), db.engine.begin() as connection:
-                for (hour, source, outcome, reason), n in sorted(batch.items()):
-                    add_to_row(connection, hour, source, outcome, reason, n)
+            unit_of_work.on_connection(lambda connection: add_rows(connection, batch))
         except SQLAlchemyError as error:
             log.warning("intake counts not written yet (%s); kept for the next flush", type(error).__name__)
             self.keep(batch)
@@ -121,6 +97,12 @@ class Counts:
     def clear(self):
         with self.lock:
             self.pending.clear()
+
+
+def add_rows(connection, batch):
+    """Add each count of `batch` to its hour's row."""
+    for (hour, source, outcome, reason), n in sorted(batch.items()):
+        add_to_row(connection, hour, source, outcome, reason, n)
 
 
 def add_to_row(connection, hour, source, outcome, reason, n):
@@ -140,9 +122,9 @@ def add_to_row(connection, hour, source, outcome, reason, n):
 counts = Counts()
 
 
-def record(source, status, outcome, detail=""):
-    """Count one answer of an intake (the SNS webhook, the SQS poller, a bounce email)."""
-    counts.add(source, outcome, refusal_reason(status, outcome, detail))
+def record(source, status, outcome, code=""):
+    """Count one answer of an intake (the SNS webhook, the SQS poller, a bounce email), refused ones by their code."""
+    counts.add(source, outcome, refusal_reason(status, outcome, code))
 
 
 def totals_since(since):

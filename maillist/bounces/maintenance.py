@@ -5,11 +5,10 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select, text
 
-from maillist import member_state
+from maillist import member_state, unit_of_work
 from maillist.extensions import db
 from maillist.models import BounceLog, IntakeCount, Member, ProcessedReport
 from maillist.models.types import utcnow
-from maillist.sqlite import write_queue
 from maillist.vocabulary import RESET, SOFT
 
 CLEANUP_BATCH = 5000
@@ -39,12 +38,14 @@ def cleanup(days, dry_run=False, batch=None):
             ids = db.session.scalars(select(model.id).where(column < cutoff).order_by(model.id).limit(batch)).all()
             if not ids:
                 break
-            with write_queue():
-                db.session.execute(delete(model).where(model.id.in_(ids)))
-                db.session.commit()
+            unit_of_work.transaction(delete_rows, model, ids)
             checkpoint()
             removed[model.__tablename__] += len(ids)
     return removed
+
+
+def delete_rows(model, ids):
+    db.session.execute(delete(model).where(model.id.in_(ids)))
 
 
 def expire_soft(window_days, dry_run=False, now=None):
@@ -57,15 +58,17 @@ def expire_soft(window_days, dry_run=False, now=None):
     if dry_run:
         return len(ids)
     for member_id in ids:
-        with write_queue():
-            # Decided on the locked row: a bounce that arrived meanwhile keeps the member soft.
-            decision = member_state.change(db.session.connection(), member_state.soft_expired, cutoff, window_days,
-                                           member_id=member_id)
-            if decision is not None and decision.changed:
-                db.session.add(BounceLog(member_id=member_id, email=decision.before.email, event=RESET,
-                                         occurred_at=utcnow(), details=decision.why))
-            db.session.commit()
+        unit_of_work.transaction(expire_one, member_id, cutoff, window_days)
     return len(ids)
+
+
+def expire_one(member_id, cutoff, window_days):
+    """Return one member to clean, decided on their locked row: a bounce that arrived meanwhile keeps them soft."""
+    decision = member_state.change(db.session.connection(), member_state.soft_expired, cutoff, window_days,
+                                   member_id=member_id)
+    if decision is not None and decision.changed:
+        db.session.add(BounceLog(member_id=member_id, email=decision.before.email, event=RESET,
+                                 occurred_at=utcnow(), details=decision.why))
 
 
 def checkpoint():
@@ -74,7 +77,7 @@ def checkpoint():
     checkpoint (measured in bench/cleanup_stall.py). Other databases need nothing."""
     if db.engine.dialect.name == "sqlite":
         db.session.execute(text("PRAGMA wal_checkpoint(PASSIVE)"))
-        db.session.commit()
+        db.session.rollback()  # ends the session's transaction: there is nothing to commit
 
 
 def totals():

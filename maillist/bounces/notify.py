@@ -14,13 +14,14 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 
 from maillist.bounces.reasons import LABELS
 from maillist.extensions import db
 from maillist.models import BounceLog, MailingList, Member, Subscription
 from maillist.models.types import utcnow
 from maillist.vocabulary import BOUNCE, COMPLAINT, HARD, HOLD_RELEASED, PERMANENT
+from maillist.unit_of_work import writes
 
 
 class NoticeFailed(Exception):
@@ -104,12 +105,15 @@ def notify(dry_run=False):
             for recipient, digest in sorted(found.items()):
                 smtp.send_message(message_for(digest, config), to_addrs=[recipient])
     except (OSError, smtplib.SMTPException) as error:
-        db.session.rollback()
         raise NoticeFailed(f"the SMTP server at {config['SMTP_HOST']}:{config['SMTP_PORT']} did not take the digests: "
                            f"{type(error).__name__}: {error}") from None
-    now = utcnow()
-    for events in events_for.values():
-        for event in events:
-            event.notified_at = now
-    db.session.commit()
+    mark_notified([event.id for events in events_for.values() for event in events])
     return told, len(untold)
+
+
+@writes
+def mark_notified(event_ids):
+    """Mark the events the digests told of as told (after the mail server took them: no lock is held across SMTP)."""
+    for start in range(0, len(event_ids), 1000):
+        db.session.execute(update(BounceLog).where(BounceLog.id.in_(event_ids[start:start + 1000]))
+                           .values(notified_at=utcnow()))

@@ -17,7 +17,7 @@ from email.utils import make_msgid
 
 from sqlalchemy import select
 
-from maillist import audit
+from maillist import audit, unit_of_work
 from maillist.bounces.dsn_parser import cut, field_groups, part_of_type
 from maillist.extensions import db
 from maillist.models import AuditLog
@@ -93,7 +93,6 @@ def already_reported(mailing_list, refusal):
 def report(mailing_list, refusal, config):
     """Tell the list's owners (or NOTIFY_ADMIN) once per post; audited. Raises OSError/SMTPException if mail fails."""
     if already_reported(mailing_list, refusal):
-        db.session.rollback()
         return False
     recipients = mailing_list.owner_list or ([config["NOTIFY_ADMIN"]] if config.get("NOTIFY_ADMIN") else [])
     if recipients:
@@ -101,8 +100,8 @@ def report(mailing_list, refusal, config):
             smtp.send_message(notice(mailing_list, refusal, config), to_addrs=recipients)
     else:
         log.warning("relay refused a post to %s and the list has no owner: %s", mailing_list.address, refusal.diagnostic)
-    audit.record(AUDIT_ACTION, mailing_list.address, f"{refusal.post_id} {refusal.diagnostic}"[:2000], actor="relay")
-    db.session.commit()
+    unit_of_work.transaction(audit.record, AUDIT_ACTION, mailing_list.address, f"{refusal.post_id} {refusal.diagnostic}"[:2000],
+                             actor="relay")
     return True
 
 

@@ -7,6 +7,7 @@ from maillist.extensions import db
 from maillist.models import BounceLog
 from maillist.models.types import utcnow
 from maillist.vocabulary import RESET
+from maillist.unit_of_work import writes
 
 HISTORY_PAGE_SIZE = 20
 
@@ -23,11 +24,11 @@ def bounce_history(member, page=1, per_page=HISTORY_PAGE_SIZE):
     return rows, total
 
 
+@writes
 def reset_bounce_status(member, actor_email):
     """Clear a member's bounce count and status and reactivate them; the history keeps a record."""
     decision = member_state.change_member(db.session, member, member_state.reset, actor_email)
     db.session.add(BounceLog(member_id=member.id, email=member.email, event=RESET, occurred_at=utcnow(),
                              details=decision.why))
     audit.record("member.bounce_reset", member.email, decision.before.describe())
-    db.session.commit()
     return member

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from config import ANY_TOPIC
+from maillist import vocabulary
 from maillist.bounces import intake_counts
 from maillist.extensions import db
 from maillist.models import DeliveryStat, ProcessedReport
@@ -105,26 +106,26 @@ def malformed(limit=MALFORMED_SHOWN):
 def diagnoses(config, week):
     """The common set-up mistakes the data shows, each with what to do."""
     found, refusals, outcomes = [], week["refusals"], week["outcomes"]
-    if refusals.get(intake_counts.RAW_DELIVERY):
+    if refusals.get(vocabulary.REFUSED_RAW_DELIVERY):
         found.append(Diagnosis(
-            f"Raw message delivery is on: {refusals[intake_counts.RAW_DELIVERY]} bare SES events refused this week",
+            f"Raw message delivery is on: {refusals[vocabulary.REFUSED_RAW_DELIVERY]} bare SES events refused this week",
             "Turn raw message delivery off on the subscription (`flask sns setup` does): maillist needs SNS's signed envelope."))
-    skewed = refusals.get(intake_counts.STALE, 0) + refusals.get(intake_counts.FUTURE, 0)
+    skewed = refusals.get(vocabulary.REFUSED_STALE, 0) + refusals.get(vocabulary.REFUSED_FUTURE, 0)
     if skewed:
         found.append(Diagnosis(
             f"Clock skew or replays: {skewed} messages refused as too old or from the future this week",
             "Check this server's clock (timedatectl; run NTP). Old messages can also be SNS retrying after a long outage: "
             "raise SNS_MAX_MESSAGE_AGE for a while, or read them back from the dead-letter queue."))
-    if refusals.get(intake_counts.TOPIC):
+    if refusals.get(vocabulary.REFUSED_TOPIC):
         found.append(Diagnosis(
-            f"A topic not in SNS_TOPIC_ARNS sent {refusals[intake_counts.TOPIC]} messages this week (or tried to subscribe)",
+            f"A topic not in SNS_TOPIC_ARNS sent {refusals[vocabulary.REFUSED_TOPIC]} messages this week (or tried to subscribe)",
             "If it is yours, add its ARN to SNS_TOPIC_ARNS and restart; if not, someone is probing the endpoint and was refused."))
-    if refusals.get(intake_counts.SIGNATURE) or refusals.get(intake_counts.CERTIFICATE) or refusals.get(intake_counts.CERTIFICATE_URL):
-        forged = sum(refusals.get(r, 0) for r in (intake_counts.SIGNATURE, intake_counts.CERTIFICATE, intake_counts.CERTIFICATE_URL))
+    if refusals.get(vocabulary.REFUSED_SIGNATURE) or refusals.get(vocabulary.REFUSED_CERTIFICATE) or refusals.get(vocabulary.REFUSED_CERTIFICATE_URL):
+        forged = sum(refusals.get(r, 0) for r in (vocabulary.REFUSED_SIGNATURE, vocabulary.REFUSED_CERTIFICATE, vocabulary.REFUSED_CERTIFICATE_URL))
         found.append(Diagnosis(f"{forged} messages failed signature or certificate checks this week",
                                "SNS's own messages always pass: these were forged or altered on the way. Nothing was changed."))
-    if refusals.get(intake_counts.STORAGE):
-        found.append(Diagnosis(f"The database could not store {refusals[intake_counts.STORAGE]} messages this week",
+    if refusals.get(vocabulary.REFUSED_STORAGE):
+        found.append(Diagnosis(f"The database could not store {refusals[vocabulary.REFUSED_STORAGE]} messages this week",
                                "Each was answered 503 (or left in the queue) so SNS retries; check the database and GET /health."))
     recent = utcnow() - timedelta(days=QUIET_DAYS)
     bounces_seen = outcomes.get("applied", 0) or outcomes.get("ignored", 0)
@@ -153,4 +154,4 @@ def status():
     config = current_app.config
     day, week = counts(1), counts(7)
     return {"settings": settings_in_force(config), "topics": topics(config), "day": day, "week": week,
-            "malformed": malformed(), "diagnoses": diagnoses(config, week), "reasons": intake_counts.REFUSAL_REASONS}
+            "malformed": malformed(), "diagnoses": diagnoses(config, week), "reasons": vocabulary.REFUSAL_REASONS}

@@ -18,6 +18,7 @@ from maillist.extensions import db
 from maillist.models import StormHold
 from maillist.models.types import utcnow
 from maillist.vocabulary import HELD, HOLD_DISMISSED, HOLD_OPEN, HOLD_RELEASED, UNDONE
+from maillist.unit_of_work import writes
 
 
 class HoldClosed(Exception):
@@ -63,6 +64,7 @@ def describe(hold):
     return f"{facts['bounced']} members bounced, {len(facts['held'])} held ({reasons})"
 
 
+@writes
 def release(hold_id):
     """Apply every bounce the hold kept; returns the hold. Raises HoldClosed."""
     hold = lock_open_hold(hold_id)
@@ -79,15 +81,14 @@ def release(hold_id):
                 member_state.change(connection, member_state.storm_redone, member_id=row.member_id)
         row.held = HOLD_RELEASED
     close(hold, HOLD_RELEASED)
-    db.session.commit()
     return hold
 
 
+@writes
 def dismiss(hold_id):
     """Leave every member as they are; the hold's bounces stay in the history. Raises HoldClosed."""
     hold = lock_open_hold(hold_id)
     for row in held_rows(hold):
         row.held = HOLD_DISMISSED
     close(hold, HOLD_DISMISSED)
-    db.session.commit()
     return hold

@@ -13,10 +13,11 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 from sqlalchemy import select
 
-from maillist import audit, member_state
+from maillist import audit, member_state, unit_of_work
 from maillist.aws import AwsError, client, pages, plain_errors
 from maillist.extensions import db
 from maillist.models import Member
+from maillist.unit_of_work import writes
 
 REMOVED, NOT_LISTED = "removed", "not-listed"
 CREDENTIAL_SETTINGS = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
@@ -61,10 +62,15 @@ def remove(email, sesv2=None, actor=None):
             with plain_errors("sesv2.delete_suppressed_destination"):
                 raise
         outcome = NOT_LISTED
+    mark_removed(email, outcome, actor)
+    return outcome
+
+
+@writes
+def mark_removed(email, outcome, actor=None):
+    """Clear the member's mark and audit what SES answered (after the call to AWS: no lock is held across it)."""
     member_state.change(db.session.connection(), member_state.suppression_cleared, email=email)
     audit.record("member.ses_suppression_remove", email, outcome, actor=actor)
-    db.session.commit()
-    return outcome
 
 
 def remove_with_message(email):
@@ -72,9 +78,7 @@ def remove_with_message(email):
     try:
         outcome = remove(email)
     except AwsError as error:
-        db.session.rollback()
-        audit.record("member.ses_suppression_remove", email, f"failed: {error}")
-        db.session.commit()
+        unit_of_work.transaction(audit.record, "member.ses_suppression_remove", email, f"failed: {error}")
         return f"SES's suppression list was not changed: {error}"
     if outcome == REMOVED:
         return "Removed from SES's suppression list: SES delivers to it again."

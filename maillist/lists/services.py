@@ -9,6 +9,7 @@ from maillist.models import MailingList, Member, Subscription
 from maillist.models.member import normalise_email
 from maillist.validation import check_email
 from maillist.vocabulary import POST_MEMBERS, POST_POLICIES, POST_SENDERS
+from maillist.unit_of_work import writes
 
 
 def find_list_by_address(address):
@@ -101,6 +102,7 @@ def check_footer(footer):
     return footer
 
 
+@writes
 def add_list(address, name, description="", post_policy=POST_MEMBERS, allowed_senders="", owners="", subject_prefix="",
              footer=""):
     """Create a list; refuses a bad or taken address, an empty name, a bad posting rule, owner address, prefix or footer."""
@@ -119,10 +121,10 @@ def add_list(address, name, description="", post_policy=POST_MEMBERS, allowed_se
                                subject_prefix=subject_prefix, footer=footer)
     db.session.add(mailing_list)
     audit.record("list.create", address, f"name={name} post={post_policy}")
-    db.session.commit()
     return mailing_list
 
 
+@writes
 def update_list(mailing_list, name, description, post_policy=None, allowed_senders=None, owners=None, subject_prefix=None,
                 footer=None):
     """Change a list's name, description, who may post, owners, subject prefix and footer (each left as it is when not given)."""
@@ -141,23 +143,22 @@ def update_list(mailing_list, name, description, post_policy=None, allowed_sende
         mailing_list.footer = check_footer(footer)
     mailing_list.post_policy, mailing_list.allowed_senders = post_policy, allowed_senders
     audit.record("list.update", mailing_list.address, f"name={name} post={post_policy} owners={len(mailing_list.owner_list)}")
-    db.session.commit()
     return mailing_list
 
 
+@writes
 def set_list_active(mailing_list, active):
     """Activate or deactivate a list (an inactive list delivers to nobody)."""
     mailing_list.active = active
     audit.record("list.activate" if active else "list.deactivate", mailing_list.address)
-    db.session.commit()
     return mailing_list
 
 
+@writes
 def delete_list(mailing_list):
     """Delete a list and its subscriptions."""
     audit.record("list.delete", mailing_list.address)
     db.session.delete(mailing_list)
-    db.session.commit()
 
 
 def all_lists():

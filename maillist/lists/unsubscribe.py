@@ -20,6 +20,7 @@ from maillist.bounces.verp import DIGITS, base36, bounce_key
 from maillist.extensions import db
 from maillist.models import MailingList, Member, Subscription
 from maillist.vocabulary import ONE_CLICK_UNSUBSCRIBE
+from maillist.unit_of_work import writes
 
 UNSUBSCRIBE_SUFFIX = "-unsubscribe"
 MAC_LENGTH = 16
@@ -95,6 +96,7 @@ def read_mail_address(recipient):
     return mailing_list, member
 
 
+@writes
 def unsubscribe(mailing_list, member, via):
     """Take `member` off `mailing_list` (and off it only), audited; False when they were not on it.
 
@@ -106,5 +108,4 @@ def unsubscribe(mailing_list, member, via):
         db.session.rollback()
         return False
     audit.record(AUDIT_ACTION, mailing_list.address, f"{member.email} via {via}", actor="member")
-    db.session.commit()
     return True

@@ -15,7 +15,7 @@ from maillist.errors import InvalidInput
 from maillist.extensions import db
 from maillist.models import AuditLog, BounceLog, Member, Subscription
 from maillist.models.types import UTCDateTime, utcnow
-from maillist.sqlite import write_queue
+from maillist.unit_of_work import writes
 from maillist.vocabulary import CLEAN, RESET, STAFF_CHANGE
 
 ACTIVATE, DEACTIVATE, DELETE, SUBSCRIBE, UNSUBSCRIBE, RESET_BOUNCES = (
@@ -102,20 +102,19 @@ def left_alone(action, selection):
     return ""
 
 
+@writes
 def apply(action, selection, mailing_list=None):
-    """Run `action` on the selected members in one transaction; returns a BulkResult."""
+    """Run `action` on the selected members in one unit of work; returns a BulkResult."""
     check_action(action, mailing_list)
-    note = left_alone(action, selection)  # unchanged by the action: read before the writer lock
-    with write_queue():
-        ids = db.session.scalars(
-            select(Member.id).where(*selection.conditions(), *changing(action, mailing_list))
-            .order_by(Member.id).with_for_update()
-        ).all()
-        check_size(action, len(ids))
-        actor, now = audit.current_actor(), utcnow()
-        for start in range(0, len(ids), CHUNK):
-            CHANGES[action](ids[start:start + CHUNK], mailing_list, actor, now)
-        db.session.commit()
+    note = left_alone(action, selection)
+    ids = db.session.scalars(
+        select(Member.id).where(*selection.conditions(), *changing(action, mailing_list))
+        .order_by(Member.id).with_for_update()
+    ).all()
+    check_size(action, len(ids))
+    actor, now = audit.current_actor(), utcnow()
+    for start in range(0, len(ids), CHUNK):
+        CHANGES[action](ids[start:start + CHUNK], mailing_list, actor, now)
     return BulkResult(action, ids, note)
 
 

@@ -17,6 +17,7 @@ from maillist.extensions import db
 from maillist.models import MailingList, Member, Subscription
 from maillist.models.types import utcnow
 from maillist.validation import check_email
+from maillist.unit_of_work import writes
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 50_000
@@ -152,6 +153,7 @@ def what_changes(plan, addresses):
     return "; ".join(changes)
 
 
+@writes
 def apply_import(data, filename=""):
     """Plan the import again and apply every add and update in one transaction.
 
@@ -182,8 +184,6 @@ def apply_import(data, filename=""):
         db.session.execute(insert(Subscription.__table__), subscriptions)
     summary = plan.summary
     audit.record("member.import", filename or "csv", ", ".join(f"{k}={v}" for k, v in summary.items()))
-    db.session.commit()
-    db.session.expire_all()  # the members changed by statements, not through their objects
     return plan
 
 

@@ -10,6 +10,7 @@ from maillist.models.member import normalise_email
 from maillist.models.types import utcnow
 from maillist.validation import check_email
 from maillist.vocabulary import STAFF_CHANGE
+from maillist.unit_of_work import writes
 
 
 def find_member_by_email(email):
@@ -33,6 +34,7 @@ def get_member_by_email(email):
     return member
 
 
+@writes
 def add_member(email, name="", lists=()):
     """Create a member, subscribed to `lists` (MailingList objects); refuses a bad or taken address."""
     with about("email"):
@@ -44,10 +46,10 @@ def add_member(email, name="", lists=()):
     for mailing_list in lists:
         db.session.add(Subscription(member=member, mailing_list=mailing_list))
     audit.record("member.create", email, f"lists={','.join(lst.address for lst in lists)}")
-    db.session.commit()
     return member
 
 
+@writes
 def update_member(member, email, name):
     """Change a member's address or name; a taken address is refused and nothing changes."""
     with about("email"):
@@ -62,10 +64,10 @@ def update_member(member, email, name):
         changes.append("name")
     member.email, member.name = email, (name or "").strip()[:200]
     audit.record("member.update", email, "; ".join(changes))
-    db.session.commit()
     return member
 
 
+@writes
 def set_member_active(member, active):
     """Activate or deactivate a member (an inactive member receives no list mail); HardBounced when
     activating a hard-bounced one."""
@@ -75,15 +77,14 @@ def set_member_active(member, active):
     # The member's history says it too, beside the bounces and complaints.
     db.session.add(BounceLog(member_id=member.id, email=member.email, event=STAFF_CHANGE, occurred_at=utcnow(),
                              details=decision.why))
-    db.session.commit()
     return member
 
 
+@writes
 def delete_member(member):
     """Delete a member and their subscriptions (their bounce history is kept, unlinked)."""
     audit.record("member.delete", member.email)
     db.session.delete(member)
-    db.session.commit()
 
 
 def member_summary(member):

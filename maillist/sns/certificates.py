@@ -6,7 +6,7 @@ import threading
 import requests
 from cryptography import x509
 
-from maillist.sns.errors import UpstreamError, VerificationFailed
+from maillist.sns.errors import CertificateRejected, UpstreamError
 from maillist.sns.urls import check_sns_url
 
 log = logging.getLogger(__name__)
@@ -57,11 +57,11 @@ def fetch_certificate(url, timeout):
     except requests.RequestException as error:
         raise UpstreamError(f"certificate fetch failed: {type(error).__name__}") from None
     if len(body) > MAX_CERT_BYTES:
-        raise VerificationFailed("certificate is too large")
+        raise CertificateRejected("certificate is too large")
     try:
         return x509.load_pem_x509_certificate(body)
     except ValueError:
-        raise VerificationFailed("certificate is not a PEM certificate") from None
+        raise CertificateRejected("certificate is not a PEM certificate") from None
 
 
 cache = CertificateCache()

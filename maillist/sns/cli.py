@@ -10,7 +10,7 @@ from cryptography import x509
 from flask import current_app
 
 from maillist.sns.envelope import parse_envelope
-from maillist.sns.errors import SnsError, VerificationFailed
+from maillist.sns.errors import CertificateRejected, SnsError
 from maillist.sns import queue as sqs_queue
 from maillist.sns import setup as wiring
 from maillist.aws import AwsError, client
@@ -23,7 +23,7 @@ def local_certificates(cert_dir):
     def get(url):
         path = Path(cert_dir) / url.rsplit("/", 1)[-1]
         if not path.is_file():
-            raise VerificationFailed(f"no certificate {path.name} in {cert_dir}")
+            raise CertificateRejected(f"no certificate {path.name} in {cert_dir}")
         return x509.load_pem_x509_certificate(path.read_bytes())
 
     return get

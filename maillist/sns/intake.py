@@ -31,6 +31,7 @@ class Result:
     status: int
     outcome: str
     detail: str = ""
+    code: str = ""  # why it was refused (maillist.sns.errors), for the counts
 
 
 def handle_message(message, verify=True, get_certificate=None, source=SOURCE_SNS):
@@ -59,7 +60,7 @@ def handle_message(message, verify=True, get_certificate=None, source=SOURCE_SNS
         else:
             result = store(message, source, "unsubscribe-logged")
     except SnsError as error:
-        result = Result(error.status, "refused", error.reason)
+        result = Result(error.status, "refused", error.reason, error.code)
     except SQLAlchemyError as error:
         db.session.rollback()
         if availability.is_unavailable(error):
@@ -75,7 +76,7 @@ def log_result(result, kind="-", topic="-", message_id="-", source=SOURCE_SNS):
     level = logging.INFO if result.status < 400 else logging.WARNING
     log.log(level, "%s type=%s topic=%s message_id=%s outcome=%s status=%s %s",
             source, kind, topic, message_id, result.outcome, result.status, result.detail)
-    intake_counts.record(source, result.status, result.outcome, result.detail)
+    intake_counts.record(source, result.status, result.outcome, result.code)
 
 
 def check_topic(topic, allowed):

@@ -58,7 +58,7 @@ def process_body(body, get_certificate=None):
     try:
         message = parse_envelope(body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body)
     except SnsError as error:
-        result = Result(error.status, "refused", error.reason)
+        result = Result(error.status, "refused", error.reason, error.code)
         log_result(result, source=SOURCE_SQS)
         return result
     return handle_message(message, get_certificate=get_certificate, source=SOURCE_SQS)

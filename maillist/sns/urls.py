@@ -3,7 +3,7 @@
 import re
 from urllib.parse import urlsplit
 
-from maillist.sns.errors import VerificationFailed
+from maillist.sns.errors import CertificateUrlRejected
 
 # sns.<region>.amazonaws.com(.cn), where a region looks like AWS's: us-east-1, cn-north-1, us-gov-west-1.
 SNS_HOST = re.compile(r"sns\.([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.amazonaws\.com(?:\.cn)?", re.ASCII)
@@ -19,31 +19,31 @@ def sns_region(url):
 def check_sns_url(url, what, path_suffix=None):
     """Refuse `url` unless it is https on sns.<region>.amazonaws.com(.cn), default port, no userinfo."""
     if not isinstance(url, str) or not url:
-        raise VerificationFailed(f"{what} is missing")
+        raise CertificateUrlRejected(f"{what} is missing")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise VerificationFailed(f"{what} is not a valid URL") from None
+        raise CertificateUrlRejected(f"{what} is not a valid URL") from None
     if parts.scheme != "https":
-        raise VerificationFailed(f"{what} is not https")
+        raise CertificateUrlRejected(f"{what} is not https")
     if "@" in parts.netloc or parts.username or parts.password:
-        raise VerificationFailed(f"{what} carries user information")
+        raise CertificateUrlRejected(f"{what} carries user information")
     if port not in (None, 443):
-        raise VerificationFailed(f"{what} names a non-standard port")
+        raise CertificateUrlRejected(f"{what} names a non-standard port")
     host = parts.hostname or ""
     netloc = parts.netloc.lower()
     if netloc.endswith(":443"):
         netloc = netloc[: -len(":443")]
     match = SNS_HOST.fullmatch(host)
     if not match or netloc != host:
-        raise VerificationFailed(f"{what} host {host!r} is not an SNS host")
+        raise CertificateUrlRejected(f"{what} host {host!r} is not an SNS host")
     if host.endswith(".cn") != match.group(1).startswith("cn-"):
-        raise VerificationFailed(f"{what} host {host!r} is not an SNS host")
+        raise CertificateUrlRejected(f"{what} host {host!r} is not an SNS host")
     if path_suffix and (parts.query or parts.fragment):
-        raise VerificationFailed(f"{what} carries a query or fragment")
+        raise CertificateUrlRejected(f"{what} carries a query or fragment")
     if path_suffix and not parts.path.endswith(path_suffix):
-        raise VerificationFailed(f"{what} does not end in {path_suffix}")
+        raise CertificateUrlRejected(f"{what} does not end in {path_suffix}")
     if UNSAFE_CHARACTER.search(url):
-        raise VerificationFailed(f"{what} contains whitespace or control characters")
+        raise CertificateUrlRejected(f"{what} contains whitespace or control characters")
     return url

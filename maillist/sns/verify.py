@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from config import TOPIC_ARN
-from maillist.sns.errors import MalformedMessage, VerificationFailed
+from maillist.sns.errors import (CertificateRejected, CertificateUrlRejected, MalformedMessage, MessageFromFuture, MessageStale,
+                                 VerificationFailed)
 from maillist.sns.urls import check_sns_url, sns_region
 
 NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
@@ -88,22 +89,22 @@ def check_age(timestamp, max_age, now=None):
     """Refuse a message older than `max_age` seconds (0: no limit) or from the future."""
     now = now or datetime.now(timezone.utc)
     if timestamp > now + CLOCK_SKEW:
-        raise VerificationFailed("message Timestamp is in the future")
+        raise MessageFromFuture("message Timestamp is in the future")
     if max_age and now - timestamp > timedelta(seconds=max_age):
-        raise VerificationFailed("message is older than SNS_MAX_MESSAGE_AGE")
+        raise MessageStale("message is older than SNS_MAX_MESSAGE_AGE")
 
 
 def check_certificate(cert, timestamp):
     """Refuse a certificate that is not SNS's RSA signing certificate valid at `timestamp`."""
     if not isinstance(cert, x509.Certificate):
-        raise VerificationFailed("no signing certificate")
+        raise CertificateRejected("no signing certificate")
     if not cert.not_valid_before_utc <= timestamp <= cert.not_valid_after_utc:
-        raise VerificationFailed("certificate was not valid at the message Timestamp")
+        raise CertificateRejected("certificate was not valid at the message Timestamp")
     names = [attr.value for attr in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
     if SIGNER_NAME not in names:
-        raise VerificationFailed(f"certificate subject is not {SIGNER_NAME}")
+        raise CertificateRejected(f"certificate subject is not {SIGNER_NAME}")
     if not isinstance(cert.public_key(), rsa.RSAPublicKey):
-        raise VerificationFailed("certificate key is not RSA")
+        raise CertificateRejected("certificate key is not RSA")
 
 
 def verify_signature(message, cert):
@@ -132,7 +133,7 @@ def verify_message(message, get_certificate, max_age, now=None):
     check_age(timestamp, max_age, now)
     cert_url = check_sns_url(message.get("SigningCertURL"), "SigningCertURL", path_suffix=".pem")
     if sns_region(cert_url) != topic_region(message["TopicArn"]):
-        raise VerificationFailed("SigningCertURL is not in the TopicArn's region")
+        raise CertificateUrlRejected("SigningCertURL is not in the TopicArn's region")
     cert = get_certificate(cert_url)
     check_certificate(cert, timestamp)
     verify_signature(message, cert)

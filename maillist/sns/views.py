@@ -26,7 +26,7 @@ def answer():
         body = read_body(current_app.config["SNS_MAX_BODY_BYTES"])
         message = parse_envelope(body, request.headers.get("x-amz-sns-message-type"))
     except SnsError as error:
-        result = Result(error.status, "refused", error.reason)
+        result = Result(error.status, "refused", error.reason, error.code)
         log_result(result)
     else:
         result = handle_message(message)

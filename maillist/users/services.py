@@ -11,6 +11,7 @@ from maillist.models import User
 from maillist.models.member import normalise_email
 from maillist.validation import check_email
 from maillist.vocabulary import ADMIN, ROLES, VIEWER
+from maillist.unit_of_work import writes
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -45,6 +46,7 @@ def list_users():
     return db.session.scalars(select(User).order_by(User.email)).all()
 
 
+@writes
 def create_user(email, password, role=VIEWER, name=""):
     """Create a staff account; refuses duplicates, bad addresses, weak passwords and unknown roles."""
     email = check_email(email)
@@ -56,10 +58,10 @@ def create_user(email, password, role=VIEWER, name=""):
     user.set_password(password)
     db.session.add(user)
     audit.record("user.create", email, f"role={role}")
-    db.session.commit()
     return user
 
 
+@writes
 def set_role(user, role):
     """Change a user's role."""
     check_role(role)
@@ -67,10 +69,10 @@ def set_role(user, role):
     old, user.role = user.role, role
     user.end_sessions()
     audit.record("user.role", user.email, f"{old} -> {role}")
-    db.session.commit()
     return user
 
 
+@writes
 def set_active(user, active):
     """Activate or deactivate a staff account."""
     if not active:
@@ -79,17 +81,16 @@ def set_active(user, active):
     if not active:
         user.end_sessions()
     audit.record("user.activate" if active else "user.deactivate", user.email)
-    db.session.commit()
     return user
 
 
+@writes
 def set_password(user, password):
     """Give a user a new password (an admin's reset, or the CLI)."""
     check_password_rules(password)
     user.set_password(password)
     user.end_sessions()
     audit.record("user.password", user.email)
-    db.session.commit()
     return user
 
 

@@ -42,6 +42,18 @@ def test_many_parts_and_deep_nesting():
     assert cpu_seconds(many) < CPU_LIMIT and cpu_seconds(nested) < CPU_LIMIT
 
 
+def test_short_lines_long_words_and_empty_parts_by_the_thousand():
+    """Patterns the generator found: 64 KB of one-character lines (flufl.bounce's SimpleMatch tries
+    every pattern on each), long runs without spaces in many status groups (its Exchange pattern
+    is quadratic on each), and tens of thousands of blocks or empty parts (the email parser)."""
+    exchange = (b"did not reach the following recipient(s):\nFinal-Recipient: rfc822; x@y.example\nAction: failed\n"
+                b"Status: 5.1.1\n\n" + b"a" * 997 + b"550 5.1.1 user unknown\n\t")
+    for unit, as_status in ((b"\n \n=\n", False), (b"\n \n=\n", True), (exchange, True), (b"\t--B\n--B\n", True),
+                            (b"=\n\n", True)):
+        body = unit * (MAX_REPORT_BYTES // len(unit) + 1)
+        assert cpu_seconds(status_report(body) if as_status else HEAD + b"\n" + body) < CPU_LIMIT / 2, unit[:20]
+
+
 PIECES = st.sampled_from([b"\n", b" \n", b"\n \n", b"a" * 997, b"a@b on ", b"did not reach the following recipient(s):\n",
                           b"<x@y.example>: ", b"550 5.1.1 user unknown\n", b"--B\n", b"Content-Type: text/plain\n\n",
                           b"Final-Recipient: rfc822; x@y.example\nAction: failed\nStatus: 5.1.1\n\n", b"=\n", b"\t", b"\xff\xfe"])

@@ -1,12 +1,17 @@
 """The status page: each set-up mistake produced for real and found diagnosed, counts that hold, reprocessing."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
 from maillist.bounces import intake_counts
+from maillist.sns.envelope import parse_envelope
+from maillist.sns.errors import MessageTooLarge, SnsError, UpstreamError, VerificationFailed
+from maillist.sns.intake import check_topic
+from maillist.sns.urls import check_sns_url
+from maillist.sns.verify import check_age, check_certificate, verify_signature
 from maillist.extensions import db
 from maillist.models import AuditLog, IntakeCount, ProcessedReport
 from maillist.models.types import utcnow
@@ -147,23 +152,40 @@ def test_counts_from_several_processes_add_up(app):
     assert db.session.execute(select(IntakeCount.count)).scalar_one() == 8
 
 
-@pytest.mark.parametrize("status, outcome, detail, reason", [
-    (200, "applied", "", ""),
-    (200, "duplicate", "", ""),
-    (503, "storage-failed", "database unavailable", "storage"),
-    (400, "refused", "this is a bare SES event, not an SNS message: raw message delivery is on", "raw-delivery"),
-    (403, "refused", "topic arn:x is not in SNS_TOPIC_ARNS", "topic"),
-    (403, "refused", "message is older than SNS_MAX_MESSAGE_AGE", "stale"),
-    (403, "refused", "message Timestamp is in the future", "future"),
-    (403, "refused", "SigningCertURL host 'evil.example' is not an SNS host", "certificate-url"),
-    (403, "refused", "certificate subject is not sns.amazonaws.com", "certificate"),
-    (403, "refused", "signature does not match the message", "signature"),
-    (400, "refused", "body is not JSON", "malformed"),
-    (413, "refused", "body is larger than 524288 bytes", "malformed"),
-    (502, "refused", "certificate fetch failed: ConnectionError", "upstream"),
+NOW = datetime.now(timezone.utc)
+
+
+def refusal(refuse):
+    """The SnsError the real check raises."""
+    with pytest.raises(SnsError) as raised:
+        refuse()
+    return raised.value
+
+
+@pytest.mark.parametrize("refuse, reason", [
+    (lambda: parse_envelope(json.dumps({"notificationType": "Bounce", "bounce": {}, "mail": {}}).encode()), "raw-delivery"),
+    (lambda: check_topic("arn:aws:sns:eu-west-1:1:other", ["arn:aws:sns:eu-west-1:1:mine"]), "topic"),
+    (lambda: check_age(NOW - timedelta(hours=2), 3600, NOW), "stale"),
+    (lambda: check_age(NOW + timedelta(hours=2), 3600, NOW), "future"),
+    (lambda: check_sns_url("https://evil.example/cert.pem", "SigningCertURL", ".pem"), "certificate-url"),
+    (lambda: check_certificate(None, NOW), "certificate"),
+    (lambda: verify_signature({"SignatureVersion": "1", "Signature": "not base64!"}, None), "signature"),
+    (lambda: parse_envelope(b"not json"), "malformed"),
 ])
-def test_refusal_reasons(status, outcome, detail, reason):
-    assert intake_counts.refusal_reason(status, outcome, detail) == reason
+def test_each_refusal_is_counted_by_its_class_code(refuse, reason):
+    error = refusal(refuse)
+    assert error.code == reason and intake_counts.refusal_reason(error.status, "refused", error.code) == reason
+
+
+def test_the_count_never_reads_the_message_text():
+    """Rewording a refusal moves no count: the same text under another code counts as that code."""
+    assert intake_counts.refusal_reason(403, "refused", "topic") == "topic"
+    reworded = VerificationFailed("the certificate at SigningCertURL is older than SNS_MAX_MESSAGE_AGE")
+    assert intake_counts.refusal_reason(reworded.status, "refused", reworded.code) == "signature"
+    assert intake_counts.refusal_reason(413, "refused", MessageTooLarge("x").code) == "malformed"
+    assert intake_counts.refusal_reason(502, "refused", UpstreamError("x").code) == "upstream"
+    assert intake_counts.refusal_reason(503, "storage-failed") == "storage"
+    assert intake_counts.refusal_reason(200, "applied") == ""
 
 
 def test_cleanup_prunes_old_counts(app, runner):
