@@ -89,7 +89,8 @@ def configure_database(app):
         # Each statement sees what others committed: no stale snapshots in long requests, and
         # fewer gap locks for the webhook's concurrent inserts.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"], isolation_level="READ COMMITTED", **mariadb.pool_options())
-        options.setdefault("connect_args", mariadb.connect_args(make_url(url), app.config["DB_LOCK_WAIT_TIMEOUT"]))
+        options.setdefault("connect_args", mariadb.connect_args(make_url(url), app.config["DB_LOCK_WAIT_TIMEOUT"],
+                                                                app.config["DB_STATEMENT_TIMEOUT"]))
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

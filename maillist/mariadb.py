@@ -27,10 +27,15 @@ def is_deadlock(error):
     return error_code(error) in DEADLOCK_ERRORS
 
 
-def connect_args(url, lock_wait_timeout):
+def connect_args(url, lock_wait_timeout, statement_timeout=10):
     """PyMySQL arguments: utf8mb4, TLS off unless asked for (PyMySQL would otherwise build a TLS
-    context, some 20 ms of CPU, for every connection, even a refused one), and a lock-wait limit."""
-    args = {"charset": "utf8mb4", "init_command": f"SET SESSION innodb_lock_wait_timeout = {int(lock_wait_timeout)}, lock_wait_timeout = {int(lock_wait_timeout)}"}
+    context, some 20 ms of CPU, for every connection, even a refused one), a lock-wait limit, and
+    limits on waiting for the server at all: a frozen server (stopped, or its host unreachable)
+    answers nothing, and without these a request would wait for ever. The server's own statement
+    limit (DB_STATEMENT_TIMEOUT, see `register`) fires first while it is alive."""
+    wait = int(statement_timeout) + 1
+    args = {"charset": "utf8mb4", "connect_timeout": min(wait, 10), "read_timeout": wait, "write_timeout": wait,
+            "init_command": f"SET SESSION innodb_lock_wait_timeout = {int(lock_wait_timeout)}, lock_wait_timeout = {int(lock_wait_timeout)}"}
     if not any(name in url.query for name in TLS_ARGUMENTS):
         args["ssl_disabled"] = True
     return args

@@ -3,14 +3,17 @@
 A unit of work takes SQLite's writer queue before it reads anything (maillist.sqlite.write_queue;
 other databases need nothing), starts from a fresh transaction, runs the work, and commits; any
 error rolls everything back. A transaction the database chose as a deadlock victim, or one whose
-connection was lost mid-way, runs again at once, up to MAX_ATTEMPTS times in all. A lock wait
-timeout, or SQLite's "database is locked", already waited DB_LOCK_WAIT_TIMEOUT and is raised.
+connection turned out lost at once (a pooled connection the server dropped while it rested), runs
+again at once, up to MAX_ATTEMPTS times in all. A lock wait timeout, SQLite's "database is
+locked", or a server that stopped answering (the driver's read timeout) already waited its limit
+and is raised: running again would make the caller wait that long again.
 
 Two forms: `writes` (and `transaction`) for work on the request's or command's ORM session, and
 `on_connection` for the intake's work on a connection of its own. Nothing else commits (a test
 scans the code for it).
 """
 
+import time
 from functools import wraps
 
 from sqlalchemy.exc import OperationalError
@@ -20,13 +23,17 @@ from maillist.mariadb import is_deadlock
 from maillist.sqlite import write_queue
 
 MAX_ATTEMPTS = 5
+# A lost connection noticed within this many seconds was dead before the attempt began.
+QUICK = 1.0
 INSIDE = "maillist.unit_of_work"
 
 
-def runs_again(error, attempt):
-    """Whether a failed attempt runs again: a deadlock victim, or a connection lost (the pool has replaced it)."""
-    return attempt < MAX_ATTEMPTS and isinstance(error, OperationalError) and (
-        is_deadlock(error) or error.connection_invalidated)
+def runs_again(error, attempt, started):
+    """Whether a failed attempt runs again: a deadlock victim, or a connection found lost at once
+    (the pool has replaced it)."""
+    if attempt >= MAX_ATTEMPTS or not isinstance(error, OperationalError):
+        return False
+    return is_deadlock(error) or (error.connection_invalidated and time.monotonic() - started < QUICK)
 
 
 def transaction(work, *arguments, **keywords):
@@ -36,6 +43,7 @@ def transaction(work, *arguments, **keywords):
     if session.info.get(INSIDE):
         return work(*arguments, **keywords)
     for attempt in range(1, MAX_ATTEMPTS + 1):
+        started = time.monotonic()
         with write_queue():
             start_fresh(session)
             session.info[INSIDE] = True
@@ -45,7 +53,7 @@ def transaction(work, *arguments, **keywords):
                 return result
             except Exception as error:
                 session.rollback()
-                if not runs_again(error, attempt):
+                if not runs_again(error, attempt, started):
                     raise
             finally:
                 session.info.pop(INSIDE, None)
@@ -73,9 +81,10 @@ def on_connection(work):
     the session's); returns what it returns. The writer queue first, then the connection: the
     order every writer keeps."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
+        started = time.monotonic()
         try:
             with write_queue(), db.engine.connect() as connection, connection.begin():
                 return work(connection)
         except OperationalError as error:
-            if not runs_again(error, attempt):
+            if not runs_again(error, attempt, started):
                 raise

@@ -6,6 +6,7 @@ figures hold across gunicorn workers and hosts. A buffer the database cannot tak
 the next flush; a process that dies loses at most its last few seconds of counts.
 """
 
+import atexit
 import logging
 import os
 import threading
@@ -49,20 +50,31 @@ class Counts:
         self.flusher_pid = None
 
     def add(self, source, outcome, reason=""):
+        """Count one answer. Never writes in the caller's thread while the flusher runs: a request
+        that is failing because the database is locked must not wait a second time for its count."""
         with self.lock:
             self.pending[(this_hour(), source, outcome[:40], reason)] += 1
             due = time.monotonic() - self.flushed_at >= FLUSH_SECONDS
-        if due:
+        if not self.start_flusher() and due:
             self.flush()
-        self.start_flusher()
 
     def start_flusher(self):
         """Once per process (gunicorn forks workers): a thread that writes the buffer out every
-        FLUSH_SECONDS, so an idle worker's last counts reach the database too."""
-        if self.flusher_pid == os.getpid() or not current_app.config.get("INTAKE_COUNTS_FLUSHER", True):
-            return
+        FLUSH_SECONDS, so an idle worker's last counts reach the database too, and a last write
+        when the process exits (a `flask bounces process-dsn` or `flask sns replay` lives less than
+        FLUSH_SECONDS). Returns whether the flusher runs."""
+        if not current_app.config.get("INTAKE_COUNTS_FLUSHER", True):
+            return False
+        if self.flusher_pid == os.getpid():
+            return True
         self.flusher_pid = os.getpid()
         app = current_app._get_current_object()
+
+        def last_flush():
+            with app.app_context():
+                self.flush()
+
+        atexit.register(last_flush)
 
         def loop():
             while True:
@@ -71,6 +83,7 @@ class Counts:
                     self.flush()
 
         threading.Thread(target=loop, name="intake-counts", daemon=True).start()
+        return True
 
     def flush(self):
         """Write the buffer out; keeps it when the database cannot take it now. Returns True when written."""
@@ -79,7 +92,7 @@ class Counts:
             self.flushed_at = time.monotonic()
         if not batch:
             return True
-        if availability.database.is_open():
+        if availability.database.is_open(probe=False):
             self.keep(batch)
             return False
         try:

@@ -34,11 +34,9 @@ class Recorded:
 def record_once(report, outcome, apply, raw=None):
     """Store `report.key` and run `apply(connection)` in one unit of work; a repeat of the key is a no-op.
 
-    While the database cannot be reached (see `maillist.availability`), the answer is "failed"
-    without trying.
+    A failure that says the database cannot be used now trips the breaker (`maillist.availability`:
+    the webhook then answers 503 without trying); a success closes it.
     """
-    if availability.database.is_open():
-        return Recorded("failed", error="database unavailable")
 
     def store(connection):
         connection.execute(statements.INSERT_REPORT, statements.report_row(
@@ -49,6 +47,7 @@ def record_once(report, outcome, apply, raw=None):
     try:
         done = unit_of_work.on_connection(store)
     except IntegrityError:
+        availability.database.reset()
         return Recorded("duplicate")
     except OperationalError as error:
         if availability.is_unavailable(error):
@@ -58,4 +57,5 @@ def record_once(report, outcome, apply, raw=None):
     except SQLAlchemyError as error:
         log.error("%s %s could not be stored: %s", report.kind, report.key, error)
         return Recorded("failed", error=type(error).__name__)
+    availability.database.reset()  # the database took it: close the breaker if this was its probe
     return Recorded("stored", tuple(done))

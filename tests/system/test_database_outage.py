@@ -101,14 +101,18 @@ def migrated(server):
     return url
 
 
-def deliver_like_sns(base, bodies, outcomes, refusals, give_up_after=120):
-    """Post each body until it is answered 200, retrying 5xx and time-outs a little later, as SNS does."""
+def deliver_like_sns(base, bodies, outcomes, refusals, answers=None, give_up_after=120):
+    """Post each body until it is answered 200, retrying 5xx and time-outs a little later, as SNS
+    does (SNS waits 15 s for an answer); `answers` gets how long each answer took, in seconds."""
     session = requests.Session()
     for body in bodies:
         deadline = time.monotonic() + give_up_after
         while time.monotonic() < deadline:
+            started = time.monotonic()
             try:
                 response = session.post(f"{base}/webhooks/sns", data=body, headers=helpers.SNS_HEADERS, timeout=15)
+                if answers is not None:
+                    answers.append(time.monotonic() - started)
                 if response.status_code == 200:
                     outcomes.append(response.json()["outcome"])
                     break
@@ -120,30 +124,39 @@ def deliver_like_sns(base, bodies, outcomes, refusals, give_up_after=120):
             outcomes.append("lost")
 
 
-def test_mariadb_killed_and_restarted_mid_stream(own_mariadb, tmp_path):
-    url = migrated(own_mariadb)
-    rng = random.Random(3)
-    sent = {}
-    bodies = []
-    for _ in range(400):
+def bounces(count, seed=3):
+    """`count` signed transient bounces for the 20 members, and how many each member gets."""
+    rng = random.Random(seed)
+    sent, bodies = {}, []
+    for _ in range(count):
         address = f"m{rng.randrange(20)}@example.org"
         sent[address] = sent.get(address, 0) + 1
         bodies.append(json.dumps(helpers.sns_notification(helpers.ses_identity("Bounce", [address], bounce_type="Transient"))))
+    return bodies, sent
+
+
+def stream_with_fault(base, bodies, fault, answers=None):
+    """Three SNS-like senders stream `bodies`; `fault()` runs once they are well into it. Returns
+    the outcomes and the refusals on the way."""
     outcomes, refusals = [], []
-    with gunicorn(url, tmp_path, workers=2, threads=2, DB_LOCK_WAIT_TIMEOUT=2) as base:
-        streams = [threading.Thread(target=deliver_like_sns, args=(base, bodies[i::3], outcomes, refusals)) for i in range(3)]
-        for stream in streams:
-            stream.start()
-        deadline = time.monotonic() + 60
-        while len(outcomes) < 40 and time.monotonic() < deadline:  # well into the stream
-            time.sleep(0.01)
-        own_mariadb.kill()
-        time.sleep(3.0)
-        own_mariadb.start()
-        for stream in streams:
-            stream.join(timeout=300)
+    streams = [threading.Thread(target=deliver_like_sns, args=(base, bodies[i::3], outcomes, refusals, answers))
+               for i in range(3)]
+    for stream in streams:
+        stream.start()
+    deadline = time.monotonic() + 60
+    while len(outcomes) < 40 and time.monotonic() < deadline:  # well into the stream
+        time.sleep(0.01)
+    fault()
+    for stream in streams:
+        stream.join(timeout=300)
+    return outcomes, refusals
+
+
+def assert_stored_once(url, bodies, sent, outcomes, refusals):
+    """Every message answered 200 in the end and stored once, every count exact; the outage was
+    seen, and answered 503 throughout (no time-out, no other error)."""
     assert "lost" not in outcomes and len(outcomes) == len(bodies)
-    assert refusals and set(refusals) <= {503}, refusals[:20]  # the outage was seen, and answered 503 throughout
+    assert refusals and set(refusals) <= {503}, refusals[:20]
     assert set(outcomes) <= {"applied", "duplicate"}
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -153,3 +166,53 @@ def test_mariadb_killed_and_restarted_mid_stream(own_mariadb, tmp_path):
     engine.dispose()
     assert stored == len(bodies) and logged == len(bodies)
     assert {address: counts[address] for address in sent} == sent
+
+
+def test_mariadb_killed_and_restarted_mid_stream(own_mariadb, tmp_path):
+    url = migrated(own_mariadb)
+    bodies, sent = bounces(400)
+
+    def kill_and_restart():
+        own_mariadb.kill()
+        time.sleep(3.0)
+        own_mariadb.start()
+
+    with gunicorn(url, tmp_path, workers=2, threads=2, DB_LOCK_WAIT_TIMEOUT=2) as base:
+        outcomes, refusals = stream_with_fault(base, bodies, kill_and_restart)
+    assert_stored_once(url, bodies, sent, outcomes, refusals)
+
+
+def test_mariadb_frozen_for_20_seconds_answers_every_request_within_10(own_mariadb, tmp_path):
+    """A stopped server (SIGSTOP: a hung host, a full disk) answers nothing, not even an error."""
+    url = migrated(own_mariadb)
+    bodies, sent = bounces(300, seed=4)
+    answers = []
+
+    def freeze():
+        os.kill(own_mariadb.process.pid, signal.SIGSTOP)
+        try:
+            time.sleep(20)
+        finally:
+            os.kill(own_mariadb.process.pid, signal.SIGCONT)
+
+    with gunicorn(url, tmp_path, workers=2, threads=2, DB_LOCK_WAIT_TIMEOUT=2, DB_STATEMENT_TIMEOUT=5) as base:
+        outcomes, refusals = stream_with_fault(base, bodies, freeze, answers)
+    assert max(answers) < 10, sorted(answers)[-5:]
+    assert_stored_once(url, bodies, sent, outcomes, refusals)
+
+
+def test_the_ledger_locked_for_20_seconds_answers_every_request_within_10(own_mariadb, tmp_path):
+    """Another writer holds the ledger's table for 20 s: each request waits at most the lock limit,
+    and the breaker answers the rest at once."""
+    url = migrated(own_mariadb)
+    bodies, sent = bounces(300, seed=5)
+    answers = []
+
+    def lock_for_20_seconds():
+        with helpers.ledger_write_lock(url):
+            time.sleep(20)
+
+    with gunicorn(url, tmp_path, workers=2, threads=2, DB_LOCK_WAIT_TIMEOUT=2, DB_STATEMENT_TIMEOUT=5) as base:
+        outcomes, refusals = stream_with_fault(base, bodies, lock_for_20_seconds, answers)
+    assert max(answers) < 10, sorted(answers)[-5:]
+    assert_stored_once(url, bodies, sent, outcomes, refusals)

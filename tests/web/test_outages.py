@@ -25,9 +25,13 @@ def test_tls_only_when_the_url_asks_for_it():
     assert plain["ssl_disabled"] is True and "lock_wait_timeout = 5" in plain["init_command"]
     wanted = connect_args(make_url("mysql+pymysql://u:p@db.example/db?ssl_ca=/etc/ca.pem"), 5)
     assert "ssl_disabled" not in wanted
+    # A frozen server answers nothing: the driver stops waiting one second after the statement limit.
+    limits = connect_args(make_url("mysql+pymysql://u:p@db.example/db"), 5, 8)
+    assert (limits["read_timeout"], limits["write_timeout"], limits["connect_timeout"]) == (9, 9, 9)
 
 
-def test_a_database_that_is_away_is_not_dialled_for_every_request(tmp_path, aws):
+def test_a_database_that_is_away_is_not_dialled_for_every_request(tmp_path, aws, monkeypatch):
+    monkeypatch.setattr(availability.database, "probe_every", 60)  # no half-open probe during the test
     url = f"mysql+pymysql://maillist:pw@127.0.0.1:{helpers.free_port()}/maillist"
     app = create_app(overrides=app_settings(url, ENABLE_SNS_WEBHOOKS=True, ENABLE_BOUNCE_HANDLING=True,
                                             SNS_TOPIC_ARNS=[helpers.TOPIC_ARN]), instance_path=str(tmp_path))
@@ -47,6 +51,25 @@ def test_a_database_that_is_away_is_not_dialled_for_every_request(tmp_path, aws)
     assert len(attempts) == dialled  # the breaker answered; nobody dialled the database
     availability.database.reset()  # as OPEN_FOR seconds later
     assert post().status_code == 503 and len(attempts) > dialled
+
+
+def test_the_breaker_lets_one_probe_through_every_half_second_and_a_success_closes_it(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(availability.time, "monotonic", lambda: clock[0])
+    breaker = availability.Breaker(open_for=2.0, probe_every=0.5)
+    breaker.trip()
+    assert [breaker.is_open() for _ in range(3)] == [True] * 3
+    clock[0] += 0.5
+    assert [breaker.is_open() for _ in range(3)] == [False, True, True]  # one probe, the rest refused
+    assert breaker.is_open(probe=False)  # background work never takes the probe
+    breaker.trip()  # the probe failed: open again
+    clock[0] += 0.5
+    assert not breaker.is_open()
+    breaker.reset()  # the probe succeeded
+    assert [breaker.is_open() for _ in range(3)] == [False] * 3
+    breaker.trip()
+    clock[0] += 2.0
+    assert not breaker.is_open() and not breaker.is_open()  # the time is up: closed
 
 
 def bounce_for(email):
