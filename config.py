@@ -249,7 +249,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
-    # A thread per process writes buffered intake counts out (maillist.bounces.intake_counts).
+    # A thread per process writes buffered intake counts out (maillist.intake.door_counts).
     INTAKE_COUNTS_FLUSHER = True
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 280}
     # SNS notifications are a few KiB; 256 KiB is SNS's own message limit plus envelope room.

@@ -5,10 +5,10 @@ reads the expected results from its own test table (tests/test_detectors.py: fil
 temporary or not), and compares, file by file:
 
 - flufl.bounce alone (`all_failures`), and
-- maillist's reader (`maillist.bounces.dsn_parser.read_report`), which adds RFC 3464 field
+- maillist's reader (`maillist.transports.email.dsn_parser.read_report`), which adds RFC 3464 field
   reading, auto-reply and feedback-report recognition and the 4.x.x-is-never-Permanent rule.
 
-Then it measures the reasons (maillist.bounces.reasons) against bench/data/flufl_bounce_reasons.csv:
+Then it measures the reasons (maillist.bounce_reasons) against bench/data/flufl_bounce_reasons.csv:
 each permanent failure in that corpus read by a person and labelled `dead` (the address is gone:
 no such user or domain, account disabled), `refused` (anything else: mailbox full, loop, relay
 denied, timeout, moderation) or `unclear` (the report gives no reason; left out). It counts the
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from flufl.bounce import all_failures  # noqa: E402
 
 from bench.machine import describe  # noqa: E402
-from maillist.bounces.dsn_parser import BOUNCE, DELAY, read_report  # noqa: E402
+from maillist.transports.email.dsn_parser import BOUNCE, DELAY, read_report  # noqa: E402
 from maillist.vocabulary import PERMANENT  # noqa: E402
 
 

@@ -29,7 +29,7 @@ from bench.databases import add_database_arguments, migrated_database  # noqa: E
 from bench.machine import describe  # noqa: E402
 from maillist import create_app  # noqa: E402
 from maillist.models import BounceLog, Member  # noqa: E402
-from maillist.sns.certificates import cache  # noqa: E402
+from maillist.transports.sns.certificates import cache  # noqa: E402
 from tests import helpers  # noqa: E402
 
 

@@ -103,7 +103,7 @@ def register_blueprints(app):
     from maillist.lists import bp as lists_bp
     from maillist.lists.unsubscribe_views import bp as unsubscribe_bp
     from maillist.members import bp as members_bp
-    from maillist.sns import bp as sns_bp
+    from maillist.transports.sns import bp as sns_bp
     from maillist.users import bp as users_bp
 
     app.register_blueprint(health_bp)
@@ -134,8 +134,8 @@ def register_cli(app):
     from maillist.bounces.cli import bounces_cli
     from maillist.lists.cli import lists_cli
     from maillist.members.cli import members_cli
-    from maillist.sns.cli import sns_cli
-    from maillist.bounces.ses_cli import ses_cli
+    from maillist.transports.sns.cli import sns_cli
+    from maillist.integrations.ses_cli import ses_cli
     from maillist.demo_cli import demo_cli
 
     for group in (users_cli, lists_cli, members_cli, bounces_cli, sns_cli, ses_cli, demo_cli):

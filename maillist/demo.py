@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 
 from maillist.extensions import db
 from maillist.lists.services import add_list
+from maillist.members.services import add_member
 from maillist.models import Member
 from maillist.models.types import utcnow
-from maillist.sns.intake import handle_message
-from maillist.subscriptions import add_member
+from maillist.transports.sns.messages import handle_message
 
 DEMO_TOPIC = "arn:aws:sns:eu-west-1:123456789012:maillist-demo"
 SENDER = "news@club.example.org"

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import Forbidden
 
 from maillist.extensions import db
 
@@ -79,7 +80,9 @@ def register(app):
 
     @app.errorhandler(403)
     def forbidden(error):
-        return error_answer("You do not have permission to do that.", 403)
+        # maillist.permissions says who may do it; werkzeug's own description says nothing useful.
+        needs = error.description if error.description != Forbidden.description else ""
+        return error_answer(" ".join(filter(None, ("You do not have permission to do that.", needs))), 403)
 
     @app.errorhandler(404)
     def not_found(error):

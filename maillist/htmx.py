@@ -2,7 +2,7 @@
 
 import json
 
-from flask import make_response, render_template, request
+from flask import flash, make_response, redirect, render_template, request
 
 
 def is_htmx():
@@ -55,6 +55,24 @@ def notice(message, category="success", status=200, trigger=None, undo=None):
     optional Undo (see _flashes.html)."""
     return fragment("_flashes.html", status=status, retarget="#flashes", reswap="outerHTML", trigger=trigger,
                     notices=[(category, message)], undo=undo)
+
+
+def notice_or_back(message, back, category="success", trigger=None, undo=None):
+    """How a write ends: for htmx, `message` where messages go (with its events and Undo); for a
+    plain form, the message flashed and a 303 back to `back`."""
+    if is_htmx():
+        return notice(message, category, trigger=trigger, undo=undo)
+    flash(message, category)
+    return redirect(back, code=303)
+
+
+def message_and_go(message, url, category="success"):
+    """How a write that leaves the page ends: the message flashed, and the browser sent to `url`
+    (HX-Redirect for htmx, a 303 otherwise)."""
+    flash(message, category)
+    if is_htmx():
+        return "", 200, {"HX-Redirect": url}
+    return redirect(url, code=303)
 
 
 def needs_confirmation():

@@ -48,7 +48,7 @@ def pool_options():
     rollback each time is a round trip per request. Instead `register` pings only a connection
     that rested (a restarted server, a dropped idle connection), pool_recycle retires connections
     before the server's wait_timeout, the intake runs a transaction again on a connection lost
-    mid-way (maillist.bounces.ledger), and the session always ends its transaction (commit or
+    mid-way (maillist.intake.ledger), and the session always ends its transaction (commit or
     rollback) before a connection goes back, so the reset has nothing to do.
     """
     return {"pool_pre_ping": False, "pool_reset_on_return": None}

@@ -23,7 +23,9 @@ from sqlalchemy import bindparam, select, update
 from maillist.errors import InvalidInput
 from maillist.models import Member
 from maillist.models.types import UTCDateTime, utcnow
-from maillist.vocabulary import BY_COMPLAINT, BY_HARD_BOUNCE, BY_SOFT_BOUNCE, BY_STAFF, CLEAN, HARD, PERMANENT, SOFT, UNDETERMINED
+from maillist.plain_sql import Statement
+from maillist.vocabulary import (BY_COMPLAINT, BY_HARD_BOUNCE, BY_SOFT_BOUNCE, BY_STAFF, CLEAN, HARD, PERMANENT, SOFT,
+                                 UNDETERMINED)
 
 COLUMNS = ("active", "bounce_status", "bounce_count", "last_bounce_at", "deactivated_by", "ses_suppressed")
 # A bulk change locks and writes this many members per statement.
@@ -228,9 +230,14 @@ def suppression_cleared(state):
 
 # Reading locked rows and writing decisions.
 
-STATE_COLUMNS = tuple(member.c[name] for name in ("id", "email", *COLUMNS))
-LOCK_BY_ID = select(*STATE_COLUMNS).where(member.c.id == bindparam("member_id")).with_for_update()
-LOCK_BY_EMAIL = select(*STATE_COLUMNS).where(member.c.email == bindparam("email")).with_for_update()
+# One member's row is read and written with plain SQL on the driver's cursor (maillist.plain_sql):
+# every report does it, and SQLAlchemy's set-up per statement costs more than the statement. Many
+# members (bulk actions) go through Core.
+NAMES = ("id", "email", *COLUMNS)
+STATE_COLUMNS = tuple(member.c[name] for name in NAMES)
+STATE_TYPES = tuple(column.type for column in STATE_COLUMNS)
+LOCK_BY_ID = Statement(f'SELECT {", ".join(NAMES)} FROM "member" WHERE id = :member_id FOR UPDATE', columns=STATE_TYPES)
+LOCK_BY_EMAIL = Statement(f'SELECT {", ".join(NAMES)} FROM "member" WHERE email = :email FOR UPDATE', columns=STATE_TYPES)
 LOCK_MANY = (select(*STATE_COLUMNS).where(member.c.id.in_(bindparam("ids", expanding=True)))
              .order_by(member.c.id).with_for_update())
 
@@ -238,10 +245,10 @@ LOCK_MANY = (select(*STATE_COLUMNS).where(member.c.id.in_(bindparam("ids", expan
 def lock(connection, member_id=None, email=None):
     """The member's State, their row locked until the transaction ends; None when there is none."""
     if member_id is not None:
-        row = connection.execute(LOCK_BY_ID, {"member_id": member_id}).first()
+        rows = LOCK_BY_ID.run(connection, {"member_id": member_id})
     else:
-        row = connection.execute(LOCK_BY_EMAIL, {"email": email}).first()
-    return State(*row) if row is not None else None
+        rows = LOCK_BY_EMAIL.run(connection, {"email": email})
+    return State(*rows[0]) if rows else None
 
 
 def lock_many(connection, ids):
@@ -250,12 +257,20 @@ def lock_many(connection, ids):
 
 
 @lru_cache(maxsize=None)
-def writing(names, many):
-    """The UPDATE that sets the columns `names` (and updated_at) of one member, or of the ids given."""
-    where = member.c.id.in_(bindparam("ids", expanding=True)) if many else member.c.id == bindparam("member_id")
+def writing_one(names):
+    """The UPDATE that sets the columns `names` (and updated_at) of one member."""
+    settings = ", ".join(f"{name} = :new_{name}" for name in names)
+    types = {f"new_{name}": member.c[name].type for name in names}
+    return Statement(f'UPDATE "member" SET {settings}, updated_at = :now WHERE id = :member_id',
+                     {**types, "now": member.c.updated_at.type})
+
+
+@lru_cache(maxsize=None)
+def writing_many(names):
+    """The UPDATE that sets the columns `names` (and updated_at) of the members whose ids are given."""
     values = {member.c[name]: bindparam(f"new_{name}", type_=member.c[name].type) for name in names}
     values[member.c.updated_at] = bindparam("now", type_=UTCDateTime)
-    return update(member).where(where).values(values)
+    return update(member).where(member.c.id.in_(bindparam("ids", expanding=True))).values(values)
 
 
 def write(connection, decision):
@@ -263,7 +278,7 @@ def write(connection, decision):
     changes = decision.changes
     if changes:
         parameters = {f"new_{name}": value for name, value in changes.items()}
-        connection.execute(writing(tuple(changes), False), {**parameters, "member_id": decision.before.id, "now": utcnow()})
+        writing_one(tuple(changes)).run(connection, {**parameters, "member_id": decision.before.id, "now": utcnow()})
 
 
 def write_many(connection, decisions):
@@ -275,7 +290,7 @@ def write_many(connection, decisions):
     now = utcnow()
     for changes, ids in alike.items():
         parameters = {f"new_{name}": value for name, value in changes}
-        statement = writing(tuple(name for name, _ in changes), True)
+        statement = writing_many(tuple(name for name, _ in changes))
         for start in range(0, len(ids), CHUNK):
             connection.execute(statement, {**parameters, "ids": ids[start:start + CHUNK], "now": now})
 

@@ -17,8 +17,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
 
-from maillist.bounces import intake_counts
 from maillist.extensions import db
+from maillist.intake import door_counts
 from maillist.models import BounceLog, IntakeCount, Member
 from maillist.vocabulary import BOUNCE, COMPLAINT
 
@@ -89,7 +89,7 @@ class DatabaseCollector:
     """Counts read from the database at scrape time."""
 
     def collect(self):
-        intake_counts.counts.flush()
+        door_counts.counts.flush()
         rows = db.session.execute(select(IntakeCount.source, IntakeCount.outcome, IntakeCount.reason, func.sum(IntakeCount.count))
                                   .group_by(IntakeCount.source, IntakeCount.outcome, IntakeCount.reason)).all()
         messages = CounterMetricFamily("maillist_intake_messages", "Reports answered, by door and outcome",

@@ -1,6 +1,7 @@
 """Subscriptions: which members receive which list's mail, changed from either side.
 
-Members and lists know nothing of each other's services; everything that joins them lives here.
+Members and lists know nothing of each other's services; what joins them lives here, and finding
+either by id or address in maillist.directory, below all three.
 """
 
 from dataclasses import dataclass
@@ -8,10 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from maillist import audit
+from maillist.directory import all_lists, find_member_by_email
 from maillist.errors import NotFound
 from maillist.extensions import db
-from maillist.lists.services import all_lists, get_list_by_address
-from maillist.members.services import add_member as create_member, find_member_by_email
 from maillist.models import Subscription
 from maillist.models.member import normalise_email
 from maillist.unit_of_work import writes
@@ -20,15 +20,6 @@ from maillist.unit_of_work import writes
 def list_choices():
     """Every list, by address: the lists a member can be put on."""
     return all_lists()
-
-
-def add_member(email, name="", list_addresses=()):
-    """Create a member subscribed to the lists at `list_addresses`; refuses duplicates and unknown lists."""
-    lists = {}
-    for address in list_addresses:
-        mailing_list = get_list_by_address(address)
-        lists.setdefault(mailing_list.id, mailing_list)  # the same list twice is one subscription
-    return create_member(email, name, list(lists.values()))
 
 
 def subscribed_ids(mailing_list):

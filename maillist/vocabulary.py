@@ -1,11 +1,10 @@
 """The words maillist's data is made of, defined once for models, services, templates and commands."""
 
-# Staff roles, most powerful first; writers may change lists, members and subscriptions.
+# Staff roles, most powerful first (what each may do: maillist.permissions).
 ADMIN = "admin"
 OPERATOR = "operator"
 VIEWER = "viewer"
 ROLES = (ADMIN, OPERATOR, VIEWER)
-WRITE_ROLES = (ADMIN, OPERATOR)
 
 # A member's bounce record: clean, soft (repeated transient bounces) or hard (address is dead).
 CLEAN = "clean"
@@ -63,7 +62,7 @@ SOURCE_SQS = "sqs"
 SOURCE_EMAIL = "email"
 REPORT_SOURCES = (SOURCE_SNS, SOURCE_SQS, SOURCE_EMAIL)
 
-# Why the intake refused a message (maillist.sns.errors raises one class per code): the words the
+# Why the intake refused a message (maillist.transports.sns.errors raises one class per code): the words the
 # status page and /metrics count by.
 REFUSED_SIGNATURE, REFUSED_CERTIFICATE, REFUSED_CERTIFICATE_URL = "signature", "certificate", "certificate-url"
 REFUSED_STALE, REFUSED_FUTURE, REFUSED_TOPIC, REFUSED_MALFORMED = "stale", "future", "topic", "malformed"
@@ -76,7 +75,6 @@ def template_globals():
     """The vocabulary as templates see it."""
     return {
         "ROLES": ROLES,
-        "WRITE_ROLES": WRITE_ROLES,
         "BOUNCE_STATUSES": BOUNCE_STATUSES,
         "BOUNCE_TYPES": BOUNCE_TYPES,
         "EVENT_KINDS": EVENT_KINDS,

@@ -52,11 +52,11 @@ def database_reachable_again():
 @pytest.fixture(autouse=True)
 def no_counts_carried_over():
     """Intake counts buffered in this process by an earlier test belong to that test's database."""
-    from maillist.bounces import intake_counts
+    from maillist.intake import door_counts
 
-    intake_counts.counts.clear()
+    door_counts.counts.clear()
     yield
-    intake_counts.counts.clear()
+    door_counts.counts.clear()
 
 
 @pytest.fixture(scope="session")
@@ -206,7 +206,7 @@ def aws():
     """Amazon's side, the one thing the tests mock: the certificate URL and SubscribeURL answer."""
     import responses
 
-    from maillist.sns.certificates import cache
+    from maillist.transports.sns.certificates import cache
 
     cache.clear()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:

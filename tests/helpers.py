@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from maillist.extensions import db
 from maillist.models import BounceLog, MailingList, Member, Subscription, User
 from maillist.models.types import utcnow
-from maillist.sns.verify import string_to_sign
+from maillist.transports.sns.verify import string_to_sign
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

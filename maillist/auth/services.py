@@ -13,8 +13,8 @@ from maillist.errors import DomainError
 from maillist.models import User
 from maillist.models.member import normalise_email
 from maillist.models.types import utcnow
-from maillist.users.services import find_user_by_email
 from maillist.unit_of_work import writes
+from maillist.users.services import find_user_by_email
 
 LOGIN_ERROR = "Invalid email or password."
 THROTTLED_ERROR = "Too many failed sign-ins. Wait a few minutes and try again."

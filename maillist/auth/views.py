@@ -7,13 +7,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from maillist.auth import bp, services
-from maillist.users.services import change_own_password
-from maillist.auth.decorators import require_login
 from maillist.auth.forms import ChangePasswordForm, LoginForm
 from maillist.errors import DomainError
 from maillist.extensions import db, login_manager
 from maillist.htmx import is_htmx
 from maillist.models import User
+from maillist.permissions import require_login
+from maillist.users.services import change_own_password
 
 
 @login_manager.user_loader

@@ -1,4 +1,5 @@
-"""Bounces and complaints: understanding SES events, applying them, and the dashboard."""
+"""Bounces as staff see and act on them: the dashboard, the status page, a member's history and
+reset, storm holds, maintenance and the `flask bounces` commands (what writes: maillist.intake)."""
 
 from flask import Blueprint
 

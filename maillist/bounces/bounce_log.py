@@ -5,9 +5,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 
+from maillist.bounce_reasons import REASONS
 from maillist.errors import InvalidInput
 from maillist.extensions import db
-from maillist.bounces.reasons import REASONS
 from maillist.models import BounceLog
 from maillist.validation import MAX_PAGE, day, whole_number
 from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, RESET, STAFF_CHANGE

@@ -6,10 +6,11 @@ import sys
 import click
 from flask import current_app
 
-from maillist.bounces import maintenance, notify
-from maillist.bounces.dsn_parser import MAX_REPORT_BYTES, read_report
-from maillist.bounces.email_intake import log_result, process_dsn
+from maillist.bounces import maintenance
 from maillist.bounces.stats import dashboard_figures
+from maillist.integrations import digests
+from maillist.transports.email.dsn_parser import MAX_REPORT_BYTES, read_report
+from maillist.transports.email.pipe import log_result, process_dsn
 from maillist.vocabulary import BOUNCE_STATUSES
 
 
@@ -82,8 +83,8 @@ def cleanup_command(days, dry_run):
 def notify_command(dry_run):
     """Email list owners a digest of the members deactivated by hard bounces or complaints since the last one."""
     try:
-        told, untold = notify.notify(dry_run)
-    except notify.NoticeFailed as error:
+        told, untold = digests.notify(dry_run)
+    except digests.NoticeFailed as error:
         raise click.ClickException(str(error)) from None
     for recipient, count in sorted(told.items()):
         click.echo(f"{'would tell' if dry_run else 'told'} {recipient} of {count} member(s)")

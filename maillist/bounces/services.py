@@ -6,8 +6,8 @@ from maillist import audit, member_state
 from maillist.extensions import db
 from maillist.models import BounceLog
 from maillist.models.types import utcnow
-from maillist.vocabulary import RESET
 from maillist.unit_of_work import writes
+from maillist.vocabulary import RESET
 
 HISTORY_PAGE_SIZE = 20
 

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import and_, case, distinct, func, or_, select, true
 
+from maillist.bounce_reasons import DEAD_REASONS
 from maillist.extensions import db
-from maillist.bounces.reasons import DEAD_REASONS
 from maillist.models import AuditLog, BounceLog, DeliveryStat
 from maillist.models.types import utcnow
 from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, HOLD_RELEASED, ONE_CLICK_UNSUBSCRIBE, PERMANENT

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from config import ANY_TOPIC
 from maillist import vocabulary
-from maillist.bounces import intake_counts
 from maillist.extensions import db
+from maillist.intake import door_counts
 from maillist.models import DeliveryStat, ProcessedReport
 from maillist.models.types import utcnow
 from maillist.vocabulary import SOURCE_EMAIL, SOURCE_SNS, SOURCE_SQS
@@ -22,7 +22,7 @@ SNS_KINDS = ("SubscriptionConfirmation", "Notification", "UnsubscribeConfirmatio
 
 
 @dataclass(frozen=True)
-class Setting:
+class SettingCheck:
     name: str
     value: str
     ok: bool
@@ -39,22 +39,22 @@ def settings_in_force(config):
     """Each bounce-handling setting, and whether it is what production needs."""
     topics = config["SNS_TOPIC_ARNS"]
     return [
-        Setting("ENABLE_SNS_WEBHOOKS", str(config["ENABLE_SNS_WEBHOOKS"]).lower(), config["ENABLE_SNS_WEBHOOKS"],
+        SettingCheck("ENABLE_SNS_WEBHOOKS", str(config["ENABLE_SNS_WEBHOOKS"]).lower(), config["ENABLE_SNS_WEBHOOKS"],
                 "off: /webhooks/sns answers 404 (fine when an SQS poller takes the messages instead)"),
-        Setting("ENABLE_BOUNCE_HANDLING", str(config["ENABLE_BOUNCE_HANDLING"]).lower(), config["ENABLE_BOUNCE_HANDLING"],
+        SettingCheck("ENABLE_BOUNCE_HANDLING", str(config["ENABLE_BOUNCE_HANDLING"]).lower(), config["ENABLE_BOUNCE_HANDLING"],
                 "off: messages are verified and recorded as ignored; no member changes"),
-        Setting("SNS_TOPIC_ARNS", ", ".join(topics) or "(none)", bool(topics) and ANY_TOPIC not in topics,
+        SettingCheck("SNS_TOPIC_ARNS", ", ".join(topics) or "(none)", bool(topics) and ANY_TOPIC not in topics,
                 "name your topic's ARN: empty refuses every message, * accepts any AWS account's topic"),
-        Setting("SNS_MAX_MESSAGE_AGE", f"{config['SNS_MAX_MESSAGE_AGE']} s", config["SNS_MAX_MESSAGE_AGE"] > 0,
+        SettingCheck("SNS_MAX_MESSAGE_AGE", f"{config['SNS_MAX_MESSAGE_AGE']} s", config["SNS_MAX_MESSAGE_AGE"] > 0,
                 "0 accepts a captured message replayed at any later time"),
-        Setting("SOFT_BOUNCE_THRESHOLD", str(config["SOFT_BOUNCE_THRESHOLD"]), True),
-        Setting("SOFT_BOUNCE_WINDOW_DAYS", str(config["SOFT_BOUNCE_WINDOW_DAYS"]), True),
-        Setting("SOFT_BOUNCE_ACTION", config["SOFT_BOUNCE_ACTION"], True),
-        Setting("HARD_BOUNCE_POLICY", config["HARD_BOUNCE_POLICY"], config["HARD_BOUNCE_POLICY"] == "reason",
+        SettingCheck("SOFT_BOUNCE_THRESHOLD", str(config["SOFT_BOUNCE_THRESHOLD"]), True),
+        SettingCheck("SOFT_BOUNCE_WINDOW_DAYS", str(config["SOFT_BOUNCE_WINDOW_DAYS"]), True),
+        SettingCheck("SOFT_BOUNCE_ACTION", config["SOFT_BOUNCE_ACTION"], True),
+        SettingCheck("HARD_BOUNCE_POLICY", config["HARD_BOUNCE_POLICY"], config["HARD_BOUNCE_POLICY"] == "reason",
                 "type deactivates on any Permanent bounce, blocklists and policy refusals included"),
-        Setting("COMPLAINT_ACTION", config["COMPLAINT_ACTION"], config["COMPLAINT_ACTION"] == "deactivate",
+        SettingCheck("COMPLAINT_ACTION", config["COMPLAINT_ACTION"], config["COMPLAINT_ACTION"] == "deactivate",
                 "log keeps mailing people who complained; SES reviews accounts above 0.1% complaints"),
-        Setting("ENABLE_EMAIL_BOUNCE_PROCESSING", str(config["ENABLE_EMAIL_BOUNCE_PROCESSING"]).lower(), True),
+        SettingCheck("ENABLE_EMAIL_BOUNCE_PROCESSING", str(config["ENABLE_EMAIL_BOUNCE_PROCESSING"]).lower(), True),
     ]
 
 
@@ -85,7 +85,7 @@ def topics(config):
 
 def counts(days):
     """Messages by outcome and refusals by reason over the last `days`, with the door they came in by."""
-    rows = intake_counts.totals_since(utcnow() - timedelta(days=days))
+    rows = door_counts.totals_since(utcnow() - timedelta(days=days))
     outcomes, refusals, doors = {}, {}, {}
     for source, outcome, reason, total in rows:
         outcomes[outcome] = outcomes.get(outcome, 0) + total

@@ -12,13 +12,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from maillist import audit, member_state
-from maillist.bounces.engine import decide_bounce
-from maillist.bounces.reasons import is_dead
+from maillist.bounce_reasons import is_dead
 from maillist.extensions import db
+from maillist.intake.effects import decide_bounce
 from maillist.models import StormHold
 from maillist.models.types import utcnow
-from maillist.vocabulary import HELD, HOLD_DISMISSED, HOLD_OPEN, HOLD_RELEASED, UNDONE
 from maillist.unit_of_work import writes
+from maillist.vocabulary import HELD, HOLD_DISMISSED, HOLD_OPEN, HOLD_RELEASED, UNDONE
 
 
 class HoldClosed(Exception):

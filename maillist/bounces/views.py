@@ -2,15 +2,17 @@
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from maillist.auth.decorators import require_admin, require_login
-from maillist.bounces import bp, status as status_page, storm_holds
-from maillist.bounces.intake import NotReprocessable, reprocess
+from maillist.bounce_reasons import LABELS as REASON_LABELS
+from maillist.bounces import bp
+from maillist.bounces import status as status_page
+from maillist.bounces import storm_holds
 from maillist.bounces.bounce_log import CSV_COLUMNS, KIND_LABELS, EventQuery, event_rows, recent_events
 from maillist.bounces.chart import daily_chart
-from maillist.bounces.reasons import LABELS as REASON_LABELS
 from maillist.bounces.stats import BOUNCE_RATE_LIMIT, COMPLAINT_RATE_LIMIT, daily_series, dashboard_figures
 from maillist.csv_download import csv_download
 from maillist.htmx import render
+from maillist.permissions import require_admin, require_login
+from maillist.transports.sns.reprocess import NotReprocessable, reprocess
 
 
 @bp.get("/")

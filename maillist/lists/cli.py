@@ -5,11 +5,10 @@ import sys
 import click
 from flask import current_app
 
-from maillist import subscriptions
-from maillist.bounces.ses_cli import aws_call, ses_cli
+from maillist import directory, subscriptions
 from maillist.cli_support import domain_errors_exit
-from maillist.lists import delivery, posting, services
-from maillist.lists import identities
+from maillist.integrations.ses_cli import aws_call, ses_cli
+from maillist.lists import delivery, identities, posting, services
 from maillist.lists import unsubscribe as one_click
 
 
@@ -35,7 +34,7 @@ def add_list(address, name, description):
 @domain_errors_exit
 def subscribe(address, emails):
     """Subscribe existing members to a list (all or none)."""
-    mailing_list = services.get_list_by_address(address)
+    mailing_list = directory.get_list_by_address(address)
     added = subscriptions.subscribe(mailing_list, emails)
     click.echo(f"Subscribed {len(added)} member(s) to {mailing_list.address}")
 

@@ -2,7 +2,7 @@
 
 Each active, not hard-bounced subscriber gets their own SMTP transaction on Postfix's loopback
 re-injection listener, with their own signed bounce address as envelope sender (see
-`maillist.bounces.verp`), as Mailman does for VERP. The list headers, and a From that SES
+`maillist.bounce_addresses`), as Mailman does for VERP. The list headers, and a From that SES
 accepts (`maillist.lists.headers`), are written once, here.
 """
 
@@ -16,13 +16,13 @@ from email.parser import BytesHeaderParser
 from flask import current_app
 from sqlalchemy import select
 
-from maillist.bounces.verp import bounce_address
+from maillist.bounce_addresses import bounce_address
+from maillist.directory import find_list_by_address
 from maillist.extensions import db
+from maillist.lists import footer
 from maillist.lists.headers import list_mail_headers
 from maillist.lists.posting import from_refusal
-from maillist.lists import footer
 from maillist.lists.unsubscribe import personal_headers, unsubscribe_link
-from maillist.lists.services import find_list_by_address
 from maillist.models import Member, Subscription
 from maillist.vocabulary import HARD
 

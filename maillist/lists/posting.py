@@ -11,9 +11,9 @@ from email.utils import getaddresses
 
 from sqlalchemy import select
 
-from maillist.bounces.verp import BOUNCES_SUFFIX
+from maillist.bounce_addresses import BOUNCES_SUFFIX
+from maillist.directory import find_list_by_address
 from maillist.extensions import db
-from maillist.lists.services import find_list_by_address
 from maillist.models import Member, Subscription
 from maillist.models.member import normalise_email
 from maillist.vocabulary import HARD, POST_OPEN, POST_SENDERS

@@ -3,34 +3,13 @@
 from sqlalchemy import case, func, select
 
 from maillist import audit
-from maillist.errors import Conflict, InvalidInput, NotFound, about
+from maillist.directory import find_list_by_address
+from maillist.errors import Conflict, InvalidInput, about
 from maillist.extensions import db
 from maillist.models import MailingList, Member, Subscription
-from maillist.models.member import normalise_email
+from maillist.unit_of_work import writes
 from maillist.validation import check_email
 from maillist.vocabulary import POST_MEMBERS, POST_POLICIES, POST_SENDERS
-from maillist.unit_of_work import writes
-
-
-def find_list_by_address(address):
-    """The list with this address (any case), or None."""
-    return db.session.scalar(select(MailingList).where(MailingList.address == normalise_email(address)))
-
-
-def get_list_by_address(address):
-    """The list with this address, or NotFound."""
-    mailing_list = find_list_by_address(address)
-    if mailing_list is None:
-        raise NotFound(f"No list with address {normalise_email(address)}.")
-    return mailing_list
-
-
-def get_list(list_id):
-    """The list with this id, or NotFound."""
-    mailing_list = db.session.get(MailingList, list_id)
-    if mailing_list is None:
-        raise NotFound("No such list.")
-    return mailing_list
 
 
 def lists_with_counts():
@@ -161,6 +140,3 @@ def delete_list(mailing_list):
     db.session.delete(mailing_list)
 
 
-def all_lists():
-    """Every mailing list, by address, for filters and subscription choices."""
-    return db.session.scalars(select(MailingList).order_by(MailingList.address)).all()

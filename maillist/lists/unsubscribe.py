@@ -16,11 +16,11 @@ import hmac
 from sqlalchemy import delete
 
 from maillist import audit
-from maillist.bounces.verp import DIGITS, base36, bounce_key
+from maillist.bounce_addresses import DIGITS, base36, bounce_key
 from maillist.extensions import db
 from maillist.models import MailingList, Member, Subscription
-from maillist.vocabulary import ONE_CLICK_UNSUBSCRIBE
 from maillist.unit_of_work import writes
+from maillist.vocabulary import ONE_CLICK_UNSUBSCRIBE
 
 UNSUBSCRIBE_SUFFIX = "-unsubscribe"
 MAC_LENGTH = 16

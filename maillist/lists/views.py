@@ -2,15 +2,15 @@
 
 from flask import flash, redirect, request, url_for
 
-from maillist import subscriptions
-from maillist.auth.decorators import require_login, require_writer
+from maillist import directory, subscriptions
 from maillist.csv_download import csv_download
 from maillist.errors import DomainError
-from maillist.htmx import confirmation, fragment, is_htmx, needs_confirmation, notice, render, render_dialog
+from maillist.htmx import (confirmation, fragment, is_htmx, message_and_go, needs_confirmation, notice_or_back, render,
+                           render_dialog)
 from maillist.lists import bp, services
 from maillist.members.csv_export import COLUMNS, member_rows
-from maillist.members.services import get_member
 from maillist.members.search import MemberQuery, search_members
+from maillist.permissions import require_login, require_writer
 
 
 @bp.get("/")
@@ -39,10 +39,8 @@ def create():
     except DomainError as error:
         return render_dialog("lists/form.html", status=error.status_code, mailing_list=None,
                       values=form, error=error.message, invalid=error.field)
-    if is_htmx():
-        return notice(f"Created list {mailing_list.address}.", trigger={"close-modal": True, "lists-changed": True})
-    flash(f"Created list {mailing_list.address}.", "success")
-    return redirect(url_for("lists.detail", list_id=mailing_list.id), code=303)
+    return notice_or_back(f"Created list {mailing_list.address}.", url_for("lists.detail", list_id=mailing_list.id),
+                          trigger={"close-modal": True, "lists-changed": True})
 
 
 def subscriber_query(list_id):
@@ -56,7 +54,7 @@ def subscriber_query(list_id):
 @require_login
 def detail(list_id):
     """Show one list and its subscribers (for htmx: just the subscriber table)."""
-    mailing_list = services.get_list(list_id)
+    mailing_list = directory.get_list(list_id)
     query = subscriber_query(list_id)
     return render("lists/detail.html", "lists/_subscribers.html", mailing_list=mailing_list,
                   result=search_members(query), query=query, error=None)
@@ -66,7 +64,7 @@ def detail(list_id):
 @require_writer
 def edit_form(list_id):
     """The form to change a list's name and description."""
-    mailing_list = services.get_list(list_id)
+    mailing_list = directory.get_list(list_id)
     values = {"address": mailing_list.address, "name": mailing_list.name, "description": mailing_list.description,
               "post_policy": mailing_list.post_policy, "allowed_senders": mailing_list.allowed_senders,
               "owners": mailing_list.owners, "subject_prefix": mailing_list.subject_prefix, "footer": mailing_list.footer}
@@ -77,7 +75,7 @@ def edit_form(list_id):
 @require_writer
 def edit(list_id):
     """Change a list's name and description."""
-    mailing_list = services.get_list(list_id)
+    mailing_list = directory.get_list(list_id)
     try:
         form = request.form
         services.update_list(mailing_list, form.get("name"), form.get("description"),
@@ -93,7 +91,7 @@ def edit(list_id):
 @require_writer
 def toggle_active(list_id):
     """Deactivate an active list or reactivate an inactive one."""
-    mailing_list = services.get_list(list_id)
+    mailing_list = directory.get_list(list_id)
     services.set_list_active(mailing_list, not mailing_list.active)
     return list_changed(mailing_list, f"{mailing_list.address} is now {'active' if mailing_list.active else 'inactive'}.")
 
@@ -102,23 +100,20 @@ def toggle_active(list_id):
 @require_writer
 def delete(list_id):
     """Delete a list and its subscriptions (after a confirmation page without JavaScript)."""
-    mailing_list = services.get_list(list_id)
+    mailing_list = directory.get_list(list_id)
     if needs_confirmation():
         return confirmation(f"Delete the list {mailing_list.address}?", "Its subscriptions go and Postfix stops taking mail "
                             "for the address; the members stay. This cannot be undone.",
                             url_for("lists.detail", list_id=mailing_list.id), "Delete list")
     services.delete_list(mailing_list)
-    flash(f"Deleted list {mailing_list.address}.", "success")
-    if is_htmx():
-        return "", 200, {"HX-Redirect": url_for("lists.index")}
-    return redirect(url_for("lists.index"), code=303)
+    return message_and_go(f"Deleted list {mailing_list.address}.", url_for("lists.index"))
 
 
 @bp.post("/<int:list_id>/subscribe")
 @require_writer
 def subscribe(list_id):
     """Subscribe members, by address, to this list: every address that is a member, each one reported."""
-    mailing_list = services.get_list(list_id)
+    mailing_list = directory.get_list(list_id)
     texts = request.form.get("emails", "").replace(",", " ").replace(";", " ").split()[:MAX_PASTED]
     report = subscriptions.subscribe_what_can_be(mailing_list, texts)
     message = subscribe_message(report)
@@ -151,7 +146,7 @@ def subscribe_message(report):
 @require_writer
 def unsubscribe(list_id, member_id):
     """Remove one member from this list (after a confirmation page without JavaScript)."""
-    mailing_list, member = services.get_list(list_id), get_member(member_id)
+    mailing_list, member = directory.get_list(list_id), directory.get_member(member_id)
     if needs_confirmation():
         return confirmation(f"Unsubscribe {member.email} from {mailing_list.address}?",
                             "They stop receiving this list's mail; the member and their other lists stay.",
@@ -170,14 +165,11 @@ def unsubscribe(list_id, member_id):
 @require_login
 def export(list_id):
     """Download this list's subscribers as CSV."""
-    mailing_list = services.get_list(list_id)
+    mailing_list = directory.get_list(list_id)
     filename = mailing_list.address.replace("@", "_at_") + ".csv"
     return csv_download(filename, COLUMNS, member_rows(MemberQuery(list_id=list_id)))
 
 
 def list_changed(mailing_list, message):
     """After a change to a list's settings: reload its page (htmx) or redirect with a message."""
-    flash(message, "success")
-    if is_htmx():
-        return "", 200, {"HX-Redirect": url_for("lists.detail", list_id=mailing_list.id)}
-    return redirect(url_for("lists.detail", list_id=mailing_list.id), code=303)
+    return message_and_go(message, url_for("lists.detail", list_id=mailing_list.id))

@@ -3,12 +3,13 @@
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
-from maillist.auth.decorators import require_login, require_writer
-from maillist.bounces import suppression
+from maillist import directory
 from maillist.bounces.services import HISTORY_PAGE_SIZE, bounce_history, reset_bounce_status
 from maillist.extensions import db
 from maillist.htmx import confirmation, fragment, is_htmx, needs_confirmation, render_dialog
-from maillist.members import bp, services
+from maillist.integrations import ses_suppression
+from maillist.members import bp
+from maillist.permissions import require_login, require_writer
 from maillist.validation import MAX_PAGE, whole_number
 
 
@@ -16,14 +17,14 @@ def history_context(member, page):
     rows, total = bounce_history(member, page)
     pages = max((total - 1) // HISTORY_PAGE_SIZE + 1, 1)
     return dict(member=member, events=rows, total=total, page=page, pages=pages,
-                ses_removal_offered=suppression.aws_configured())
+                ses_removal_offered=ses_suppression.aws_configured())
 
 
 @bp.get("/<int:member_id>")
 @require_login
 def row(member_id):
     """One member: their table row for htmx, the members page searched for them otherwise."""
-    member = services.get_member(member_id)
+    member = directory.get_member(member_id)
     if is_htmx():
         return fragment("members/_row.html", member=member)
     return redirect(url_for("members.index", q=member.email))
@@ -33,7 +34,7 @@ def row(member_id):
 @require_login
 def bounces(member_id):
     """A member's bounce history, newest first: the dialog, its paged list alone, or a page."""
-    member = services.get_member(member_id)
+    member = directory.get_member(member_id)
     context = history_context(member, whole_number(request.args.get("page"), "Page", 1, maximum=MAX_PAGE))
     if request.headers.get("HX-Target") == "bounce-history":
         return fragment("members/_bounce_history.html", **context)
@@ -45,7 +46,7 @@ def bounces(member_id):
 def reset_bounces(member_id):
     """Clear a member's bounce count and status and reactivate them, keeping the history (after a
     confirmation page without JavaScript)."""
-    member = services.get_member(member_id)
+    member = directory.get_member(member_id)
     if needs_confirmation():
         warning = (" SES still has the address on its suppression list and drops mail to it until it is removed there."
                    if member.ses_suppressed else "")
@@ -55,7 +56,7 @@ def reset_bounces(member_id):
     member = reset_bounce_status(member, current_user.email)
     message = f"Bounce status reset; {member.email} is active again."
     if request.form.get("ses_suppression") == "remove":
-        message += " " + suppression.remove_with_message(member.email)
+        message += " " + ses_suppression.remove_with_message(member.email)
         db.session.refresh(member)
     if is_htmx():
         # The history answers the request; the member's row refreshes itself on the event.

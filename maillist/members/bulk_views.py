@@ -1,14 +1,14 @@
 """Bulk work on the members page: act on the ticked members or all matching the filters, or export them."""
 
-from flask import flash, redirect, request, url_for
+from flask import request, url_for
 
-from maillist.auth.decorators import require_login, require_writer
 from maillist.csv_download import csv_download
-from maillist.htmx import confirmation, is_htmx, notice
-from maillist.lists.services import get_list
+from maillist.directory import get_list
+from maillist.htmx import confirmation, notice_or_back
 from maillist.members import bp, bulk
 from maillist.members.csv_export import COLUMNS, member_rows
 from maillist.members.selection import MAX_TICKED, TICKED, Selection
+from maillist.permissions import require_login, require_writer
 from maillist.validation import whole_number
 
 # What each action asks first and says after; {n} members, {list} the list's address.
@@ -71,10 +71,7 @@ def undo_for(result, mailing_list):
 
 def answer(message, category, back, undo=None):
     """The status region's message (the table refreshes itself) for htmx; otherwise back to the page."""
-    if is_htmx():
-        return notice(message, category, trigger={"close-modal": True, "members-changed": True}, undo=undo)
-    flash(message, category)
-    return redirect(back, code=303)
+    return notice_or_back(message, back, category, trigger={"close-modal": True, "members-changed": True}, undo=undo)
 
 
 @bp.post("/export-selection.csv")

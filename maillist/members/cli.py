@@ -4,10 +4,10 @@ import json
 
 import click
 
-from maillist import subscriptions
-from maillist.bounces.verp import bounce_address
+from maillist import directory
+from maillist.bounce_addresses import bounce_address
 from maillist.cli_support import domain_errors_exit
-from maillist.lists.services import get_list_by_address
+from maillist.directory import get_list_by_address
 from maillist.members import services
 
 
@@ -23,7 +23,7 @@ def members_cli():
 @domain_errors_exit
 def add_member(email, name, list_addresses):
     """Add a member, optionally subscribed to lists."""
-    member = subscriptions.add_member(email, name, list_addresses)
+    member = services.add_member(email, name, list_addresses)
     click.echo(f"Added {member.email}")
 
 
@@ -33,7 +33,7 @@ def add_member(email, name, list_addresses):
 @domain_errors_exit
 def show_member(email, as_json):
     """Show a member's state, lists and bounce record."""
-    summary = services.member_summary(services.get_member_by_email(email))
+    summary = services.member_summary(directory.get_member_by_email(email))
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
@@ -49,6 +49,6 @@ def show_member(email, as_json):
 @domain_errors_exit
 def bounce_address_command(email, list_address):
     """Print the signed bounce address list mail from --list to EMAIL leaves with."""
-    member = services.get_member_by_email(email)
+    member = directory.get_member_by_email(email)
     mailing_list = get_list_by_address(list_address)
     click.echo(bounce_address(mailing_list.address, member.id))

@@ -16,8 +16,8 @@ from maillist.errors import InvalidInput
 from maillist.extensions import db
 from maillist.models import MailingList, Member, Subscription
 from maillist.models.types import utcnow
-from maillist.validation import check_email
 from maillist.unit_of_work import writes
+from maillist.validation import check_email
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 50_000

@@ -2,11 +2,11 @@
 
 from flask import render_template, request
 
-from maillist.auth.decorators import require_writer
 from maillist.errors import DomainError, InvalidInput
 from maillist.htmx import render
 from maillist.members import bp
 from maillist.members.csv_import import apply_import, plan_import
+from maillist.permissions import require_writer
 
 
 def uploaded_csv():

@@ -1,44 +1,27 @@
 """Member operations shared by the web pages and the `flask members` commands (subscriptions: `maillist.subscriptions`)."""
 
-from sqlalchemy import select
-
 from maillist import audit, member_state
-from maillist.errors import Conflict, NotFound, about
+from maillist.directory import find_member_by_email, get_list_by_address
+from maillist.errors import Conflict, about
 from maillist.extensions import db
 from maillist.models import BounceLog, Member, Subscription
-from maillist.models.member import normalise_email
 from maillist.models.types import utcnow
+from maillist.unit_of_work import writes
 from maillist.validation import check_email
 from maillist.vocabulary import STAFF_CHANGE
-from maillist.unit_of_work import writes
-
-
-def find_member_by_email(email):
-    """The member with this address (any case), or None."""
-    return db.session.scalar(select(Member).where(Member.email == normalise_email(email)))
-
-
-def get_member(member_id):
-    """The member with this id, or NotFound."""
-    member = db.session.get(Member, member_id)
-    if member is None:
-        raise NotFound("No such member.")
-    return member
-
-
-def get_member_by_email(email):
-    """The member with this address, or NotFound."""
-    member = find_member_by_email(email)
-    if member is None:
-        raise NotFound(f"No member with email {normalise_email(email)}.")
-    return member
 
 
 @writes
-def add_member(email, name="", lists=()):
-    """Create a member, subscribed to `lists` (MailingList objects); refuses a bad or taken address."""
+def add_member(email, name="", list_addresses=()):
+    """Create a member subscribed to the lists at `list_addresses`; refuses a bad or taken address
+    and unknown lists (nothing is created then)."""
     with about("email"):
         email = check_email(email)
+    lists = {}
+    for address in list_addresses:
+        mailing_list = get_list_by_address(address)
+        lists.setdefault(mailing_list.id, mailing_list)  # the same list twice is one subscription
+    lists = list(lists.values())
     if find_member_by_email(email):
         raise Conflict(f"A member with email {email} already exists.", field="email")
     member = Member(email=email, name=(name or "").strip()[:200])

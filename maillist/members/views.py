@@ -3,17 +3,17 @@
 Every action works as a plain form or link; htmx requests get just the fragment they swap.
 """
 
-from flask import flash, redirect, request, url_for
+from flask import request, url_for
 
-from maillist import subscriptions
-from maillist.auth.decorators import require_login, require_writer
+from maillist import directory, subscriptions
 from maillist.csv_download import csv_download
 from maillist.errors import DomainError
-from maillist.htmx import confirmation, fragment, is_htmx, needs_confirmation, notice, render, render_dialog
+from maillist.htmx import confirmation, needs_confirmation, notice_or_back, render, render_dialog
 from maillist.member_state import HardBounced
 from maillist.members import bp, bulk, services
 from maillist.members.csv_export import COLUMNS, member_rows
 from maillist.members.search import PAGE_SIZES, SORT_LABELS, MemberQuery, search_members
+from maillist.permissions import require_login, require_writer
 
 CLOSE_AND_REFRESH = {"close-modal": True, "members-changed": True}
 
@@ -47,21 +47,18 @@ def create():
     """Add a member; a refused address re-shows the form with what was typed."""
     form = request.form
     try:
-        member = subscriptions.add_member(form.get("email", ""), form.get("name", ""), form.getlist("lists"))
+        member = services.add_member(form.get("email", ""), form.get("name", ""), form.getlist("lists"))
     except DomainError as error:
         return render_dialog("members/form.html", status=error.status_code, member=None,
                       values=form, lists=subscriptions.list_choices(), error=error.message, invalid=error.field)
-    if is_htmx():
-        return notice(f"Added {member.email}.", trigger=CLOSE_AND_REFRESH)
-    flash(f"Added {member.email}.", "success")
-    return redirect(url_for("members.index"), code=303)
+    return notice_or_back(f"Added {member.email}.", url_for("members.index"), trigger=CLOSE_AND_REFRESH)
 
 
 @bp.get("/<int:member_id>/edit")
 @require_writer
 def edit_form(member_id):
     """The form to change a member's address or name."""
-    member = services.get_member(member_id)
+    member = directory.get_member(member_id)
     return render_dialog("members/form.html", member=member,
                   values={"email": member.email, "name": member.name}, lists=[], error=None)
 
@@ -70,7 +67,7 @@ def edit_form(member_id):
 @require_writer
 def edit(member_id):
     """Change a member's address or name; a taken address changes nothing and says so."""
-    member = services.get_member(member_id)
+    member = directory.get_member(member_id)
     try:
         services.update_member(member, request.form.get("email", ""), request.form.get("name", ""))
     except DomainError as error:
@@ -83,14 +80,11 @@ def edit(member_id):
 @require_writer
 def toggle_active(member_id):
     """Deactivate an active member or reactivate an inactive one."""
-    member = services.get_member(member_id)
+    member = directory.get_member(member_id)
     try:
         services.set_member_active(member, not member.active)
     except HardBounced as error:  # Postfix skips hard-bounced members: activating alone would send nothing
-        if is_htmx():
-            return notice(error.message, "error")
-        flash(error.message, "error")
-        return redirect(url_for("members.bounces", member_id=member.id), code=303)
+        return notice_or_back(error.message, url_for("members.bounces", member_id=member.id), "error")
     undo = {"url": url_for("members.toggle_active", member_id=member.id), "target": "#flashes", "fields": []}
     return row_answer(member, f"{member.email} is now {'active' if member.active else 'inactive'}.", undo=undo)
 
@@ -99,23 +93,20 @@ def toggle_active(member_id):
 @require_writer
 def delete(member_id):
     """Delete a member and their subscriptions (after a confirmation page without JavaScript)."""
-    member = services.get_member(member_id)
+    member = directory.get_member(member_id)
     if needs_confirmation():
         return confirmation(f"Delete {member.email}?", "The member, their subscriptions and their place on every list "
                             "go; their bounce history stays, without a member. This cannot be undone.",
                             url_for("members.index", q=member.email), "Delete")
     services.delete_member(member)
-    if is_htmx():
-        return notice(f"Deleted {member.email}.", trigger={"members-changed": True})
-    flash(f"Deleted {member.email}.", "success")
-    return redirect(url_for("members.index"), code=303)
+    return notice_or_back(f"Deleted {member.email}.", url_for("members.index"), trigger={"members-changed": True})
 
 
 @bp.get("/<int:member_id>/lists")
 @require_writer
 def lists_form(member_id):
     """The form to choose which lists a member is on."""
-    member = services.get_member(member_id)
+    member = directory.get_member(member_id)
     return render_dialog("members/lists.html", member=member, lists=subscriptions.list_choices())
 
 
@@ -123,7 +114,7 @@ def lists_form(member_id):
 @require_writer
 def set_lists(member_id):
     """Subscribe a member to exactly the ticked lists."""
-    member = services.get_member(member_id)
+    member = directory.get_member(member_id)
     added, removed = subscriptions.set_subscriptions(member, request.form.getlist("list_ids"))
     return row_answer(member, f"Lists saved for {member.email} ({len(added)} added, {len(removed)} removed).", close_modal=True)
 
@@ -139,8 +130,5 @@ def row_answer(member, message, close_modal=False, undo=None):
     """After a change to one member: for htmx the message (with its Undo) in the status region, and
     the table refreshed, so the row, the count and the filters stay true (a member deactivated
     under "active only" leaves the table); a redirect with the message otherwise."""
-    if is_htmx():
-        trigger = {"close-modal": True, "members-changed": True} if close_modal else {"members-changed": True}
-        return notice(message, trigger=trigger, undo=undo)
-    flash(message, "success")
-    return redirect(url_for("members.index"), code=303)
+    trigger = {"close-modal": True, "members-changed": True} if close_modal else {"members-changed": True}
+    return notice_or_back(message, url_for("members.index"), trigger=trigger, undo=undo)

@@ -30,7 +30,7 @@ class BounceLog(db.Model):
     bounce_subtype: Mapped[str | None] = mapped_column(String(50))
     diagnostic_code: Mapped[str | None] = mapped_column(Text)
     action: Mapped[str | None] = mapped_column(String(50))
-    # Why it bounced (maillist.bounces.reasons.REASONS): only a dead address deactivates.
+    # Why it bounced (maillist.bounce_reasons.REASONS): only a dead address deactivates.
     reason: Mapped[str | None] = mapped_column(String(20), index=True)
     status: Mapped[str | None] = mapped_column(String(20))
     feedback_type: Mapped[str | None] = mapped_column(String(50))
@@ -74,7 +74,7 @@ class BounceLog(db.Model):
     @property
     def reason_label(self):
         """The reason in words, or empty for events without one."""
-        from maillist.bounces.reasons import LABELS
+        from maillist.bounce_reasons import LABELS
 
         return LABELS.get(self.reason, "") if self.is_bounce else ""
 
@@ -95,7 +95,7 @@ class BounceLog(db.Model):
 class StormHold(db.Model):
     """Automatic deactivations paused for one receiving domain after a burst of permanent bounces.
 
-    Opened by maillist.bounces.storm_guard, closed by an administrator who releases (applies) or
+    Opened by maillist.intake.storm_guard, closed by an administrator who releases (applies) or
     dismisses the bounces it holds. `open_domain` equals `domain` while the hold is open and is
     NULL afterwards: its unique index allows one open hold per domain, even under concurrency.
     """
@@ -105,7 +105,7 @@ class StormHold(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     domain: Mapped[str] = mapped_column(String(255), index=True)
     open_domain: Mapped[str | None] = mapped_column(String(255), unique=True)
-    # The reason most of the bounces that opened it gave (maillist.bounces.reasons).
+    # The reason most of the bounces that opened it gave (maillist.bounce_reasons).
     reason: Mapped[str | None] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(20), default=HOLD_OPEN)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

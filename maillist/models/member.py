@@ -28,7 +28,7 @@ class Member(db.Model):
     bounce_status: Mapped[str] = mapped_column(String(10), default=CLEAN, index=True)
     last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # SES reported the address on its account-level suppression list: SES drops mail to it, whatever
-    # maillist does, until it is removed there (maillist.bounces.suppression).
+    # maillist does, until it is removed there (maillist.integrations.ses_suppression).
     # Why mail stopped (vocabulary.DEACTIVATED_BY_LABELS); None while active.
     deactivated_by: Mapped[str | None] = mapped_column(String(20))
     ses_suppressed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")

@@ -43,6 +43,6 @@ class IntakeCount(db.Model):
     hour: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     source: Mapped[str] = mapped_column(String(20))
     outcome: Mapped[str] = mapped_column(String(40))
-    # Why a message was refused (maillist.bounces.intake_counts.REFUSAL_REASONS); "" otherwise.
+    # Why a message was refused (maillist.intake.door_counts.REFUSAL_REASONS); "" otherwise.
     reason: Mapped[str] = mapped_column(String(40), default="")
     count: Mapped[int] = mapped_column(Integer, default=0)

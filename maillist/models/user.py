@@ -9,7 +9,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from maillist.extensions import db
 from maillist.models.types import UTCDateTime, utcnow
-from maillist.vocabulary import ADMIN, VIEWER, WRITE_ROLES
+from maillist.permissions import ADMINISTER, WRITE, allows
+from maillist.vocabulary import VIEWER
 
 
 class User(UserMixin, db.Model):
@@ -52,12 +53,12 @@ class User(UserMixin, db.Model):
     @property
     def can_write(self):
         """Whether this user may change lists, members and subscriptions."""
-        return self.role in WRITE_ROLES
+        return allows(self.role, WRITE)
 
     @property
     def is_admin(self):
         """Whether this user manages staff accounts."""
-        return self.role == ADMIN
+        return allows(self.role, ADMINISTER)
 
     def __repr__(self):
         return f"<User {self.email} {self.role}>"

@@ -9,9 +9,9 @@ from maillist.errors import Conflict, InvalidInput, NotFound
 from maillist.extensions import db
 from maillist.models import User
 from maillist.models.member import normalise_email
+from maillist.unit_of_work import writes
 from maillist.validation import check_email
 from maillist.vocabulary import ADMIN, ROLES, VIEWER
-from maillist.unit_of_work import writes
 
 MIN_PASSWORD_LENGTH = 10
 

@@ -2,9 +2,9 @@
 
 from flask import flash, redirect, render_template, url_for
 
-from maillist.auth.decorators import require_admin
 from maillist.errors import DomainError, InvalidInput
-from maillist.htmx import is_htmx, notice
+from maillist.htmx import notice_or_back
+from maillist.permissions import require_admin
 from maillist.users import bp, services
 from maillist.users.forms import PasswordResetForm, RoleForm, UserCreateForm
 
@@ -48,10 +48,8 @@ def change_role(user_id):
     if not form.validate():
         raise InvalidInput("Choose a valid role.")
     user = services.set_role(services.get_user(user_id), form.role.data)
-    if is_htmx():  # saved as the role was chosen: the answer says so where messages go
-        return notice(f"Saved: {user.email} is now {user.role}.")
-    flash(f"{user.email} is now {user.role}.", "success")
-    return redirect(url_for("users.index"), code=303)
+    # Saved as the role was chosen: the answer says so where messages go.
+    return notice_or_back(f"Saved: {user.email} is now {user.role}.", url_for("users.index"))
 
 
 @bp.post("/<int:user_id>/active")

@@ -1,6 +1,6 @@
 """A reason on every bounce: only an address that is really dead deactivates a member.
 
-bounce_log.reason holds maillist.bounces.reasons' word for why it bounced (no-such-user, blocked,
+bounce_log.reason holds maillist.bounce_reasons' word for why it bounced (no-such-user, blocked,
 mailbox-full, ...). Older rows keep NULL: their reason was never read.
 
 Revision ID: 0006

@@ -7,7 +7,7 @@ from pathlib import Path
 from cryptography import x509
 
 from maillist import create_app
-from maillist.sns.certificates import cache
+from maillist.transports.sns.certificates import cache
 
 app = create_app()
 cache.put(os.environ["BENCH_CERT_URL"], x509.load_pem_x509_certificate(Path(os.environ["BENCH_CERT_PEM"]).read_bytes()))

@@ -3,14 +3,14 @@ what SES refuses (tests/ses_relay.py: unverified From/Sender/Return-Path, size, 
 
 import smtplib
 import time
+from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email import policy
 
 import pytest
 from sqlalchemy import select
 
-from maillist.bounces.verp import bounce_address
+from maillist.bounce_addresses import bounce_address
 from maillist.extensions import db
 from maillist.models import BounceLog, Member
 from tests import helpers

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 from sqlalchemy import select
 
-from maillist.bounces.verp import bounce_address
+from maillist.bounce_addresses import bounce_address
 from maillist.extensions import db
 from maillist.models import Member
 from tests import helpers

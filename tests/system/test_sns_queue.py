@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from maillist import availability
+from maillist.aws import client as sqs_client
 from maillist.extensions import db
 from maillist.models import Member, ProcessedReport
-from maillist.sns import queue as sqs_queue
-from maillist.aws import client as sqs_client
+from maillist.transports.sns import queue as sqs_queue
 from tests import helpers
 
 WEBHOOK = {"ENABLE_BOUNCE_HANDLING": True, "SNS_TOPIC_ARNS": [helpers.TOPIC_ARN]}

@@ -12,7 +12,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from maillist import aws as aws_clients
-from maillist.sns import setup as wiring
+from maillist.transports.sns import setup as wiring
 from tests import helpers
 
 ENDPOINT = "https://lists.example.org/webhooks/sns"

@@ -51,9 +51,9 @@ def test_fifty_concurrent_bounces_for_one_member_all_count(app, aws):
 def test_more_writers_than_pooled_connections_while_counts_are_written_out(app, aws, monkeypatch):
     # Every answer writes the intake counts out (a writer that takes the queue, then a pooled
     # connection) while 40 deliveries wait for the queue: none may wait holding a connection.
-    from maillist.bounces import intake_counts
+    from maillist.intake import door_counts
 
-    monkeypatch.setattr(intake_counts, "FLUSH_SECONDS", 0)
+    monkeypatch.setattr(door_counts, "FLUSH_SECONDS", 0)
     aws.add_passthru("http://127.0.0.1")
     members = [helpers.make_member(f"m{i}@example.org") for i in range(40)]
     messages = [helpers.sns_notification(helpers.ses_identity("Bounce", [m.email], bounce_type="Transient")) for m in members]

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from maillist.sns.envelope import parse_envelope
-from maillist.sns.errors import MalformedMessage, VerificationFailed
-from maillist.sns.urls import check_sns_url
-from maillist.sns.verify import check_fields, string_to_sign, verify_message
+from maillist.transports.sns.envelope import parse_envelope
+from maillist.transports.sns.errors import MalformedMessage, VerificationFailed
+from maillist.transports.sns.urls import check_sns_url
+from maillist.transports.sns.verify import check_fields, string_to_sign, verify_message
 from tests import helpers
 from tests.helpers import SNS_VECTOR_FILES, load_vector, need, vector_certificate
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from maillist.sns.errors import MalformedMessage, VerificationFailed
-from maillist.sns.urls import check_sns_url
-from maillist.sns.verify import parse_timestamp, string_to_sign, verify_message
+from maillist.transports.sns.errors import MalformedMessage, VerificationFailed
+from maillist.transports.sns.urls import check_sns_url
+from maillist.transports.sns.verify import parse_timestamp, string_to_sign, verify_message
 from tests import helpers
 from tests.helpers import LOOKALIKE_CERT_URLS, SNS_VECTOR_FILES, SNS_VECTORS, load_vector, need, vector_certificate
 

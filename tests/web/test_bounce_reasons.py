@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from maillist.bounces.reasons import DEAD_REASONS, REASONS, classify
+from maillist.bounce_reasons import DEAD_REASONS, REASONS, classify
 from maillist.extensions import db
 from maillist.models import BounceLog
 from tests import helpers
@@ -140,7 +140,7 @@ PROSE = (b"From: MAILER-DAEMON@mail.example.com\nSubject: failure notice\nTo: li
 
 
 def test_each_recipient_of_a_prose_report_gets_its_own_reason():
-    from maillist.bounces.dsn_parser import read_report
+    from maillist.transports.email.dsn_parser import read_report
 
     reading = read_report(PROSE)
     reasons = {r.email: (r.reason, r.deactivates) for r in reading.recipients}

@@ -6,15 +6,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from maillist.bounces import intake_counts
-from maillist.sns.envelope import parse_envelope
-from maillist.sns.errors import MessageTooLarge, SnsError, UpstreamError, VerificationFailed
-from maillist.sns.intake import check_topic
-from maillist.sns.urls import check_sns_url
-from maillist.sns.verify import check_age, check_certificate, verify_signature
 from maillist.extensions import db
+from maillist.intake import door_counts
 from maillist.models import AuditLog, IntakeCount, ProcessedReport
 from maillist.models.types import utcnow
+from maillist.transports.sns.envelope import parse_envelope
+from maillist.transports.sns.errors import MessageTooLarge, SnsError, UpstreamError, VerificationFailed
+from maillist.transports.sns.messages import check_topic
+from maillist.transports.sns.urls import check_sns_url
+from maillist.transports.sns.verify import check_age, check_certificate, verify_signature
 from tests import helpers
 
 WEBHOOK = {"ENABLE_SNS_WEBHOOKS": True, "ENABLE_BOUNCE_HANDLING": True, "SNS_TOPIC_ARNS": [helpers.TOPIC_ARN]}
@@ -142,12 +142,12 @@ def test_an_unreadable_message_stays_malformed_and_the_attempt_is_audited(login)
 
 
 def test_counts_from_several_processes_add_up(app):
-    first, second = intake_counts.Counts(), intake_counts.Counts()
+    first, second = door_counts.Counts(), door_counts.Counts()
     for counter, n in ((first, 3), (second, 4)):
         for _ in range(n):
-            counter.pending[(intake_counts.this_hour(), "sns", "refused", "signature")] += 1
+            counter.pending[(door_counts.this_hour(), "sns", "refused", "signature")] += 1
         assert counter.flush()
-    first.pending[(intake_counts.this_hour(), "sns", "refused", "signature")] += 1
+    first.pending[(door_counts.this_hour(), "sns", "refused", "signature")] += 1
     first.flush()
     assert db.session.execute(select(IntakeCount.count)).scalar_one() == 8
 
@@ -174,23 +174,23 @@ def refusal(refuse):
 ])
 def test_each_refusal_is_counted_by_its_class_code(refuse, reason):
     error = refusal(refuse)
-    assert error.code == reason and intake_counts.refusal_reason(error.status, "refused", error.code) == reason
+    assert error.code == reason and door_counts.refusal_reason(error.status, "refused", error.code) == reason
 
 
 def test_the_count_never_reads_the_message_text():
     """Rewording a refusal moves no count: the same text under another code counts as that code."""
-    assert intake_counts.refusal_reason(403, "refused", "topic") == "topic"
+    assert door_counts.refusal_reason(403, "refused", "topic") == "topic"
     reworded = VerificationFailed("the certificate at SigningCertURL is older than SNS_MAX_MESSAGE_AGE")
-    assert intake_counts.refusal_reason(reworded.status, "refused", reworded.code) == "signature"
-    assert intake_counts.refusal_reason(413, "refused", MessageTooLarge("x").code) == "malformed"
-    assert intake_counts.refusal_reason(502, "refused", UpstreamError("x").code) == "upstream"
-    assert intake_counts.refusal_reason(503, "storage-failed") == "storage"
-    assert intake_counts.refusal_reason(200, "applied") == ""
+    assert door_counts.refusal_reason(reworded.status, "refused", reworded.code) == "signature"
+    assert door_counts.refusal_reason(413, "refused", MessageTooLarge("x").code) == "malformed"
+    assert door_counts.refusal_reason(502, "refused", UpstreamError("x").code) == "upstream"
+    assert door_counts.refusal_reason(503, "storage-failed") == "storage"
+    assert door_counts.refusal_reason(200, "applied") == ""
 
 
 def test_cleanup_prunes_old_counts(app, runner):
-    db.session.add(IntakeCount(hour=intake_counts.this_hour(utcnow() - timedelta(days=100)), source="sns", outcome="applied", reason="", count=5))
-    db.session.add(IntakeCount(hour=intake_counts.this_hour(), source="sns", outcome="applied", reason="", count=1))
+    db.session.add(IntakeCount(hour=door_counts.this_hour(utcnow() - timedelta(days=100)), source="sns", outcome="applied", reason="", count=5))
+    db.session.add(IntakeCount(hour=door_counts.this_hour(), source="sns", outcome="applied", reason="", count=1))
     db.session.commit()
     runner.invoke(args=["bounces", "cleanup", "--days", "90"])
     assert db.session.scalars(select(IntakeCount.count)).all() == [1]

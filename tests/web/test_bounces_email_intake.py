@@ -5,10 +5,10 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from maillist.bounces.dsn_parser import AUTO_REPLY, BOUNCE, COMPLAINT, DELAY, NOT_A_BOUNCE, read_report
-from maillist.bounces.verp import bounce_address
+from maillist.bounce_addresses import bounce_address
 from maillist.extensions import db
 from maillist.models import BounceLog, Member, ProcessedReport
+from maillist.transports.email.dsn_parser import AUTO_REPLY, BOUNCE, COMPLAINT, DELAY, NOT_A_BOUNCE, read_report
 from tests import helpers
 
 FIXTURES = helpers.ROOT / "tests" / "fixtures" / "dsn"
@@ -407,7 +407,7 @@ def test_a_hostile_report_through_the_whole_intake_is_bounded(runner, club):
 
 
 def test_a_refusal_is_told_once_per_post_whatever_its_message_id_holds(app, club):
-    from maillist.bounces import relay_refusals
+    from maillist.transports.email import relay_refusals
 
     app.config.update(NOTIFY_ADMIN="", POSTFIX_MYHOSTNAME="lists.example.org")
     first = relay_refusals.RelayRefusal("554 Message rejected", "<post-one-long@example.org>", "x")

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from maillist.bounces.reports import Bounce, Complaint, Deliveries, OtherEvent
-from maillist.bounces.ses_notifications import MalformedEvent, parse_ses_message
 from maillist.extensions import db
+from maillist.intake.reports import Bounce, Complaint, Deliveries, OtherEvent
 from maillist.models import BounceLog, DeliveryStat, ProcessedReport
+from maillist.transports.sns.ses_events import MalformedEvent, parse_ses_message
 from tests import helpers
 from tests.helpers import need
 

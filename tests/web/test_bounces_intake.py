@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from maillist.bounces.intake import apply_report
-from maillist.bounces.reports import Bounce, Complaint, Report
 from maillist.extensions import db
+from maillist.intake.door import apply_report
+from maillist.intake.reports import Bounce, Complaint, Report
 from maillist.models import BounceLog, Member, ProcessedReport
 from maillist.models.types import utcnow
 from tests import helpers

@@ -2,13 +2,12 @@
 
 import pytest
 from aiosmtpd.controller import Controller
-
 from sqlalchemy import select
 
-from maillist.bounces.verp import read_bounce_address
+from maillist.bounce_addresses import read_bounce_address
 from maillist.extensions import db
-from tests import helpers
 from maillist.lists import unsubscribe as one_click
+from tests import helpers
 from tests.ses_relay import Rules
 
 MESSAGE = b"From: Secretary <secretary@example.org>\nTo: club@lists.example.org\nSubject: Friday\n\nSee you at eight.\n"

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from maillist.bounces.dsn_parser import read_report
-from maillist.bounces.ses_notifications import parse_ses_message
 from maillist.extensions import db
 from maillist.models import BounceLog
 from maillist.models.types import reported_time, utcnow
+from maillist.transports.email.dsn_parser import read_report
+from maillist.transports.sns.ses_events import parse_ses_message
 from tests import helpers
 
 FIXTURE = helpers.ROOT / "tests" / "fixtures" / "dsn" / "postfix-rfc3464-permanent.eml"
@@ -49,7 +49,7 @@ def app_overrides(webhook_settings):
 
 
 def test_last_bounce_never_sticks_in_the_future(client, runner, aws):
-    from maillist.bounces.verp import bounce_address
+    from maillist.bounce_addresses import bounce_address
 
     club = helpers.make_list("club@lists.example.org")
     member = helpers.make_member("gone@example.net", lists=[club])

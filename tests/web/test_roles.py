@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 
 from maillist.extensions import db
 from maillist.models import AuditLog, ProcessedReport, StormHold
+from maillist.permissions import ADMINISTER, HOLDERS, SIGNED_IN, WRITE
 from tests import helpers
 
-WRITERS = ("admin", "operator")
-ADMINS = ("admin",)
-ANY_STAFF = ("admin", "operator", "viewer")
+# The roles come from the one table of permissions the routes and templates read too.
+WRITERS, ADMINS, ANY_STAFF = HOLDERS[WRITE], HOLDERS[ADMINISTER], HOLDERS[SIGNED_IN]
+PERMISSION_OF = {roles: permission for permission, roles in HOLDERS.items()}
 # Routes that take no role: signing in, and the SNS webhook (it verifies signatures instead).
 # One-click unsubscribe: the signed token is the authority (tests/web/test_one_click_unsubscribe.py).
 PUBLIC_WRITES = {"auth.login", "sns.webhook", "unsubscribe.unsubscribe"}
@@ -68,6 +69,17 @@ def test_every_write_route_is_in_the_matrix(app):
     assert not missing, f"write routes without a role-matrix entry: {sorted(missing)}"
 
 
+def test_each_route_requires_the_permission_the_matrix_expects(app):
+    wrong = {endpoint: app.view_functions[endpoint].permission for endpoint, (roles, _, _) in MATRIX.items()
+             if app.view_functions[endpoint].permission != PERMISSION_OF[roles]}
+    assert wrong == {}
+
+
+def test_a_refusal_names_who_may_do_it(login, objects):
+    page = login("viewer").post_form(f"/members/{objects['member']}/active", {}).get_data(as_text=True)
+    assert "This needs an administrator or an operator; you are signed in as viewer." in page
+
+
 @pytest.fixture
 def objects(app):
     """A list, two members (one subscribed), a second staff user, an open bounce-storm hold and a
@@ -118,9 +130,9 @@ def test_every_endpoint_requires_a_role_or_is_public(app):
               "unsubscribe.confirm", "unsubscribe.unsubscribe"}  # the signed token in the URL
     missing = [
         endpoint for endpoint, view in app.view_functions.items()
-        if endpoint not in public and not hasattr(view, "required_roles")
+        if endpoint not in public and not hasattr(view, "permission")
     ]
-    assert not missing, f"views without require_role: {missing}"
+    assert not missing, f"views without a required permission: {missing}"
 
 
 @pytest.mark.parametrize("endpoint", sorted(WRITE_FORMS))

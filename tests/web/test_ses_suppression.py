@@ -12,8 +12,8 @@ import pytest
 from botocore.stub import Stubber
 from sqlalchemy import select
 
-from maillist.bounces import suppression
 from maillist.extensions import db
+from maillist.integrations import ses_suppression
 from maillist.models import AuditLog
 from tests import helpers
 
@@ -30,7 +30,7 @@ def ses(monkeypatch):
     """A stubbed SES v2 client, handed to the code in place of a real one; AWS counts as configured."""
     client = boto3.client("sesv2", region_name="eu-west-1", aws_access_key_id="t", aws_secret_access_key="t")
     stubber = Stubber(client)
-    monkeypatch.setattr(suppression, "client", lambda service: client)
+    monkeypatch.setattr(ses_suppression, "client", lambda service: client)
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "t")
     with stubber:
@@ -40,7 +40,7 @@ def ses(monkeypatch):
 
 @pytest.fixture
 def no_aws(monkeypatch, tmp_path):
-    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", *suppression.CREDENTIAL_SETTINGS):
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", *ses_suppression.CREDENTIAL_SETTINGS):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
 
@@ -163,4 +163,4 @@ def test_the_commands_say_one_line_when_aws_fails(app, runner, ses):
 ])
 def test_aws_counts_as_configured_with_a_region_and_credentials(environ, configured, tmp_path):
     environ = dict(environ, AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
-    assert suppression.aws_configured(environ) is configured
+    assert ses_suppression.aws_configured(environ) is configured

@@ -59,8 +59,8 @@ def test_replay_reports_unreadable_files(runner, tmp_path):
 
 
 def test_every_message_gets_a_structured_log_line(client, aws, caplog):
-    caplog.set_level("INFO", logger="maillist.sns")
+    caplog.set_level("INFO", logger="maillist.transports.sns")
     message = helpers.sns_notification(helpers.ses_identity("Delivery", ["a@example.org"]))
     helpers.post_sns(client, message)
-    lines = [r.getMessage() for r in caplog.records if r.name == "maillist.sns"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "maillist.transports.sns"]
     assert lines == [f"sns type=Notification topic={helpers.TOPIC_ARN} message_id={message['MessageId']} outcome=applied status=200 delivery:1"]

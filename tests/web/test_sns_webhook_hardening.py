@@ -98,13 +98,13 @@ def test_message_id_that_is_not_an_sns_id_is_refused(client, aws):
 
 
 def test_a_newline_in_topic_arn_cannot_forge_a_log_line(client, aws, caplog):
-    message = helpers.sns_notification("x", topic=helpers.TOPIC_ARN + "\n2026-12-01 INFO maillist.sns forged outcome=applied")
+    message = helpers.sns_notification("x", topic=helpers.TOPIC_ARN + "\n2026-12-01 INFO maillist.transports.sns forged outcome=applied")
     with caplog.at_level(logging.INFO):
         response = helpers.post_sns(client, message)
     assert response.status_code == 403
     from maillist.logs import OneLineFormatter
 
-    lines = [OneLineFormatter("%(message)s").format(record) for record in caplog.records if record.name == "maillist.sns"]
+    lines = [OneLineFormatter("%(message)s").format(record) for record in caplog.records if record.name == "maillist.transports.sns"]
     assert lines and all("\n" not in line for line in lines)
     assert any("\\n2026-12-01 INFO" in line for line in lines)
 
@@ -120,7 +120,7 @@ def test_members_stay_untouched_by_every_refusal(client, aws):
 
 
 def sns_lines(caplog):
-    return [record.getMessage() for record in caplog.records if record.name == "maillist.sns"]
+    return [record.getMessage() for record in caplog.records if record.name == "maillist.transports.sns"]
 
 
 @pytest.mark.parametrize("body, headers, line", [

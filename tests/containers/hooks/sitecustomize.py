@@ -14,7 +14,7 @@ if VECTORS.is_dir():
     sys.path.insert(0, "/app")
     from cryptography import x509
 
-    from maillist.sns.certificates import cache
+    from maillist.transports.sns.certificates import cache
 
     for path in sorted((VECTORS / "messages").glob("*.json")):
         url = json.loads(path.read_text()).get("SigningCertURL", "")

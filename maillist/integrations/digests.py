@@ -16,12 +16,12 @@ from email.utils import make_msgid
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from maillist.bounces.reasons import LABELS
+from maillist.bounce_reasons import LABELS
 from maillist.extensions import db
 from maillist.models import BounceLog, MailingList, Member, Subscription
 from maillist.models.types import utcnow
-from maillist.vocabulary import BOUNCE, COMPLAINT, HARD, HOLD_RELEASED, PERMANENT
 from maillist.unit_of_work import writes
+from maillist.vocabulary import BOUNCE, COMPLAINT, HARD, HOLD_RELEASED, PERMANENT
 
 
 class NoticeFailed(Exception):

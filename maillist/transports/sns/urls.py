@@ -3,7 +3,7 @@
 import re
 from urllib.parse import urlsplit
 
-from maillist.sns.errors import CertificateUrlRejected
+from maillist.transports.sns.errors import CertificateUrlRejected
 
 # sns.<region>.amazonaws.com(.cn), where a region looks like AWS's: us-east-1, cn-north-1, us-gov-west-1.
 SNS_HOST = re.compile(r"sns\.([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.amazonaws\.com(?:\.cn)?", re.ASCII)

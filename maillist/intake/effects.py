@@ -11,16 +11,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from maillist import member_state
-from maillist.bounces import statements
-from maillist.bounces.reasons import LABELS, SUPPRESSED, is_dead
-from maillist.bounces.reports import Bounce, Complaint, Deliveries
-from maillist.bounces.storm_guard import StormLimits, domain_of, hold_for
+from maillist.bounce_reasons import LABELS, SUPPRESSED, is_dead
+from maillist.intake import statements
+from maillist.intake.reports import Bounce, Complaint, Deliveries
+from maillist.intake.storm_guard import StormLimits, domain_of, hold_for
 from maillist.vocabulary import BOUNCE, COMPLAINT, HELD, PERMANENT
 
 
 @dataclass(frozen=True)
 class Rules:
-    """The settings that decide what an event does, read once per report (see maillist.bounces.intake):
+    """The settings that decide what an event does, read once per report (see maillist.intake.door):
     what it does to its member, and when the storm guard holds it."""
 
     member: member_state.Rules = field(default_factory=member_state.Rules)
@@ -32,7 +32,7 @@ class Rules:
 
 
 def decide_bounce(state, bounce_type, reason, occurred_at, rules):
-    """member_state.bounce for a bounce with this reason (maillist.bounces.reasons)."""
+    """member_state.bounce for a bounce with this reason (maillist.bounce_reasons)."""
     return member_state.bounce(state, bounce_type, is_dead(reason), occurred_at, rules, suppressed=reason == SUPPRESSED,
                                reason_label=LABELS.get(reason, reason or "unknown"))
 
@@ -40,7 +40,7 @@ def decide_bounce(state, bounce_type, reason, occurred_at, rules):
 def record_bounce(connection, bounce: Bounce, report_key, rules):
     """Update the bounced member's record and log the bounce with its reason; returns the member id or None.
 
-    A permanent bounce from a domain in a bounce storm (maillist.bounces.storm_guard) is logged as
+    A permanent bounce from a domain in a bounce storm (maillist.intake.storm_guard) is logged as
     held and changes nothing until an administrator releases it.
     """
     reason = bounce.reason
@@ -51,7 +51,7 @@ def record_bounce(connection, bounce: Bounce, report_key, rules):
     if state is not None and hold is None:
         decision = decide_bounce(state, bounce.bounce_type, reason, bounce.occurred_at, rules.member)
         member_state.write(connection, decision)
-    connection.execute(statements.INSERT_LOG, statements.log_row(
+    statements.INSERT_LOG.run(connection, statements.log_row(
         member_id=state.id if state else None, email=bounce.email, domain=domain_of(bounce.email), event=BOUNCE,
         bounce_type=bounce.bounce_type, bounce_subtype=bounce.subtype, diagnostic_code=bounce.diagnostic_code,
         action=bounce.action, status=bounce.status, feedback_id=bounce.feedback_id, report_key=report_key,
@@ -76,7 +76,7 @@ def record_complaint(connection, complaint: Complaint, report_key, rules):
     """Stop mail to a complaining member (COMPLAINT_ACTION), and log the complaint; returns the member id or None."""
     decision = member_state.change(connection, member_state.complaint, rules.member, email=complaint.email)
     member_id = decision.before.id if decision else None
-    connection.execute(statements.INSERT_LOG, statements.log_row(
+    statements.INSERT_LOG.run(connection, statements.log_row(
         member_id=member_id, email=complaint.email, event=COMPLAINT, feedback_type=complaint.feedback_type,
         domain=domain_of(complaint.email), user_agent=complaint.user_agent, feedback_id=complaint.feedback_id,
         report_key=report_key, occurred_at=complaint.occurred_at,
@@ -87,15 +87,15 @@ def record_complaint(connection, complaint: Complaint, report_key, rules):
 def count_deliveries(connection, deliveries: Deliveries):
     """Add delivered recipients to their day's count (insert the day's row on first use)."""
     day = deliveries.occurred_at.date()
-    bump = {"count_day": day, "count": deliveries.count}
-    if connection.execute(statements.ADD_DELIVERIES, bump).rowcount:
+    bump = {"day": day, "count": deliveries.count}
+    if statements.ADD_DELIVERIES.run(connection, bump):
         return
     try:
         with connection.begin_nested():
-            connection.execute(statements.INSERT_DELIVERIES, {"day": day, "deliveries": deliveries.count})
+            statements.INSERT_DELIVERIES.run(connection, {"day": day, "deliveries": deliveries.count})
     except IntegrityError:
         # Another worker created the day's row between our UPDATE and INSERT.
-        connection.execute(statements.ADD_DELIVERIES, bump)
+        statements.ADD_DELIVERIES.run(connection, bump)
 
 
 def in_lock_order(events):

@@ -1,6 +1,6 @@
 """Bounce emails piped in by Postfix: a report counts only through a valid member token, for that member.
 
-The address the report came to (`club-bounces+<token>@...`, see `maillist.bounces.verp`) alone
+The address the report came to (`club-bounces+<token>@...`, see `maillist.bounce_addresses`) alone
 decides which member; the report decides only whether it is a bounce and of which kind. A report
 to the bare bounce address, or with a token that is not ours, is logged and changes nothing.
 """
@@ -15,16 +15,16 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from maillist.bounces import intake_counts
-from maillist.bounces.dsn_parser import BOUNCE, COMPLAINT, parse_report, read_parsed
-from maillist.bounces.intake import apply_report
-from maillist.bounces import relay_refusals
-from maillist.bounces.reports import Bounce, Complaint, Report
-from maillist.bounces.verp import BadBounceAddress, read_bounce_address
 from maillist import subscriptions
+from maillist.bounce_addresses import BadBounceAddress, read_bounce_address
 from maillist.extensions import db
+from maillist.intake import door_counts
+from maillist.intake.door import apply_report
+from maillist.intake.reports import Bounce, Complaint, Report
 from maillist.models import BounceLog, MailingList, Member
 from maillist.models.types import utcnow
+from maillist.transports.email import relay_refusals
+from maillist.transports.email.dsn_parser import BOUNCE, COMPLAINT, parse_report, read_parsed
 from maillist.vocabulary import SOURCE_EMAIL
 
 log = logging.getLogger("maillist.dsn")
@@ -149,4 +149,4 @@ def log_result(result, recipient=""):
     """One structured line per report, like the webhook's."""
     level = logging.WARNING if result.exit_code else logging.INFO
     log.log(level, "dsn recipient=%s outcome=%s %s", recipient, result.outcome, result.detail)
-    intake_counts.record(SOURCE_EMAIL, 503 if result.exit_code == EX_TEMPFAIL else 200, result.outcome)
+    door_counts.record(SOURCE_EMAIL, 503 if result.exit_code == EX_TEMPFAIL else 200, result.outcome)

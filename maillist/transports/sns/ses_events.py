@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from email.utils import parseaddr
 
-from maillist.bounces.reports import Bounce, Complaint, Deliveries, OtherEvent
+from maillist.intake.reports import Bounce, Complaint, Deliveries, OtherEvent
 from maillist.models.member import normalise_email
 from maillist.models.types import reported_time
 from maillist.vocabulary import BOUNCE_TYPES, PERMANENT, TRANSIENT

@@ -1,4 +1,4 @@
-"""Recording each incoming report once (used by `maillist.bounces.intake` alone): the key is stored in the same transaction as its effects.
+"""Recording each incoming report once (used by `maillist.intake.door` alone): the key is stored in the same transaction as its effects.
 
 SNS delivers at least once and Postfix may hand a bounce email over twice; a repeat must change
 nothing, even when it arrives on another worker at the same moment. The key's unique index
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from maillist import availability, unit_of_work
-from maillist.bounces import statements
+from maillist.intake import statements
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def record_once(report, outcome, apply, raw=None):
     """
 
     def store(connection):
-        connection.execute(statements.INSERT_REPORT, statements.report_row(
+        statements.INSERT_REPORT.run(connection, statements.report_row(
             report_key=report.key, source=report.source, kind=report.kind, topic_arn=report.topic_arn,
             outcome=outcome, raw_body=raw))
         return apply(connection)

@@ -6,8 +6,8 @@ import threading
 import requests
 from cryptography import x509
 
-from maillist.sns.errors import CertificateRejected, UpstreamError
-from maillist.sns.urls import check_sns_url
+from maillist.transports.sns.errors import CertificateRejected, UpstreamError
+from maillist.transports.sns.urls import check_sns_url
 
 log = logging.getLogger(__name__)
 

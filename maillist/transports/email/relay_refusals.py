@@ -18,9 +18,9 @@ from email.utils import make_msgid
 from sqlalchemy import select
 
 from maillist import audit, unit_of_work
-from maillist.bounces.dsn_parser import cut, field_groups, part_of_type
 from maillist.extensions import db
 from maillist.models import AuditLog
+from maillist.transports.email.dsn_parser import cut, field_groups, part_of_type
 
 log = logging.getLogger("maillist.delivery")
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
-from maillist.bounces.reasons import classify
+from maillist.bounce_reasons import classify
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Bounce:
 
     @cached_property
     def reason(self):
-        """Why the address failed (maillist.bounces.reasons), read once: the intake reads it before
+        """Why the address failed (maillist.bounce_reasons), read once: the intake reads it before
         it takes SQLite's writer lock, so the lock is not held while the text is read."""
         return classify(self.subtype, self.status, self.diagnostic_code)
 

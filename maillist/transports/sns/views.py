@@ -4,11 +4,11 @@ import json
 
 from flask import abort, current_app, request
 
-from maillist.sns.envelope import parse_envelope
-from maillist.sns.errors import MessageTooLarge, SnsError
 from maillist.metrics import WEBHOOK_SECONDS
-from maillist.sns import bp
-from maillist.sns.intake import Result, handle_message, log_result
+from maillist.transports.sns import bp
+from maillist.transports.sns.envelope import parse_envelope
+from maillist.transports.sns.errors import MessageTooLarge, SnsError
+from maillist.transports.sns.messages import Result, handle_message, log_result
 
 
 @bp.post("/sns")

@@ -13,14 +13,14 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from maillist.extensions import db
 from maillist.aws import AwsError, plain_errors
-from maillist.sns.envelope import parse_envelope
-from maillist.sns.errors import SnsError
-from maillist.sns.intake import Result, handle_message, log_result
+from maillist.extensions import db
+from maillist.transports.sns.envelope import parse_envelope
+from maillist.transports.sns.errors import SnsError
+from maillist.transports.sns.messages import Result, handle_message, log_result
 from maillist.vocabulary import SOURCE_SQS
 
-log = logging.getLogger("maillist.sns")
+log = logging.getLogger("maillist.transports.sns")
 
 # SQS's own limits: at most 10 messages per receive, at most 20 seconds of long polling.
 MAX_BATCH, MAX_WAIT = 10, 20

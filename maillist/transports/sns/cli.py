@@ -1,20 +1,19 @@
 """`flask sns ...`: feeding saved SNS messages through the webhook's pipeline."""
 
-from pathlib import Path
-
 import signal
 import threading
+from pathlib import Path
 
 import click
 from cryptography import x509
 from flask import current_app
 
-from maillist.sns.envelope import parse_envelope
-from maillist.sns.errors import CertificateRejected, SnsError
-from maillist.sns import queue as sqs_queue
-from maillist.sns import setup as wiring
 from maillist.aws import AwsError, client
-from maillist.sns.intake import handle_message
+from maillist.transports.sns import queue as sqs_queue
+from maillist.transports.sns import setup as wiring
+from maillist.transports.sns.envelope import parse_envelope
+from maillist.transports.sns.errors import CertificateRejected, SnsError
+from maillist.transports.sns.messages import handle_message
 
 
 def local_certificates(cert_dir):

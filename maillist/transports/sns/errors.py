@@ -4,10 +4,15 @@ The code (`SnsError.code`) is what the intake counts, /metrics and the status pa
 message is for the log and the person reading it, and may be reworded freely.
 """
 
-from maillist.vocabulary import (REFUSED_CERTIFICATE as CERTIFICATE, REFUSED_CERTIFICATE_URL as CERTIFICATE_URL,
-                                 REFUSED_FUTURE as FUTURE, REFUSED_MALFORMED as MALFORMED,
-                                 REFUSED_RAW_DELIVERY as RAW_DELIVERY, REFUSED_SIGNATURE as SIGNATURE,
-                                 REFUSED_STALE as STALE, REFUSED_TOPIC as TOPIC, REFUSED_UPSTREAM as UPSTREAM)
+from maillist.vocabulary import REFUSED_CERTIFICATE as CERTIFICATE
+from maillist.vocabulary import REFUSED_CERTIFICATE_URL as CERTIFICATE_URL
+from maillist.vocabulary import REFUSED_FUTURE as FUTURE
+from maillist.vocabulary import REFUSED_MALFORMED as MALFORMED
+from maillist.vocabulary import REFUSED_RAW_DELIVERY as RAW_DELIVERY
+from maillist.vocabulary import REFUSED_SIGNATURE as SIGNATURE
+from maillist.vocabulary import REFUSED_STALE as STALE
+from maillist.vocabulary import REFUSED_TOPIC as TOPIC
+from maillist.vocabulary import REFUSED_UPSTREAM as UPSTREAM
 
 
 class SnsError(Exception):

@@ -24,7 +24,7 @@ from itertools import islice
 
 from flufl.bounce import all_failures
 
-from maillist.bounces.reasons import ENHANCED, classify, is_dead
+from maillist.bounce_reasons import ENHANCED, classify, is_dead
 from maillist.models.member import normalise_email
 from maillist.models.types import reported_time, utcnow
 from maillist.vocabulary import PERMANENT, TRANSIENT, UNDETERMINED
@@ -94,7 +94,7 @@ class RecipientStatus:
 
     @property
     def reason(self):
-        """Why it failed (maillist.bounces.reasons), or None when it did not fail."""
+        """Why it failed (maillist.bounce_reasons), or None when it did not fail."""
         return classify("DSN", self.status, self.diagnostic) if self.bounce_type else None
 
     @property

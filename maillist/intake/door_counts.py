@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 5
 def refusal_reason(status, outcome, code=""):
     """The refusal reason counted for an answer, or "" when the message was taken: a store that
-    failed, or the code of the refusal (maillist.sns.errors); never read from the message text."""
+    failed, or the code of the refusal (maillist.transports.sns.errors); never read from the message text."""
     if outcome == "storage-failed" or (status >= 500 and status != 502):
         return REFUSED_STORAGE
     if status < 400:

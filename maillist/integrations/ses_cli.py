@@ -5,7 +5,7 @@ import json
 import click
 
 from maillist.aws import AwsError
-from maillist.bounces import suppression
+from maillist.integrations import ses_suppression
 
 
 @click.group("ses")
@@ -22,7 +22,7 @@ def suppression_cli():
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per address.")
 def list_command(as_json):
     """Every address on SES's suppression list, with SES's reason."""
-    for item in aws_call(suppression.listed):
+    for item in aws_call(ses_suppression.listed):
         if as_json:
             click.echo(json.dumps({"email": item.email, "reason": item.reason, "since": item.since}))
         else:
@@ -34,15 +34,15 @@ def list_command(as_json):
 def remove_command(emails):
     """Take addresses off SES's suppression list (audited)."""
     for email in emails:
-        outcome = aws_call(suppression.remove, email.strip().lower())
-        click.echo(f"{email}: {'removed' if outcome == suppression.REMOVED else 'was not on the list'}")
+        outcome = aws_call(ses_suppression.remove, email.strip().lower())
+        click.echo(f"{email}: {'removed' if outcome == ses_suppression.REMOVED else 'was not on the list'}")
 
 
 @suppression_cli.command("compare")
 @click.option("--json", "as_json", is_flag=True, help="The comparison as one JSON object.")
 def compare_command(as_json):
     """SES's list against the members: above all, active members SES silently drops."""
-    found = suppression.compare(aws_call(suppression.listed))
+    found = ses_suppression.compare(aws_call(ses_suppression.listed))
     if as_json:
         click.echo(json.dumps(found))
         return

@@ -2,7 +2,7 @@
 
 import json
 
-from maillist.sns.errors import MalformedMessage, RawDeliveryOn
+from maillist.transports.sns.errors import MalformedMessage, RawDeliveryOn
 
 REQUIRED = {
     "Notification": ("Type", "MessageId", "TopicArn", "Message", "Timestamp", "SignatureVersion", "Signature", "SigningCertURL"),

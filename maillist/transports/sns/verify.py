@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from config import TOPIC_ARN
-from maillist.sns.errors import (CertificateRejected, CertificateUrlRejected, MalformedMessage, MessageFromFuture, MessageStale,
-                                 VerificationFailed)
-from maillist.sns.urls import check_sns_url, sns_region
+from maillist.transports.sns.errors import (CertificateRejected, CertificateUrlRejected, MalformedMessage,
+                                            MessageFromFuture, MessageStale, VerificationFailed)
+from maillist.transports.sns.urls import check_sns_url, sns_region
 
 NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
 CONFIRMATION_FIELDS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type")
@@ -126,7 +126,7 @@ def verify_message(message, get_certificate, max_age, now=None):
     """Verify an SNS message completely: age, certificate and signature. Raises on any failure.
 
     `get_certificate(url)` returns the certificate at the message's SigningCertURL; it must
-    refuse URLs that are not SNS's own (see `maillist.sns.urls`).
+    refuse URLs that are not SNS's own (see `maillist.transports.sns.urls`).
     """
     check_fields(message)
     timestamp = parse_timestamp(message.get("Timestamp"))

@@ -2,8 +2,8 @@
 
 import requests
 
-from maillist.sns.errors import UpstreamError
-from maillist.sns.urls import check_sns_url
+from maillist.transports.sns.errors import UpstreamError
+from maillist.transports.sns.urls import check_sns_url
 
 
 def confirm_subscription(message, timeout):

@@ -9,19 +9,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from config import ANY_TOPIC
 from maillist import availability
-from maillist.bounces import intake_counts
-from maillist.bounces.intake import apply_report
-from maillist.bounces.reports import OtherEvent, Report
-from maillist.bounces.ses_notifications import MalformedEvent, parse_ses_message
 from maillist.extensions import db
+from maillist.intake import door_counts
+from maillist.intake.door import apply_report
+from maillist.intake.reports import OtherEvent, Report
 from maillist.models import ProcessedReport
-from maillist.sns.certificates import cache
-from maillist.sns.errors import SnsError, TopicNotAllowed
-from maillist.sns.subscriptions import confirm_subscription
-from maillist.sns.verify import check_fields, verify_message
+from maillist.transports.sns.certificates import cache
+from maillist.transports.sns.confirmations import confirm_subscription
+from maillist.transports.sns.errors import SnsError, TopicNotAllowed
+from maillist.transports.sns.ses_events import MalformedEvent, parse_ses_message
+from maillist.transports.sns.verify import check_fields, verify_message
 from maillist.vocabulary import SOURCE_SNS
 
-log = logging.getLogger("maillist.sns")
+log = logging.getLogger("maillist.transports.sns")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Result:
     status: int
     outcome: str
     detail: str = ""
-    code: str = ""  # why it was refused (maillist.sns.errors), for the counts
+    code: str = ""  # why it was refused (maillist.transports.sns.errors), for the counts
 
 
 def handle_message(message, verify=True, get_certificate=None, source=SOURCE_SNS):
@@ -71,12 +71,12 @@ def handle_message(message, verify=True, get_certificate=None, source=SOURCE_SNS
 
 
 def log_result(result, kind="-", topic="-", message_id="-", source=SOURCE_SNS):
-    """The one log line (and count, see maillist.bounces.intake_counts) per answer; fields not known
+    """The one log line (and count, see maillist.intake.door_counts) per answer; fields not known
     (a body refused unread) are `-`."""
     level = logging.INFO if result.status < 400 else logging.WARNING
     log.log(level, "%s type=%s topic=%s message_id=%s outcome=%s status=%s %s",
             source, kind, topic, message_id, result.outcome, result.status, result.detail)
-    intake_counts.record(source, result.status, result.outcome, result.code)
+    door_counts.record(source, result.status, result.outcome, result.code)
 
 
 def check_topic(topic, allowed):

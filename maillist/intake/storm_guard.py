@@ -13,7 +13,7 @@ that domain:
   its member, until an administrator releases (applies) or dismisses the hold
   (maillist.bounces.storm_holds).
 
-Called inside the intake's transaction, by maillist.bounces.engine only, with an ORM session
+Called inside the intake's transaction, by maillist.intake.effects only, with an ORM session
 joined to that transaction's connection.
 """
 
