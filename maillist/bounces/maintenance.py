@@ -34,18 +34,18 @@ def cleanup(days, dry_run=False, batch=None):
     removed = {}
     for model, column in targets:
         removed[model.__tablename__] = 0
-        while True:
-            ids = db.session.scalars(select(model.id).where(column < cutoff).order_by(model.id).limit(batch)).all()
-            if not ids:
-                break
-            unit_of_work.transaction(delete_rows, model, ids)
+        while deleted := unit_of_work.transaction(delete_batch, model, column, cutoff, batch):
             checkpoint()
-            removed[model.__tablename__] += len(ids)
+            removed[model.__tablename__] += deleted
     return removed
 
 
-def delete_rows(model, ids):
-    db.session.execute(delete(model).where(model.id.in_(ids)))
+def delete_batch(model, column, cutoff, batch):
+    """Delete up to `batch` of the oldest rows of `model` from before `cutoff`; how many."""
+    ids = db.session.scalars(select(model.id).where(column < cutoff).order_by(model.id).limit(batch)).all()
+    if ids:
+        db.session.execute(delete(model).where(model.id.in_(ids)))
+    return len(ids)
 
 
 def expire_soft(window_days, dry_run=False, now=None):
@@ -57,18 +57,19 @@ def expire_soft(window_days, dry_run=False, now=None):
     ids = db.session.scalars(select(Member.id).where(Member.bounce_status == SOFT, Member.last_bounce_at < cutoff)).all()
     if dry_run:
         return len(ids)
-    for member_id in ids:
-        unit_of_work.transaction(expire_one, member_id, cutoff, window_days)
-    return len(ids)
+    # Candidates read first; each is decided again on its locked row, in a unit of its own.
+    return sum(unit_of_work.transaction(expire_one, member_id, cutoff, window_days) for member_id in ids)
 
 
 def expire_one(member_id, cutoff, window_days):
     """Return one member to clean, decided on their locked row: a bounce that arrived meanwhile keeps them soft."""
     decision = member_state.change(db.session.connection(), member_state.soft_expired, cutoff, window_days,
                                    member_id=member_id)
-    if decision is not None and decision.changed:
-        db.session.add(BounceLog(member_id=member_id, email=decision.before.email, event=RESET,
-                                 occurred_at=utcnow(), details=decision.why))
+    if decision is None or not decision.changed:
+        return False
+    db.session.add(BounceLog(member_id=member_id, email=decision.before.email, event=RESET,
+                             occurred_at=utcnow(), details=decision.why))
+    return True
 
 
 def checkpoint():

@@ -12,6 +12,7 @@ from config import ANY_TOPIC
 from maillist import vocabulary
 from maillist.extensions import db
 from maillist.intake import door_counts
+from maillist.intake.door import APPLIED, DEFERRED, IGNORED
 from maillist.models import DeliveryStat, ProcessedReport
 from maillist.models.types import utcnow
 from maillist.vocabulary import SOURCE_EMAIL, SOURCE_SNS, SOURCE_SQS
@@ -42,7 +43,7 @@ def settings_in_force(config):
         SettingCheck("ENABLE_SNS_WEBHOOKS", str(config["ENABLE_SNS_WEBHOOKS"]).lower(), config["ENABLE_SNS_WEBHOOKS"],
                 "off: /webhooks/sns answers 404 (fine when an SQS poller takes the messages instead)"),
         SettingCheck("ENABLE_BOUNCE_HANDLING", str(config["ENABLE_BOUNCE_HANDLING"]).lower(), config["ENABLE_BOUNCE_HANDLING"],
-                "off: messages are verified and recorded as ignored; no member changes"),
+                "off: messages are verified and kept, not applied; no member changes until it is on"),
         SettingCheck("SNS_TOPIC_ARNS", ", ".join(topics) or "(none)", bool(topics) and ANY_TOPIC not in topics,
                 "name your topic's ARN: empty refuses every message, * accepts any AWS account's topic"),
         SettingCheck("SNS_MAX_MESSAGE_AGE", f"{config['SNS_MAX_MESSAGE_AGE']} s", config["SNS_MAX_MESSAGE_AGE"] > 0,
@@ -128,13 +129,19 @@ def diagnoses(config, week):
         found.append(Diagnosis(f"The database could not store {refusals[vocabulary.REFUSED_STORAGE]} messages this week",
                                "Each was answered 503 (or left in the queue) so SNS retries; check the database and GET /health."))
     recent = utcnow() - timedelta(days=QUIET_DAYS)
-    bounces_seen = outcomes.get("applied", 0) or outcomes.get("ignored", 0)
+    bounces_seen = outcomes.get(APPLIED, 0) or outcomes.get(IGNORED, 0) or outcomes.get(DEFERRED, 0)
     if bounces_seen and not db.session.scalar(select(func.count()).select_from(DeliveryStat).where(DeliveryStat.day >= recent.date())):
         found.append(Diagnosis("No Delivery events: bounce and complaint rates are unknown",
                                "Publish SES Delivery notifications to the topic too (`flask sns setup` does unless --no-deliveries)."))
-    if not config["ENABLE_BOUNCE_HANDLING"] and outcomes.get("ignored"):
-        found.append(Diagnosis(f"Bounce handling is off while {outcomes['ignored']} messages arrived this week",
-                               "Set ENABLE_BOUNCE_HANDLING=true: until then no member is changed."))
+    kept = db.session.scalar(select(func.count()).select_from(ProcessedReport).where(ProcessedReport.outcome == DEFERRED))
+    if kept and not config["ENABLE_BOUNCE_HANDLING"]:
+        found.append(Diagnosis(f"Bounce handling is off: {kept} notifications are kept, not applied",
+                               "Set ENABLE_BOUNCE_HANDLING=true (in .env, or the api service's environment in "
+                               "docker-compose.yml) and restart, then run `flask sns apply-deferred`: they are applied "
+                               "oldest first. Until then no member is changed."))
+    elif kept:
+        found.append(Diagnosis(f"{kept} notifications kept while bounce handling was off are not applied yet",
+                               "Run `flask sns apply-deferred`: they are applied oldest first, each once."))
     sns_recent = db.session.scalar(select(func.count()).select_from(ProcessedReport).where(
         ProcessedReport.source.in_((SOURCE_SNS, SOURCE_SQS)), ProcessedReport.received_at >= recent))
     if config["ENABLE_SNS_WEBHOOKS"] and not sns_recent and not week["doors"].get(SOURCE_SNS):
@@ -153,5 +160,14 @@ def status():
     """Everything the page shows."""
     config = current_app.config
     day, week = counts(1), counts(7)
-    return {"settings": settings_in_force(config), "topics": topics(config), "day": day, "week": week,
-            "malformed": malformed(), "diagnoses": diagnoses(config, week), "reasons": vocabulary.REFUSAL_REASONS}
+    settings = settings_in_force(config)
+    return {"settings": settings, "topics": topics(config), "day": day, "week": week, "malformed": malformed(),
+            "diagnoses": settings_to_fix(settings) + diagnoses(config, week), "reasons": vocabulary.REFUSAL_REASONS}
+
+
+def settings_to_fix(settings):
+    """A diagnosis for each setting the table marks `check`: the verdict comes from the same checks it lists."""
+    return [Diagnosis(f"{s.name} is {s.value}: {s.advice}",
+                      f"Set {s.name} in .env (with docker-compose: the api and poller services read .env too), restart, "
+                      "and reload this page; `flask sns setup --topic NAME --endpoint URL --check` checks the AWS side.")
+            for s in settings if not s.ok]

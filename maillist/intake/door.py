@@ -11,7 +11,9 @@ from flask import current_app
 from maillist.intake.effects import Rules, apply_events
 from maillist.intake.ledger import record_once
 
-APPLIED, MALFORMED = "applied", "malformed"
+APPLIED, MALFORMED, IGNORED = "applied", "malformed", "ignored"
+# A verified notification that came while ENABLE_BOUNCE_HANDLING was off: kept whole, to apply once it is on.
+DEFERRED = "deferred"
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,8 @@ def test_bounces_without_delivery_events_are_diagnosed_and_counted(client, aws, 
 def test_bounce_handling_off_while_bounces_arrive_is_diagnosed(client, aws, login, app_overrides):
     helpers.post_sns(client, helpers.sns_notification(helpers.ses_identity("Bounce", ["ann@example.org"])))
     text = page(login)
-    assert "Bounce handling is off while 1 messages arrived this week" in text
+    assert "Bounce handling is off: 1 notifications are kept, not applied" in text
+    assert "docker-compose.yml" in text and "flask sns apply-deferred" in text
     assert "<code>ENABLE_BOUNCE_HANDLING</code></td><td data-label=\"Value\">false</td>" in text
 
 
@@ -84,6 +85,17 @@ def test_email_bounce_processing_with_no_report_is_diagnosed(login, app_override
 def test_settings_production_should_not_run_with_are_flagged(login, app_overrides):
     text = page(login)
     assert "accepts any AWS account" in text and "keeps mailing people who complained" in text
+
+
+@pytest.mark.parametrize("app_overrides", [{}, dict(WEBHOOK, SNS_TOPIC_ARNS=["*"])])
+def test_the_verdict_never_says_nothing_while_a_setting_says_check(login, app_overrides):
+    """Out of the box (handling and the webhook off) the verdict names each setting and where to set it."""
+    text = page(login)
+    verdict = text[text.index("What needs attention"):text.index("</section>", text.index("What needs attention"))]
+    assert "Nothing" not in verdict
+    flagged = [name for name in ("ENABLE_SNS_WEBHOOKS", "ENABLE_BOUNCE_HANDLING", "SNS_TOPIC_ARNS") if f"{name} is " in verdict]
+    assert flagged == (["ENABLE_SNS_WEBHOOKS", "ENABLE_BOUNCE_HANDLING", "SNS_TOPIC_ARNS"] if not app_overrides else ["SNS_TOPIC_ARNS"])
+    assert verdict.count("Set ") >= len(flagged) and ".env" in verdict and "--check" in verdict
 
 
 def test_a_confirmed_subscription_and_last_messages_per_topic(client, aws, login):

@@ -32,15 +32,40 @@ def test_switched_off_webhook_answers_404(app, client, aws):
     assert count(ProcessedReport) == 0
 
 
-def test_bounce_handling_off_verifies_but_applies_nothing(app, client, aws):
+def test_bounce_handling_off_verifies_and_keeps_but_applies_nothing(app, client, aws):
     app.config["ENABLE_BOUNCE_HANDLING"] = False
     member = helpers.make_member("ann@example.org")
     message = helpers.sns_notification(helpers.ses_identity("Bounce", ["ann@example.org"]))
     response = helpers.post_sns(client, message)
-    assert response.status_code == 200 and response.get_json()["outcome"] == "ignored"
+    assert response.status_code == 200 and response.get_json()["outcome"] == "deferred"
     db.session.refresh(member)
     assert (member.bounce_status, member.active, count(BounceLog)) == ("clean", True, 0)
-    assert stored(message["MessageId"]).outcome == "ignored"
+    assert stored(message["MessageId"]).outcome == "deferred" and stored(message["MessageId"]).raw_body
+
+
+def test_what_was_kept_while_handling_was_off_is_applied_once_it_is_on(app, client, aws, runner):
+    app.config["ENABLE_BOUNCE_HANDLING"] = False
+    ann, bob = helpers.make_member("ann@example.org"), helpers.make_member("bob@example.org")
+    kept = [helpers.sns_notification(helpers.ses_identity("Bounce", [email], bounce_type="Transient"))
+            for email in ("ann@example.org", "ann@example.org", "bob@example.org")]
+    kept.append(helpers.sns_notification(helpers.ses_identity("Delivery", ["ann@example.org"])))
+    for message in kept:
+        assert helpers.post_sns(client, message).get_json()["outcome"] == "deferred"
+    refused = runner.invoke(args=["sns", "apply-deferred"])
+    assert refused.exit_code != 0 and "ENABLE_BOUNCE_HANDLING is off" in refused.output
+    app.config["ENABLE_BOUNCE_HANDLING"] = True
+    # SNS (or a replay) sending one of them again now applies the kept copy, once.
+    again = helpers.post_sns(client, kept[2]).get_json()
+    assert again["outcome"] == "applied" and "bounce:Transient:member" in again["detail"]
+    assert helpers.post_sns(client, kept[2]).get_json()["outcome"] == "duplicate"
+    applied = runner.invoke(args=["sns", "apply-deferred"])
+    assert applied.exit_code == 0 and applied.output.splitlines() == ["applied: 3"], applied.output
+    assert runner.invoke(args=["sns", "apply-deferred"]).output.startswith("nothing was kept")
+    db.session.refresh(ann)
+    db.session.refresh(bob)
+    assert (ann.bounce_count, bob.bounce_count, count(BounceLog)) == (2, 1, 3)
+    assert {stored(m["MessageId"]).outcome for m in kept} == {"applied"}
+    assert all(stored(m["MessageId"]).raw_body is None for m in kept)
 
 
 @pytest.mark.parametrize("version", ["1", "2"])

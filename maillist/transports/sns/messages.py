@@ -11,12 +11,13 @@ from config import ANY_TOPIC
 from maillist import availability
 from maillist.extensions import db
 from maillist.intake import door_counts
-from maillist.intake.door import apply_report
+from maillist.intake.door import APPLIED, DEFERRED, IGNORED, MALFORMED, apply_report
 from maillist.intake.reports import OtherEvent, Report
 from maillist.models import ProcessedReport
 from maillist.transports.sns.certificates import cache
 from maillist.transports.sns.confirmations import confirm_subscription
 from maillist.transports.sns.errors import SnsError, TopicNotAllowed
+from maillist.transports.sns.reprocess import NotReprocessable, reprocess
 from maillist.transports.sns.ses_events import MalformedEvent, parse_ses_message
 from maillist.transports.sns.verify import check_fields, verify_message
 from maillist.vocabulary import SOURCE_SNS
@@ -88,16 +89,18 @@ def check_topic(topic, allowed):
 def store_notification(message, source=SOURCE_SNS):
     """Apply the SES events in a Notification once, recording its MessageId in the same transaction."""
     if not current_app.config["ENABLE_BOUNCE_HANDLING"]:
-        return store(message, source, "ignored", detail="ENABLE_BOUNCE_HANDLING is off")
+        # Verified, and kept whole: nothing is lost while handling is off (flask sns apply-deferred).
+        return store(message, source, DEFERRED, raw=message["Message"],
+                     detail="ENABLE_BOUNCE_HANDLING is off: kept, to apply with `flask sns apply-deferred` once it is on")
     try:
         events = parse_ses_message(message["Message"])
     except MalformedEvent as error:
         # Retrying a signed message cannot fix its content: keep it for a person, answer 200.
-        return store(message, source, "malformed", raw=message["Message"], detail=str(error))
+        return store(message, source, MALFORMED, raw=message["Message"], detail=str(error))
     if all(isinstance(event, OtherEvent) for event in events):
         # Send, Open, Click, DeliveryDelay, ...: recorded once, acted on never.
-        return store(message, source, "ignored", detail=" ".join(f"ignored:{event.kind}" for event in events))
-    return store(message, source, "applied", events)
+        return store(message, source, IGNORED, detail=" ".join(f"ignored:{event.kind}" for event in events))
+    return store(message, source, APPLIED, events)
 
 
 def store_confirmation(message, source=SOURCE_SNS):
@@ -116,5 +119,22 @@ def store(message, source, outcome, events=(), raw=None, detail=""):
     report = Report(message["MessageId"], source, message["Type"], message["TopicArn"][:255])
     intake = apply_report(report, events, outcome, raw, detail)
     if intake.state == "duplicate":
+        if outcome == APPLIED and deferred(report.key):
+            # Kept while handling was off, and sent again now that it is on (a replay): apply it.
+            return Result(200, APPLIED, apply_kept(report.key))
         return Result(200, "duplicate")
     return Result(503 if intake.failed else 200, intake.outcome, intake.detail)
+
+
+def deferred(key):
+    """The id of the stored message with this key when it was kept while handling was off, else None."""
+    return db.session.scalar(select(ProcessedReport.id).where(ProcessedReport.report_key == key,
+                                                              ProcessedReport.outcome == DEFERRED))
+
+
+def apply_kept(key):
+    """Apply the kept message with this key; what was done, in words."""
+    try:
+        return reprocess(deferred(key))
+    except NotReprocessable:
+        return "applied already"
