@@ -12,16 +12,20 @@ from maillist.models import BounceLog
 from maillist.validation import MAX_PAGE, day, whole_number
 from maillist.vocabulary import BOUNCE, BOUNCE_TYPES, COMPLAINT, RESET, STAFF_CHANGE
 
-# The dashboard's "type" filter: one choice per bounce type, then complaints and resets.
+# The dashboard's "type" filter: what SES and the bounce emails reported (the default: staff changes
+# after a bulk job would bury them), one choice per bounce type, complaints, resets, or every kind.
+REPORTED, EVERY_KIND = "reported", "all"
 KINDS = {
+    REPORTED: BounceLog.event.in_((BOUNCE, COMPLAINT)),
     BOUNCE: BounceLog.event == BOUNCE,
     **{bounce_type.lower(): (BounceLog.event == BOUNCE) & (BounceLog.bounce_type == bounce_type) for bounce_type in BOUNCE_TYPES},
     COMPLAINT: BounceLog.event == COMPLAINT,
     RESET: BounceLog.event == RESET,
     STAFF_CHANGE: BounceLog.event == STAFF_CHANGE,
 }
-KIND_LABELS = {BOUNCE: "All bounces", **{bounce_type.lower(): f"{bounce_type} bounces" for bounce_type in BOUNCE_TYPES},
-               COMPLAINT: "Complaints", RESET: "Resets", STAFF_CHANGE: "Staff changes"}
+KIND_LABELS = {REPORTED: "Bounces and complaints", BOUNCE: "All bounces", **{bounce_type.lower(): f"{bounce_type} bounces" for bounce_type in BOUNCE_TYPES},
+               COMPLAINT: "Complaints", RESET: "Resets", STAFF_CHANGE: "Staff changes",
+               EVERY_KIND: "Every kind, staff changes too"}
 PAGE_SIZE = 50
 CSV_COLUMNS = ["occurred_at", "event", "email", "bounce_type", "reason", "held", "bounce_subtype", "status", "action",
                "diagnostic_code", "feedback_type", "user_agent", "feedback_id", "report_key", "details"]
@@ -31,7 +35,7 @@ CSV_COLUMNS = ["occurred_at", "event", "email", "bounce_type", "reason", "held",
 class EventQuery:
     """Which events to show: a kind, a date range (inclusive, UTC days) and a page."""
 
-    kind: str = ""
+    kind: str = REPORTED
     reason: str = ""
     since: date | None = None
     until: date | None = None
@@ -39,8 +43,8 @@ class EventQuery:
 
     @classmethod
     def from_args(cls, args):
-        kind = args.get("type", "")
-        if kind and kind not in KINDS:
+        kind = args.get("type") or REPORTED
+        if kind not in KINDS and kind != EVERY_KIND:
             raise InvalidInput(f"Unknown event type {kind!r}.")
         reason = args.get("reason", "")
         if reason and reason not in REASONS:
@@ -50,7 +54,7 @@ class EventQuery:
 
     def conditions(self):
         conditions = []
-        if self.kind:
+        if self.kind != EVERY_KIND:
             conditions.append(KINDS[self.kind])
         if self.reason:
             conditions.append(BounceLog.reason == self.reason)
@@ -64,7 +68,7 @@ class EventQuery:
         values = {"type": self.kind, "reason": self.reason, "since": self.since.isoformat() if self.since else "",
                   "until": self.until.isoformat() if self.until else "", "page": self.page}
         values.update(changes)
-        return {key: value for key, value in values.items() if value not in ("", None)}
+        return {key: value for key, value in values.items() if value not in ("", None) and (key, value) != ("type", REPORTED)}
 
 
 def recent_events(query: EventQuery):

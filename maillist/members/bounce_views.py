@@ -54,13 +54,18 @@ def reset_bounces(member_id):
                             "The count goes to 0, the status to clean, and the member is reactivated; the history is kept."
                             + warning, url_for("members.bounces", member_id=member.id), "Reset Bounce Status")
     member = reset_bounce_status(member, current_user.email)
-    message = f"Bounce status reset; {member.email} is active again."
+    said_by_ses = ""
     if request.form.get("ses_suppression") == "remove":
-        message += " " + ses_suppression.remove_with_message(member.email)
+        said_by_ses = " " + ses_suppression.remove_with_message(member.email)
         db.session.refresh(member)
+    message, category = f"Bounce status reset; {member.email} is active again.{said_by_ses}", "success"
+    if member.ses_suppressed:  # never a green "active again" while SES drops every message
+        message, category = (f"Bounce status reset, but {member.email} is still suppressed at SES: mail to it will be "
+                             f"dropped until it is removed there (flask ses suppression remove {member.email})."
+                             f"{said_by_ses}"), "error"
     if is_htmx():
         # The history answers the request; the member's row refreshes itself on the event.
         return fragment("members/_bounce_history.html", trigger={f"member-{member.id}-changed": True},
-                        message=message, **history_context(member, 1))
-    flash(message, "success")
+                        message=message, message_category=category, **history_context(member, 1))
+    flash(message, category)
     return redirect(url_for("members.bounces", member_id=member.id), code=303)

@@ -73,8 +73,10 @@ def set_role(user, role):
 
 
 @writes
-def set_active(user, active):
-    """Activate or deactivate a staff account."""
+def set_active(user, active, by=None):
+    """Activate or deactivate a staff account (`by`: the staff member doing it, who cannot deactivate themselves)."""
+    if not active and by is not None and by.id == user.id:
+        raise InvalidInput("You cannot deactivate your own account: another administrator can.")
     if not active:
         _refuse_removing_last_admin(user, new_active=False)
     user.active = active

@@ -1,9 +1,10 @@
 """Staff account management, for administrators only."""
 
 from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from maillist.errors import DomainError, InvalidInput
-from maillist.htmx import notice_or_back
+from maillist.htmx import confirmation, fragment, is_htmx, message_and_go, needs_confirmation, notice_or_back
 from maillist.permissions import require_admin
 from maillist.users import bp, services
 from maillist.users.forms import PasswordResetForm, RoleForm, UserCreateForm
@@ -12,8 +13,8 @@ from maillist.users.forms import PasswordResetForm, RoleForm, UserCreateForm
 def render_page(form=None, error=None, status=200):
     """The users page with its create form."""
     return render_template(
-        "users/index.html", users=services.list_users(), form=form or UserCreateForm(), error=error
-    ), status
+        "users/index.html", users=services.list_users(), form=form or UserCreateForm(), error=error,
+        min_password=services.MIN_PASSWORD_LENGTH), status
 
 
 @bp.get("/")
@@ -47,9 +48,19 @@ def change_role(user_id):
     form = RoleForm()
     if not form.validate():
         raise InvalidInput("Choose a valid role.")
-    user = services.set_role(services.get_user(user_id), form.role.data)
-    # Saved as the role was chosen: the answer says so where messages go.
-    return notice_or_back(f"Saved: {user.email} is now {user.role}.", url_for("users.index"))
+    user = services.get_user(user_id)
+    try:
+        services.set_role(user, form.role.data)
+    except DomainError as error:
+        if not is_htmx():
+            raise
+        # The select goes back to the role in force, and the reason shows where messages go.
+        return fragment("users/_role_form.html", user=services.get_user(user_id), notices=[("error", error.message)],
+                        status=error.status_code)
+    message = f"Saved: {user.email} is now {user.role}."
+    if is_htmx():
+        return fragment("users/_role_form.html", user=user, notices=[("success", message)])
+    return notice_or_back(message, url_for("users.index"))
 
 
 @bp.post("/<int:user_id>/active")
@@ -57,9 +68,11 @@ def change_role(user_id):
 def toggle_active(user_id):
     """Deactivate an active user or reactivate an inactive one."""
     user = services.get_user(user_id)
-    services.set_active(user, not user.active)
-    flash(f"{user.email} is now {'active' if user.active else 'inactive'}.", "success")
-    return redirect(url_for("users.index"), code=303)
+    if user.active and needs_confirmation():
+        return confirmation(f"Deactivate {user.email}?", "They are signed out everywhere and cannot sign in until an "
+                            "administrator activates them again.", url_for("users.index"), "Deactivate")
+    services.set_active(user, not user.active, by=current_user)
+    return message_and_go(f"{user.email} is now {'active' if user.active else 'inactive'}.", url_for("users.index"))
 
 
 @bp.post("/<int:user_id>/password")

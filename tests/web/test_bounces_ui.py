@@ -43,6 +43,7 @@ def test_history_modal_fragment_and_page(login):
     assert modal.index("Complaint") < modal.index("Permanent bounce")  # newest first
     assert "NoEmail" in modal and "550 5.1.1 user unknown" in modal and "Yahoo!-Mail-Feedback/2.0" in modal
     assert "Reset Bounce Status" not in modal
+    assert "An administrator or an operator can reset this record" in modal, "a viewer is told who may"
     page = staff.get(f"/members/{member.id}/bounces").get_data(as_text=True)
     assert "<html" in page and "Permanent bounce" in page
 
@@ -157,6 +158,22 @@ def test_dashboard_page_filters_and_paging(login):
     assert second.count("<tr class=") == 10
     assert staff.get("/bounces/?since=yesterday").status_code == 400
     assert staff.get("/bounces/?type=explosion").status_code == 400
+
+
+def test_recent_events_start_with_what_was_reported_not_staff_changes(login):
+    """After a bulk job, the staff changes would bury the bounces: they show only when asked for."""
+    member = helpers.hard_member()
+    for n in range(60):
+        db.session.add(BounceLog(member=member, email=member.email, event="staff", details=f"deactivated by op (bulk) {n}",
+                                 occurred_at=utcnow() - timedelta(minutes=n)))
+    db.session.commit()
+    staff = login("viewer")
+    events = staff.get("/bounces/", headers=dict(HX, **{"HX-Target": "bounce-events"})).get_data(as_text=True)
+    assert events.count("<tr class=") == 2 and "Staff change" not in events
+    every = staff.get("/bounces/?type=all", headers=dict(HX, **{"HX-Target": "bounce-events"})).get_data(as_text=True)
+    assert every.count("<tr class=") == 50 and "Older" in every
+    page = staff.get("/bounces/").get_data(as_text=True)
+    assert '<option value="reported" selected>Bounces and complaints</option>' in page
 
 
 def test_bounce_log_export(login):

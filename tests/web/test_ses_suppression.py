@@ -63,8 +63,12 @@ def test_a_suppression_bounce_marks_the_member_everywhere(client, aws, login, no
     staff = login("operator")
     assert "SES suppressed" in staff.get("/members/").get_data(as_text=True)
     history = staff.get(f"/members/{member.id}/bounces").get_data(as_text=True)
-    assert "on SES&#39;s suppression list" in history or "on SES's suppression list" in history
+    assert "still suppressed at SES: mail will be dropped" in history
     assert 'name="ses_suppression"' not in history, "no AWS settings: nothing to offer"
+    assert "flask ses suppression remove ann@example.org" in history, "but the command that does it is named"
+    reset = staff.post_form(f"/members/{member.id}/bounces/reset", {"confirmed": "yes"}, follow_redirects=True)
+    said = reset.get_data(as_text=True)
+    assert "is still suppressed at SES" in said and "is active again" not in said and 'flash-error' in said
 
 
 def test_reset_offers_and_removes_the_address_from_ses(client, aws, login, ses):
@@ -84,7 +88,10 @@ def test_reset_offers_and_removes_the_address_from_ses(client, aws, login, ses):
 def test_reset_without_the_box_leaves_ses_alone_and_the_mark_on(client, aws, login, ses):
     member = helpers.make_member("ann@example.org")
     suppressed_bounce(client, "ann@example.org")
-    login("operator").post_form(f"/members/{member.id}/bounces/reset", {"confirmed": "yes"})
+    staff = login("operator")
+    confirm = staff.post_form(f"/members/{member.id}/bounces/reset", {}).get_data(as_text=True)
+    assert "SES still has the address on its suppression list" in confirm, "the page without JavaScript says it too"
+    staff.post_form(f"/members/{member.id}/bounces/reset", {"confirmed": "yes"})
     db.session.refresh(member)
     assert member.active and member.ses_suppressed, "SES still drops their mail, and the row says so"
     assert audit_entries() == []
