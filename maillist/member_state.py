@@ -53,8 +53,13 @@ class State:
         return {name: getattr(self, name) for name in COLUMNS}
 
     def describe(self):
-        """The state in the words staff read in a reset's history and audit entry."""
+        """The state as the audit log records it: status=hard count=2 active=False."""
         return f"status={self.bounce_status} count={self.bounce_count} active={self.active}"
+
+    def in_words(self):
+        """The state as a member's history says it: hard, 2 bounces counted, inactive."""
+        counted = f"{self.bounce_count} bounce{'' if self.bounce_count == 1 else 's'} counted"
+        return f"{self.bounce_status}, {counted}, {'active' if self.active else 'inactive'}"
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,7 @@ def reset(state, actor):
     """Staff clear the bounce record and reactivate the member (SES's own suppression list is
     untouched: see `suppression_cleared`)."""
     after = replace(state, bounce_status=CLEAN, bounce_count=0, active=True, deactivated_by=None)
-    return Decision(state, after, (f"reset by {actor} ({state.describe()})",))
+    return Decision(state, after, (f"reset by {actor}; it was {state.in_words()}",))
 
 
 def soft_expired(state, cutoff, window_days):

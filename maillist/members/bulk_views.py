@@ -4,7 +4,7 @@ from flask import request, url_for
 
 from maillist.csv_download import csv_download
 from maillist.directory import get_list
-from maillist.htmx import confirmation, notice_or_back
+from maillist.htmx import confirmation, is_htmx, notice_or_back
 from maillist.members import bp, bulk
 from maillist.members.csv_export import COLUMNS, member_rows
 from maillist.members.selection import MAX_TICKED, TICKED, Selection
@@ -53,10 +53,25 @@ def bulk_action():
             return answer(f"Nothing to do: none of the selected members would change. {note}".strip(), "info", back)
         question, consequence = QUESTIONS[action]
         return confirmation(question.format(n=members(count), **words),
-                            f"{consequence.format(**words)} {note}".strip(), back, bulk.ACTION_LABELS[action])
+                            " ".join(filter(None, (consequence.format(**words), no_undo(action, count), note))),
+                            back, bulk.ACTION_LABELS[action])
     result = bulk.apply(action, selection, mailing_list)
     message = f"{DONE[action].format(n=members(len(result.changed)), **words)} {result.note}".strip()
-    return answer(message, "success", back, undo=undo_for(result, mailing_list))
+    undo = undo_for(result, mailing_list)
+    if action in bulk.UNDO and undo is None and result.changed:
+        message += f" There is no Undo for a change to more than {MAX_TICKED:,} members."
+    return answer(message, "success", back, undo=undo)
+
+
+def no_undo(action, count):
+    """Why no Undo will follow this change, where one would otherwise (the confirmation says so before it is made)."""
+    if action not in bulk.UNDO:
+        return ""  # its consequence says it cannot be undone, or (activating) another action undoes it
+    if count > MAX_TICKED:
+        return f"This change is final: there is no Undo for more than {MAX_TICKED:,} members."
+    if not is_htmx():
+        return "This change is final here: the Undo button needs JavaScript (the opposite action undoes it)."
+    return ""
 
 
 def undo_for(result, mailing_list):

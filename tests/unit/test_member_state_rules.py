@@ -69,7 +69,7 @@ def test_staff_cannot_activate_a_hard_bounced_member_but_reset_can():
         member_state.staff_active(hard, True, "op@example.org")
     decision = member_state.reset(hard, "op@example.org")
     assert decision.changes == {"active": True, "bounce_status": "clean", "bounce_count": 0, "deactivated_by": None}
-    assert decision.why == "reset by op@example.org (status=hard count=2 active=False)"
+    assert decision.why == "reset by op@example.org; it was hard, 2 bounces counted, inactive"
 
 
 def test_a_complaint_stops_mail_unless_complaint_action_says_otherwise():

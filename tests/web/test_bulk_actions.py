@@ -95,7 +95,7 @@ def test_reset_says_what_ses_still_suppresses_and_clears_the_records(login, crow
     gone = state("gone@bigmail.example")
     assert (gone.active, gone.bounce_status, gone.bounce_count) == (True, "clean", 0)
     reset = db.session.scalar(select(BounceLog).where(BounceLog.event == "reset"))
-    assert "status=hard count=2 active=False" in reset.details
+    assert reset.details.endswith("(bulk); it was hard, 2 bounces counted, inactive")
     assert db.session.scalar(select(AuditLog.details).where(AuditLog.action == "member.bounce_reset")) == \
         "status=hard count=2 active=False"
 
@@ -137,6 +137,23 @@ def test_subscribe_adds_only_those_not_on_the_list_and_undo_takes_exactly_them_o
     bulk(staff, undo, htmx=True)
     assert sorted(db.session.scalars(select(Subscription.member_id))) == sorted(
         [crowd["ann"].id, crowd["bob"].id, crowd["hard"].id])
+
+
+def test_a_change_too_large_for_undo_says_so_before_and_after(login, crowd, monkeypatch):
+    monkeypatch.setattr("maillist.members.bulk_views.MAX_TICKED", 2)
+    staff = login("operator")
+    asked = bulk(staff, {"action": "deactivate", "scope": "all"}, confirmed=False, htmx=True).get_data(as_text=True)
+    assert "This change is final: there is no Undo for more than 2 members." in asked
+    done = bulk(staff, {"action": "deactivate", "scope": "all"}, htmx=True).get_data(as_text=True)
+    assert "Deactivated 3 members. There is no Undo for a change to more than 2 members." in done and "Undo</button>" not in done
+    small = bulk(staff, {"action": "activate", "scope": "ticked", "ids": [str(crowd["ann"].id)]}, htmx=True)
+    assert "There is no Undo" not in small.get_data(as_text=True), "activating never had an Undo to lose"
+
+
+def test_without_javascript_the_confirmation_says_there_is_no_undo(login, crowd):
+    asked = bulk(login("operator"), {"action": "deactivate", "scope": "ticked", "ids": [str(crowd["ann"].id)]},
+                 confirmed=False).get_data(as_text=True)
+    assert "the Undo button needs JavaScript" in asked
 
 
 def test_htmx_gets_the_confirmation_as_a_dialog(login, crowd):

@@ -35,7 +35,7 @@ def test_change_many_writes_each_decision_and_skips_what_it_leaves_alone(app):
         done = member_state.change_many(connection, ids, member_state.reset, "op@example.org (bulk)")
     assert len(done) == 1400  # the clean, active ones had nothing to reset
     assert set(states().values()) == {(True, "clean", 0, None)}
-    assert done[0].why == "reset by op@example.org (bulk) (status=hard count=2 active=False)"
+    assert done[0].why == "reset by op@example.org (bulk); it was hard, 2 bounces counted, inactive"
 
 
 def test_concurrent_bounces_for_one_member_each_decide_on_the_locked_row(app):
