@@ -175,4 +175,52 @@
     dialog.showModal();
     cancel.focus();
   });
+
+  // A row's Actions menu closes as menus do: on Escape (focus back on its button), on a click
+  // outside it, and when another one opens; so it never stays over the rows below.
+  function closeMenus(except) {
+    document.querySelectorAll("details.row-menu[open]").forEach(function (menu) {
+      if (menu !== except) { menu.open = false; }
+    });
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    const menu = document.activeElement && document.activeElement.closest("details.row-menu[open]");
+    if (menu) {  // (Escape in a dialog the menu opened closes the dialog only)
+      menu.open = false;
+      menu.querySelector("summary").focus();
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    closeMenus(event.target.closest("details.row-menu"));
+  });
+
+  // A swap that took the focused element away (the Reset form, once the reset is confirmed) would
+  // leave focus on the page itself: it goes to what the answer says instead, or the region swapped.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (document.activeElement && document.activeElement !== document.body) { return; }
+    let region = event.detail.target;
+    if (region && !document.contains(region) && region.id) {
+      region = document.getElementById(region.id);  // an outerHTML swap: its fresh copy
+    }
+    if (!region || !document.contains(region)) { return; }
+    const spot = region.querySelector(".flash") || region;
+    if (!spot.hasAttribute("tabindex")) { spot.setAttribute("tabindex", "-1"); }
+    spot.focus();
+  });
+
+  // A folded filter panel still says how many filters are on, so "2 members" is never a mystery.
+  function countFilters() {
+    document.querySelectorAll("[data-filters-on]").forEach(function (badge) {
+      const panel = badge.closest("details");
+      const on = Array.from(panel.querySelectorAll("select")).filter(function (select) {
+        return select.name !== "per_page" && select.name !== "sort" && select.name !== "order" && select.value !== "";
+      }).length;
+      badge.textContent = on ? " (" + on + " on)" : "";
+    });
+  }
+  countFilters();
+  document.addEventListener("change", countFilters);
+  document.addEventListener("htmx:afterSettle", countFilters);
 })();

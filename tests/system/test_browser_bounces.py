@@ -50,6 +50,7 @@ def test_operator_resets_a_hard_bounced_member_in_place(browse, bounced):
     expect(question.get_by_role("button", name="Cancel")).to_be_focused()
     question.get_by_role("button", name="Confirm").click()
     expect(dialog).to_contain_text("is active again")
+    expect(dialog.locator(".flash")).to_be_focused()  # not the page: the form that had focus is gone
     expect(dialog.locator(".kind-reset")).to_have_count(1)
     expect(row.locator(".badge-hard")).to_have_count(0)
     expect(row.locator('td[data-label="State"]')).to_have_text("active")

@@ -1,6 +1,7 @@
 """The staff UI in a real Chromium: sign in, search, add, subscribe, import, and the viewer's view."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -8,6 +9,7 @@ from sqlalchemy import select
 
 from maillist.extensions import db
 from maillist.models import Member, Subscription
+from maillist.models.types import utcnow
 from tests import helpers
 from tests.system.browser import screenshot
 
@@ -92,6 +94,25 @@ def test_escape_closes_modal_and_returns_focus(browse):
     expect(opener).to_be_focused()
 
 
+def test_a_row_menu_closes_on_escape_outside_clicks_and_another_menu(browse):
+    ann, bob = helpers.make_member("ann@example.org", "Ann"), helpers.make_member("bob@example.org", "Bob")
+    page = browse("operator")
+    ann_menu, bob_menu = page.locator(f"#member-{ann.id} details.row-menu"), page.locator(f"#member-{bob.id} details.row-menu")
+    ann_menu.get_by_text("Actions").click()
+    expect(ann_menu).to_have_attribute("open", "")
+    page.keyboard.press("Tab")  # into the menu
+    page.keyboard.press("Escape")
+    expect(ann_menu).not_to_have_attribute("open", "")
+    expect(ann_menu.locator("summary")).to_be_focused()
+    ann_menu.get_by_text("Actions").click()
+    page.get_by_role("heading", name="Members").click()  # anywhere outside
+    expect(ann_menu).not_to_have_attribute("open", "")
+    ann_menu.get_by_text("Actions").click()
+    bob_menu.get_by_text("Actions").click()
+    expect(ann_menu).not_to_have_attribute("open", "")
+    expect(bob_menu).to_have_attribute("open", "")
+
+
 def test_subscribe_member_to_list_from_row(browse):
     club = helpers.make_list("club@example.org", "Club")
     ann = helpers.make_member("ann@example.org", "Ann")
@@ -165,3 +186,30 @@ def test_phone_width_is_usable(browse):
     assert width <= 400, f"page is {width}px wide on a 390px screen"
     expect(page.get_by_role("link", name="Add member")).to_be_visible()
     screenshot(page, "members-phone")
+
+
+def test_on_a_phone_a_folded_filter_panel_says_how_many_filters_are_on(browse):
+    helpers.make_member("ann@example.org", "Ann")
+    helpers.make_member("bob@example.org", "Bob", bounce_status="soft", bounce_count=3)
+    page = browse("operator")
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto("/members/?status=soft")
+    summary = page.locator("#member-filters details.more-filters > summary")
+    expect(summary).to_have_text("Filters and sorting (1 on)")
+    expect(page.locator("#member-filters details.more-filters")).not_to_have_attribute("open", "")  # folded
+    summary.click()
+    page.get_by_label("State").select_option("active")
+    expect(summary).to_have_text("Filters and sorting (2 on)")
+
+
+def test_on_a_phone_the_chart_fits_with_its_newest_days_axis_and_readable_labels(browse):
+    member = helpers.make_member("ann@example.org", "Ann")
+    helpers.make_bounce(member, "Permanent", occurred_at=utcnow() - timedelta(hours=1))
+    page = browse("viewer")
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto("/bounces/")
+    wrap = page.locator(".chart-wrap")
+    assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth + 1"), "the chart scrolls sideways"
+    sizes = page.locator(".chart .axis").evaluate_all("labels => labels.map(l => l.getBoundingClientRect().height)")
+    assert sizes and min(sizes) >= 10, f"axis labels {sizes} px high"
+    assert wrap.evaluate("w => w.getBoundingClientRect().right <= window.innerWidth")
