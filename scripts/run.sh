@@ -13,11 +13,23 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 export FLASK_APP=wsgi:app
-.venv/bin/flask db upgrade
-.venv/bin/flask users ensure-admin
-if [ "${1:-}" = "--demo" ]; then
-  .venv/bin/flask demo load || echo "(the demo loads only into an empty database; carrying on without it)"
+# The set-up's own log lines go to a file, so the sign-in line is the last thing said before the
+# server starts; a failure prints the log.
+[ -d instance ] || mkdir -m 700 instance
+log=instance/setup.log
+if ! .venv/bin/flask db upgrade >"$log" 2>&1; then
+  cat "$log" >&2
+  exit 1
 fi
+admin=$(.venv/bin/flask users ensure-admin)
+if [ "${1:-}" = "--demo" ]; then
+  if .venv/bin/flask demo load >>"$log" 2>&1; then
+    echo "Sample lists, members and bounces loaded (what happened: $log)."
+  else
+    echo "(the demo loads only into an empty database; carrying on without it: see $log)"
+  fi
+fi
+echo "$admin"
 echo "maillist is running on http://127.0.0.1:$PORT (Ctrl-C stops it)"
 # gunicorn.conf.py (read from this folder) sets the workers (GUNICORN_WORKERS) and threads, and
 # checks every setting before a worker starts; only the address is this script's.

@@ -223,4 +223,25 @@
   countFilters();
   document.addEventListener("change", countFilters);
   document.addEventListener("htmx:afterSettle", countFilters);
+
+  // Ticks live in the table: a new search, filter or page size brings a fresh table without them,
+  // and the status region says so rather than letting them vanish unnoticed.
+  let ticksBefore = 0;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    // (The table refreshing itself after a bulk action clears them on purpose: that answer says what was done.)
+    const asked = event.detail.target && event.detail.target.id === "members-table" && event.detail.elt.id !== "members-table";
+    ticksBefore = asked ? document.querySelectorAll('#members-table input[name="ids"]:checked').length : 0;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!ticksBefore || !event.detail.target || event.detail.target.id !== "members-table") { return; }
+    const flashes = document.getElementById("flashes");
+    if (flashes) {
+      const note = document.createElement("div");
+      note.className = "flash flash-info";
+      note.textContent = ticksBefore + (ticksBefore === 1 ? " tick was" : " ticks were") +
+        " cleared: the table changed. Tick again, or act on all matching the filters.";
+      flashes.replaceChildren(note);
+    }
+    ticksBefore = 0;
+  });
 })();

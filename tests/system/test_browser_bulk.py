@@ -73,6 +73,15 @@ def test_all_matching_subscribes_beyond_the_page_and_cancel_changes_nothing(brow
     expect(page.locator("#members-table tbody tr", has_text="club@example.org")).to_have_count(3)
 
 
+def test_ticks_a_new_search_clears_are_said_to_be_cleared(browse, people):
+    page = browse("operator")
+    page.get_by_label("Select Ann Walsh").check()
+    page.get_by_label("Select Bob Walsh").check()
+    page.get_by_label("Search").fill("walsh")
+    expect(page.locator("#flashes")).to_contain_text("2 ticks were cleared: the table changed.")
+    expect(page.get_by_label("Select Ann Walsh")).not_to_be_checked()
+
+
 def test_nothing_ticked_is_said_in_the_status_region(browse, people):
     page = browse("operator")
     page.get_by_role("button", name="Apply").click()

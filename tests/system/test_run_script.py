@@ -35,6 +35,8 @@ def test_run_script_serves_and_admin_signs_in(chromium, tmp_path):
                 break
         assert password, "".join(output)
         assert email == "admin@example.com"
+        # The sign-in line is the last thing said before the server starts, not lost above the set-up's logs.
+        assert "Created administrator" in output[-2] and "INFO" not in "".join(output), "".join(output)
         page = chromium.new_page()
         for _ in range(50):
             try:

@@ -42,6 +42,8 @@ def test_preview_changes_nothing_then_apply(login):
     text = re.search(r'<textarea name="csv_text" hidden>(.*?)</textarea>', html, re.S).group(1)
     applied = staff.htmx_post("/members/import", {"csv_text": text.replace("&#34;", '"'), "filename": "members.csv"})
     assert "2 added" in applied.get_data(as_text=True)
+    assert 'href="/members/">Back to Members</a>' in applied.get_data(as_text=True), "a way back once it is done"
+    assert "Back to Members" not in html, "not while it is only a preview"
     bob = db.session.scalar(select(Member).where(Member.email == "bob@example.org"))
     assert sorted(s.list_id for s in bob.subscriptions) == sorted([club.id, choir.id])
     assert db.session.scalar(select(AuditLog.details).where(AuditLog.action == "member.import")) == "add=2, update=0, unchanged=0, skip=0"
