@@ -11,6 +11,7 @@ from maillist.bounces.stats import dashboard_figures
 from maillist.integrations import digests
 from maillist.transports.email.dsn_parser import MAX_REPORT_BYTES, read_report
 from maillist.transports.email.pipe import log_result, process_dsn
+from maillist.transports.sns import reprocess
 from maillist.vocabulary import BOUNCE_STATUSES
 
 
@@ -92,6 +93,17 @@ def notify_command(dry_run):
         click.echo("nothing to tell")
     if untold:
         click.echo(f"{untold} deactivation(s) have no owner to tell: set the lists' owners or NOTIFY_ADMIN")
+
+
+@bounces_cli.command("apply-ignored")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only those received on or after this day (UTC).")
+def apply_ignored_command(since):
+    """Apply the SNS notifications kept while ENABLE_BOUNCE_HANDLING was off, oldest first, each once."""
+    try:
+        done = reprocess.apply_ignored(since.date() if since else None)
+    except reprocess.NotReprocessable as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(reprocess.in_words(done))
 
 
 @bounces_cli.command("stats")

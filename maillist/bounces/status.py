@@ -12,7 +12,8 @@ from config import ANY_TOPIC
 from maillist import vocabulary
 from maillist.extensions import db
 from maillist.intake import door_counts
-from maillist.intake.door import APPLIED, DEFERRED, IGNORED
+from maillist.intake.door import APPLIED, IGNORED
+from maillist.transports.sns.reprocess import kept_while_off
 from maillist.models import DeliveryStat, ProcessedReport
 from maillist.models.types import utcnow
 from maillist.vocabulary import SOURCE_EMAIL, SOURCE_SNS, SOURCE_SQS
@@ -129,19 +130,20 @@ def diagnoses(config, week):
         found.append(Diagnosis(f"The database could not store {refusals[vocabulary.REFUSED_STORAGE]} messages this week",
                                "Each was answered 503 (or left in the queue) so SNS retries; check the database and GET /health."))
     recent = utcnow() - timedelta(days=QUIET_DAYS)
-    bounces_seen = outcomes.get(APPLIED, 0) or outcomes.get(IGNORED, 0) or outcomes.get(DEFERRED, 0)
+    bounces_seen = outcomes.get(APPLIED, 0) or outcomes.get(IGNORED, 0)
     if bounces_seen and not db.session.scalar(select(func.count()).select_from(DeliveryStat).where(DeliveryStat.day >= recent.date())):
         found.append(Diagnosis("No Delivery events: bounce and complaint rates are unknown",
                                "Publish SES Delivery notifications to the topic too (`flask sns setup` does unless --no-deliveries)."))
-    kept = db.session.scalar(select(func.count()).select_from(ProcessedReport).where(ProcessedReport.outcome == DEFERRED))
+    kept = len(kept_while_off())
     if kept and not config["ENABLE_BOUNCE_HANDLING"]:
         found.append(Diagnosis(f"Bounce handling is off: {kept} notifications are kept, not applied",
                                "Set ENABLE_BOUNCE_HANDLING=true (in .env, or the api service's environment in "
-                               "docker-compose.yml) and restart, then run `flask sns apply-deferred`: they are applied "
-                               "oldest first. Until then no member is changed."))
+                               "docker-compose.yml) and restart, then run `flask bounces apply-ignored` (or the button "
+                               "below): they are applied oldest first. Until then no member is changed."))
     elif kept:
         found.append(Diagnosis(f"{kept} notifications kept while bounce handling was off are not applied yet",
-                               "Run `flask sns apply-deferred`: they are applied oldest first, each once."))
+                               "Run `flask bounces apply-ignored`, or use the button below: they are applied oldest "
+                               "first, each once."))
     sns_recent = db.session.scalar(select(func.count()).select_from(ProcessedReport).where(
         ProcessedReport.source.in_((SOURCE_SNS, SOURCE_SQS)), ProcessedReport.received_at >= recent))
     if config["ENABLE_SNS_WEBHOOKS"] and not sns_recent and not week["doors"].get(SOURCE_SNS):
@@ -162,6 +164,7 @@ def status():
     day, week = counts(1), counts(7)
     settings = settings_in_force(config)
     return {"settings": settings, "topics": topics(config), "day": day, "week": week, "malformed": malformed(),
+            "waiting": len(kept_while_off()),
             "diagnoses": settings_to_fix(settings) + diagnoses(config, week), "reasons": vocabulary.REFUSAL_REASONS}
 
 

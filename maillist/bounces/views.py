@@ -12,6 +12,7 @@ from maillist.bounces.stats import BOUNCE_RATE_LIMIT, COMPLAINT_RATE_LIMIT, dail
 from maillist.csv_download import csv_download
 from maillist.htmx import render
 from maillist.permissions import require_admin, require_login
+from maillist.transports.sns import reprocess as stored_messages
 from maillist.transports.sns.reprocess import NotReprocessable, reprocess
 
 
@@ -70,6 +71,17 @@ def close_storm(action, hold_id, message):
 def status():
     """Whether bounce handling works, and if not, why: settings, topics, counts, malformed messages, diagnoses."""
     return render_template("bounces/status.html", reason_labels=REASON_LABELS, **status_page.status())
+
+
+@bp.post("/status/apply-ignored")
+@require_admin
+def apply_ignored():
+    """Apply the notifications kept while bounce handling was off, oldest first (audited, each once)."""
+    try:
+        flash(stored_messages.in_words(stored_messages.apply_ignored()), "success")
+    except NotReprocessable as error:
+        flash(str(error), "error")
+    return redirect(url_for("bounces.status"), code=303)
 
 
 @bp.post("/status/reports/<int:report_id>/reprocess")

@@ -11,9 +11,10 @@ from flask import current_app
 from maillist.intake.effects import Rules, apply_events
 from maillist.intake.ledger import record_once
 
+# `ignored` with a stored body: a verified notification that came while ENABLE_BOUNCE_HANDLING was
+# off, kept to apply once it is on (maillist.transports.sns.reprocess); without one, events (Send,
+# Open, ...) maillist never acts on.
 APPLIED, MALFORMED, IGNORED = "applied", "malformed", "ignored"
-# A verified notification that came while ENABLE_BOUNCE_HANDLING was off: kept whole, to apply once it is on.
-DEFERRED = "deferred"
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,9 @@ def bulk_action():
     undo = undo_for(result, mailing_list)
     if action in bulk.UNDO and undo is None and result.changed:
         message += f" There is no Undo for a change to more than {MAX_TICKED:,} members."
-    return answer(message, "success", back, undo=undo)
+    # Never a green "done" while SES still drops some of the members' mail.
+    category = "error" if action == bulk.RESET_BOUNCES and result.note else "success"
+    return answer(message, category, back, undo=undo)
 
 
 def no_undo(action, count):

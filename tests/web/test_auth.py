@@ -138,7 +138,7 @@ def test_admin_manages_users(login):
     assert user.role == "operator"
     assert admin.post_form(f"/users/{user.id}/role", {"role": "viewer"}).status_code == 303
     assert admin.post_form(f"/users/{user.id}/password", {"password": "q" * 12}).status_code == 303
-    assert admin.post_form(f"/users/{user.id}/active").status_code == 303
+    assert admin.post_form(f"/users/{user.id}/active", {"confirmed": "yes"}).status_code == 303
     db.session.refresh(user)
     assert (user.role, user.active, user.check_password("q" * 12)) == ("viewer", False, True)
     actions = db.session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()

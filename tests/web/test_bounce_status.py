@@ -4,7 +4,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from maillist.extensions import db
 from maillist.intake import door_counts
@@ -68,8 +68,33 @@ def test_bounce_handling_off_while_bounces_arrive_is_diagnosed(client, aws, logi
     helpers.post_sns(client, helpers.sns_notification(helpers.ses_identity("Bounce", ["ann@example.org"])))
     text = page(login)
     assert "Bounce handling is off: 1 notifications are kept, not applied" in text
-    assert "docker-compose.yml" in text and "flask sns apply-deferred" in text
+    assert "docker-compose.yml" in text and "flask bounces apply-ignored" in text
+    assert "1 notification kept while bounce handling was off waits to be applied." in text
     assert "<code>ENABLE_BOUNCE_HANDLING</code></td><td data-label=\"Value\">false</td>" in text
+
+
+def test_an_administrator_applies_what_was_kept_from_the_status_page(app, client, aws, login, runner):
+    app.config["ENABLE_BOUNCE_HANDLING"] = False
+    member = helpers.make_member("ann@example.org")
+    old = helpers.sns_notification(helpers.ses_identity("Bounce", ["ann@example.org"], bounce_type="Transient"))
+    helpers.post_sns(client, old)
+    db.session.execute(update(ProcessedReport).values(received_at=utcnow() - timedelta(days=3)))
+    db.session.commit()
+    helpers.post_sns(client, helpers.sns_notification(helpers.ses_identity("Bounce", ["ann@example.org"], bounce_type="Transient")))
+    admin = login("admin")
+    assert "Apply them now" not in page(login, "admin"), "no button while handling is still off"
+    app.config["ENABLE_BOUNCE_HANDLING"] = True
+    assert "Apply them now" not in page(login, "operator"), "administrators only"
+    since = (utcnow() - timedelta(days=1)).date().isoformat()
+    assert runner.invoke(args=["bounces", "apply-ignored", "--since", since]).output == "Applied the kept notifications: applied 1.\n"
+    text = page(login, "admin")
+    assert "1 notification kept while bounce handling was off waits to be applied." in text and "Apply them now" in text
+    done = admin.post_form("/bounces/status/apply-ignored", {}, follow_redirects=True).get_data(as_text=True)
+    assert "Applied the kept notifications: applied 1." in done and "waits to be applied" not in done
+    db.session.refresh(member)
+    assert member.bounce_count == 2
+    assert db.session.scalars(select(AuditLog.details).where(AuditLog.action == "report.apply_ignored")).all() == [
+        "Applied the kept notifications: applied 1.", "Applied the kept notifications: applied 1."]
 
 
 def test_a_quiet_webhook_is_diagnosed(login):

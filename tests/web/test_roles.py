@@ -46,6 +46,7 @@ MATRIX = {
     "bounces.release_storm": (ADMINS, "/bounces/storms/{hold}/release", {}),
     "bounces.dismiss_storm": (ADMINS, "/bounces/storms/{hold}/dismiss", {}),
     "bounces.reprocess_report": (ADMINS, "/bounces/status/reports/{report}/reprocess", {}),
+    "bounces.apply_ignored": (ADMINS, "/bounces/status/apply-ignored", {}),
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Pages that only show a form for a write: viewers get 403 here too, not a form they cannot use.

@@ -68,7 +68,7 @@ def test_changing_ones_password_ends_other_sessions_but_not_this_one(app):
     assert signed_in(here) and not signed_in(elsewhere)
 
 
-@pytest.mark.parametrize("action, data", [("password", {"password": "q" * 12}), ("role", {"role": "viewer"}), ("active", {})])
+@pytest.mark.parametrize("action, data", [("password", {"password": "q" * 12}), ("role", {"role": "viewer"}), ("active", {"confirmed": "yes"})])
 def test_an_admins_change_ends_the_users_sessions(app, login, action, data):
     user = helpers.make_user("ann@example.org", "operator", PASSWORD)
     staff, _ = sign_in(app, "ann@example.org")

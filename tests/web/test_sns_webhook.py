@@ -37,10 +37,10 @@ def test_bounce_handling_off_verifies_and_keeps_but_applies_nothing(app, client,
     member = helpers.make_member("ann@example.org")
     message = helpers.sns_notification(helpers.ses_identity("Bounce", ["ann@example.org"]))
     response = helpers.post_sns(client, message)
-    assert response.status_code == 200 and response.get_json()["outcome"] == "deferred"
+    assert response.status_code == 200 and response.get_json()["outcome"] == "ignored"
     db.session.refresh(member)
     assert (member.bounce_status, member.active, count(BounceLog)) == ("clean", True, 0)
-    assert stored(message["MessageId"]).outcome == "deferred" and stored(message["MessageId"]).raw_body
+    assert stored(message["MessageId"]).outcome == "ignored" and stored(message["MessageId"]).raw_body, "kept with its body"
 
 
 def test_what_was_kept_while_handling_was_off_is_applied_once_it_is_on(app, client, aws, runner):
@@ -50,17 +50,17 @@ def test_what_was_kept_while_handling_was_off_is_applied_once_it_is_on(app, clie
             for email in ("ann@example.org", "ann@example.org", "bob@example.org")]
     kept.append(helpers.sns_notification(helpers.ses_identity("Delivery", ["ann@example.org"])))
     for message in kept:
-        assert helpers.post_sns(client, message).get_json()["outcome"] == "deferred"
-    refused = runner.invoke(args=["sns", "apply-deferred"])
+        assert helpers.post_sns(client, message).get_json()["outcome"] == "ignored"
+    refused = runner.invoke(args=["bounces", "apply-ignored"])
     assert refused.exit_code != 0 and "ENABLE_BOUNCE_HANDLING is off" in refused.output
     app.config["ENABLE_BOUNCE_HANDLING"] = True
     # SNS (or a replay) sending one of them again now applies the kept copy, once.
     again = helpers.post_sns(client, kept[2]).get_json()
     assert again["outcome"] == "applied" and "bounce:Transient:member" in again["detail"]
     assert helpers.post_sns(client, kept[2]).get_json()["outcome"] == "duplicate"
-    applied = runner.invoke(args=["sns", "apply-deferred"])
-    assert applied.exit_code == 0 and applied.output.splitlines() == ["applied: 3"], applied.output
-    assert runner.invoke(args=["sns", "apply-deferred"]).output.startswith("nothing was kept")
+    applied = runner.invoke(args=["bounces", "apply-ignored"])
+    assert applied.exit_code == 0 and applied.output == "Applied the kept notifications: applied 3.\n", applied.output
+    assert runner.invoke(args=["bounces", "apply-ignored"]).output.startswith("Nothing was waiting")
     db.session.refresh(ann)
     db.session.refresh(bob)
     assert (ann.bounce_count, bob.bounce_count, count(BounceLog)) == (2, 1, 3)

@@ -11,7 +11,6 @@ from flask import current_app
 from maillist.aws import AwsError, client
 from maillist.transports.sns import queue as sqs_queue
 from maillist.transports.sns import setup as wiring
-from maillist.transports.sns import reprocess
 from maillist.transports.sns.envelope import parse_envelope
 from maillist.transports.sns.errors import CertificateRejected, SnsError
 from maillist.transports.sns.messages import handle_message
@@ -54,19 +53,6 @@ def replay(files, skip_verify, cert_dir):
         failures += result.status >= 400
     if failures:
         raise click.ClickException(f"{failures} of {len(files)} message(s) were not processed")
-
-
-@sns_cli.command("apply-deferred")
-def apply_deferred_command():
-    """Apply the notifications kept while ENABLE_BOUNCE_HANDLING was off, oldest first."""
-    try:
-        done = reprocess.apply_deferred()
-    except reprocess.NotReprocessable as error:
-        raise click.ClickException(str(error)) from None
-    if not done:
-        click.echo("nothing was kept: no notification came while bounce handling was off")
-    for what, count in sorted(done.items()):
-        click.echo(f"{what}: {count}")
 
 
 @sns_cli.command("setup")

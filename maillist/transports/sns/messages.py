@@ -11,13 +11,13 @@ from config import ANY_TOPIC
 from maillist import availability
 from maillist.extensions import db
 from maillist.intake import door_counts
-from maillist.intake.door import APPLIED, DEFERRED, IGNORED, MALFORMED, apply_report
+from maillist.intake.door import APPLIED, IGNORED, MALFORMED, apply_report
 from maillist.intake.reports import OtherEvent, Report
 from maillist.models import ProcessedReport
 from maillist.transports.sns.certificates import cache
 from maillist.transports.sns.confirmations import confirm_subscription
 from maillist.transports.sns.errors import SnsError, TopicNotAllowed
-from maillist.transports.sns.reprocess import NotReprocessable, reprocess
+from maillist.transports.sns.reprocess import KEPT_WHILE_OFF, NotReprocessable, reprocess
 from maillist.transports.sns.ses_events import MalformedEvent, parse_ses_message
 from maillist.transports.sns.verify import check_fields, verify_message
 from maillist.vocabulary import SOURCE_SNS
@@ -89,9 +89,9 @@ def check_topic(topic, allowed):
 def store_notification(message, source=SOURCE_SNS):
     """Apply the SES events in a Notification once, recording its MessageId in the same transaction."""
     if not current_app.config["ENABLE_BOUNCE_HANDLING"]:
-        # Verified, and kept whole: nothing is lost while handling is off (flask sns apply-deferred).
-        return store(message, source, DEFERRED, raw=message["Message"],
-                     detail="ENABLE_BOUNCE_HANDLING is off: kept, to apply with `flask sns apply-deferred` once it is on")
+        # Verified, and kept whole: nothing is lost while handling is off (flask bounces apply-ignored).
+        return store(message, source, IGNORED, raw=message["Message"],
+                     detail="ENABLE_BOUNCE_HANDLING is off: kept, to apply with `flask bounces apply-ignored` once it is on")
     try:
         events = parse_ses_message(message["Message"])
     except MalformedEvent as error:
@@ -119,22 +119,21 @@ def store(message, source, outcome, events=(), raw=None, detail=""):
     report = Report(message["MessageId"], source, message["Type"], message["TopicArn"][:255])
     intake = apply_report(report, events, outcome, raw, detail)
     if intake.state == "duplicate":
-        if outcome == APPLIED and deferred(report.key):
+        if outcome == APPLIED and waiting(report.key):
             # Kept while handling was off, and sent again now that it is on (a replay): apply it.
             return Result(200, APPLIED, apply_kept(report.key))
         return Result(200, "duplicate")
     return Result(503 if intake.failed else 200, intake.outcome, intake.detail)
 
 
-def deferred(key):
+def waiting(key):
     """The id of the stored message with this key when it was kept while handling was off, else None."""
-    return db.session.scalar(select(ProcessedReport.id).where(ProcessedReport.report_key == key,
-                                                              ProcessedReport.outcome == DEFERRED))
+    return db.session.scalar(select(ProcessedReport.id).where(ProcessedReport.report_key == key, *KEPT_WHILE_OFF))
 
 
 def apply_kept(key):
     """Apply the kept message with this key; what was done, in words."""
     try:
-        return reprocess(deferred(key))
+        return reprocess(waiting(key))
     except NotReprocessable:
         return "applied already"
