@@ -103,6 +103,19 @@ def test_the_database_down_then_back_loses_nothing_and_deletes_nothing_early(app
     assert waiting(sqs, url) == (0, 0)
 
 
+def test_drain_waits_for_a_message_in_flight_instead_of_leaving_it(app, aws, aws_account):
+    """Another poller took a message and died (or could not store it): --drain takes it when it comes back."""
+    sqs = aws_account("sqs")
+    url = make_queue(sqs, visibility=1)
+    helpers.make_member("ann@example.org")
+    enqueue(sqs, url, [transient_bounce("ann@example.org") for _ in range(2)])
+    taken = sqs_client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
+    assert len(taken) == 1 and waiting(sqs, url) == (1, 1)
+    tally = sqs_queue.poll(sqs_client("sqs"), url, wait=0, drain=True)
+    assert tally.stored == 2 and waiting(sqs, url) == (0, 0)
+    assert db.session.scalar(select(Member.bounce_count)) == 2
+
+
 def test_a_message_seen_at_the_webhook_first_is_a_duplicate_in_the_queue(app, client, aws, aws_account):
     sqs = aws_account("sqs")
     url = make_queue(sqs)

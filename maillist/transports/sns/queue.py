@@ -24,6 +24,8 @@ log = logging.getLogger("maillist.transports.sns")
 
 # SQS's own limits: at most 10 messages per receive, at most 20 seconds of long polling.
 MAX_BATCH, MAX_WAIT = 10, 20
+# --drain: how long to wait for messages in flight with none stored meanwhile, and how often to look.
+DRAIN_PATIENCE, DRAIN_LOOK_AGAIN = 60, 0.5
 # How long to wait before polling again after the database or AWS failed (doubling, capped).
 FIRST_PAUSE, LONGEST_PAUSE = 1, 60
 
@@ -103,14 +105,27 @@ def handle_batch(sqs, queue_url, messages, tally, get_certificate=None):
     return storage_failed
 
 
+def in_flight(sqs, queue_url):
+    """Whether the queue still holds messages, visible or handed out and not yet deleted."""
+    with plain_errors("reading the queue's attributes"):
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+    counts = attributes.get("Attributes", {})
+    return any(int(counts.get(name, 0)) for name in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"))
+
+
 def poll(sqs, queue_url, batch=MAX_BATCH, wait=MAX_WAIT, once=False, drain=False, get_certificate=None,
          should_stop=lambda: False, sleep=time.sleep):
-    """Receive and process until stopped; `once`: one receive; `drain`: until the queue answers empty.
+    """Receive and process until stopped; `once`: one receive; `drain`: until the queue is empty,
+    none of its messages in flight either (one this or another poller could not store comes back
+    after its visibility timeout, and is taken then), or until DRAIN_PATIENCE seconds pass without
+    one stored (what is left then is refused every time, for the redrive policy).
 
     AWS failing on the very first receive (no such queue, no permission) raises AwsError; later
     failures, and the database failing, are logged and waited out, longer each time.
     """
     tally, pause, first = Tally(), FIRST_PAUSE, True
+    progress_at, taken = time.monotonic(), 0
     while not should_stop():
         try:
             messages = receive(sqs, queue_url, batch, wait)
@@ -121,8 +136,15 @@ def poll(sqs, queue_url, batch=MAX_BATCH, wait=MAX_WAIT, once=False, drain=False
             log.warning("sqs poll failed, trying again in %ds: %s", pause, error)
             trouble, messages = True, []
         first = False
-        if once or (drain and not messages):
+        if tally.stored + tally.duplicates > taken:
+            progress_at, taken = time.monotonic(), tally.stored + tally.duplicates
+        if once:
             break
+        if drain and not messages:
+            if not in_flight(sqs, queue_url) or time.monotonic() - progress_at > DRAIN_PATIENCE:
+                break
+            sleep(DRAIN_LOOK_AGAIN)  # what is in flight comes back, or is deleted, soon
+            continue
         if trouble:
             sleep(pause)
             pause = min(pause * 2, LONGEST_PAUSE)
