@@ -4,7 +4,9 @@ import ipaddress
 import os
 import re
 import secrets
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 from sqlalchemy.engine import URL, make_url
@@ -181,6 +183,30 @@ def verified_identities(env):
     return identities
 
 
+ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;.]+(?:\.[^@\s<>,;.]+)*")
+
+
+def env_address(env, name, default=""):
+    """An address setting (`maillist@lists.example.org`, or `Club Lists <lists@example.org>`), or a one-line ConfigError."""
+    raw = (env.get(name) or "").strip() or default
+    if raw:
+        display, address = parseaddr(raw)
+        bare = raw.strip("<>") if "<" not in raw or raw.startswith("<") else raw[raw.index("<") + 1:raw.rindex(">")]
+        if address != bare.strip() or not ADDRESS.fullmatch(address):
+            raise ConfigError(f"{name} must be an email address (lists@example.org), not {raw!r}")
+    return raw
+
+
+def env_public_url(env, name="PUBLIC_URL"):
+    """PUBLIC_URL: empty, or the https:// (or http://) address staff open maillist at, without query or fragment."""
+    raw = (env.get(name) or "").strip()
+    if raw:
+        parts = urlsplit(raw)
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigError(f"{name} must be the address maillist is opened at, such as https://lists.example.org, not {raw!r}")
+    return raw.rstrip("/")
+
+
 def metrics_allow_from(env):
     """METRICS_ALLOW_FROM, checked: comma-separated addresses or networks (10.0.0.0/8, ::1)."""
     raw = env.get("METRICS_ALLOW_FROM") or ""
@@ -229,13 +255,13 @@ class Config:
         self.DB_STATEMENT_TIMEOUT = env_int(env, "DB_STATEMENT_TIMEOUT", 10, minimum=1)
         self.SMTP_HOST = env.get("SMTP_HOST") or "127.0.0.1"
         self.SMTP_PORT = env_int(env, "SMTP_PORT", 25, minimum=1, maximum=65535)
-        self.NOTIFY_FROM = env.get("NOTIFY_FROM") or "maillist@localhost"
-        self.NOTIFY_ADMIN = env.get("NOTIFY_ADMIN") or ""
+        self.NOTIFY_FROM = env_address(env, "NOTIFY_FROM", "maillist@localhost")
+        self.NOTIFY_ADMIN = env_address(env, "NOTIFY_ADMIN")
         # What the bounce pipe needs to tell a relay's refusal of a post from a member's bounce.
         self.POSTFIX_MYHOSTNAME = env.get("POSTFIX_MYHOSTNAME") or ""
         self.POSTFIX_RELAYHOST = env.get("POSTFIX_RELAYHOST") or ""
         self.SES_SMTP_HOST = env.get("SES_SMTP_HOST") or ""
-        self.PUBLIC_URL = env.get("PUBLIC_URL") or ""
+        self.PUBLIC_URL = env_public_url(env)
         self.SES_VERIFIED_IDENTITIES = verified_identities(env)
         self.SES_MAX_SEND_RATE = env_int(env, "SES_MAX_SEND_RATE", 14, maximum=10_000)
         self.FROM_REWRITE = env_choice(env, "FROM_REWRITE", "unverified", {"unverified", "always", "never"})

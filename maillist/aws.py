@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import boto3
 from botocore.config import Config as BotoConfig
+from botocore.parsers import ResponseParserError
 from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError,
                                  NoRegionError, PartialCredentialsError)
 
@@ -46,6 +47,23 @@ def plain_errors(doing):
         raise AwsError(f"{doing}: AWS answered {details.get('Code', '?')}: {details.get('Message', '')}".rstrip(": ")) from None
     except BotoCoreError as error:
         raise AwsError(f"{doing}: {error}") from None
+    except ResponseParserError:  # a proxy, a captive portal or a stand-in answered where AWS should have
+        raise AwsError(f"{doing}: {NOT_AWS}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        if not raised_in_botocore(error):
+            raise
+        raise AwsError(f"{doing}: {NOT_AWS}") from None
+
+
+NOT_AWS = "what answered at AWS's address is not AWS (its answer could not be read)"
+
+
+def raised_in_botocore(error):
+    """Whether `error` came from botocore's own code (reading an answer it did not expect), not ours."""
+    frame = error.__traceback__
+    while frame.tb_next is not None:
+        frame = frame.tb_next
+    return "/botocore/" in frame.tb_frame.f_code.co_filename
 
 
 def pages(call, doing):

@@ -2,10 +2,11 @@
 
 import click
 
+from maillist.cli_support import Group
 from maillist import demo
 
 
-@click.group("demo")
+@click.group("demo", cls=Group)
 def demo_cli():
     """Sample data to look around with."""
 

@@ -6,6 +6,7 @@ import sys
 import click
 from flask import current_app
 
+from maillist.cli_support import Group
 from maillist.bounces import maintenance
 from maillist.bounces.stats import dashboard_figures
 from maillist.integrations import digests
@@ -15,7 +16,7 @@ from maillist.transports.sns import reprocess
 from maillist.vocabulary import BOUNCE_STATUSES
 
 
-@click.group("bounces")
+@click.group("bounces", cls=Group)
 def bounces_cli():
     """Bounce records."""
 

@@ -4,11 +4,12 @@ import json
 
 import click
 
+from maillist.cli_support import Group, one_line
 from maillist.aws import AwsError
 from maillist.integrations import ses_suppression
 
 
-@click.group("ses")
+@click.group("ses", cls=Group)
 def ses_cli():
     """Amazon SES, as maillist sees it."""
 
@@ -59,7 +60,8 @@ def compare_command(as_json):
 
 
 def aws_call(function, *args):
+    """`function(*args)`, AWS's errors as one line (maillist.cli_support)."""
     try:
         return function(*args)
     except AwsError as error:
-        raise click.ClickException(str(error)) from None
+        raise one_line(error) from None

@@ -6,13 +6,13 @@ import click
 from flask import current_app
 
 from maillist import directory, subscriptions
-from maillist.cli_support import domain_errors_exit
+from maillist.cli_support import Group, domain_errors_exit
 from maillist.integrations.ses_cli import aws_call, ses_cli
 from maillist.lists import delivery, identities, posting, services
 from maillist.lists import unsubscribe as one_click
 
 
-@click.group("lists")
+@click.group("lists", cls=Group)
 def lists_cli():
     """Manage mailing lists."""
 

@@ -6,12 +6,12 @@ import click
 
 from maillist import directory
 from maillist.bounce_addresses import bounce_address
-from maillist.cli_support import domain_errors_exit
+from maillist.cli_support import Group, domain_errors_exit
 from maillist.directory import get_list_by_address
 from maillist.members import services
 
 
-@click.group("members")
+@click.group("members", cls=Group)
 def members_cli():
     """Manage list members."""
 

@@ -5,7 +5,7 @@ import sys
 import click
 
 from maillist.users import services
-from maillist.cli_support import domain_errors_exit
+from maillist.cli_support import Group, domain_errors_exit
 from maillist.vocabulary import ROLES, VIEWER
 
 
@@ -16,7 +16,7 @@ def read_password(password_stdin, prompt):
     return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
 
 
-@click.group("users")
+@click.group("users", cls=Group)
 def users_cli():
     """Manage staff accounts."""
 

@@ -16,6 +16,7 @@ BAD = [
     ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "0"), ("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", "x"),
     ("LOGIN_MAX_FAILURES_PER_ADDRESS", "-3"), ("LOGIN_FAILURE_WINDOW", "soon"), ("SESSION_IDLE_TIMEOUT", "10"),
     ("SESSION_MAX_AGE", "forever"), ("GUNICORN_WORKERS", "many"), ("GUNICORN_THREADS", "0"),
+    ("NOTIFY_FROM", "not an address"), ("NOTIFY_ADMIN", "admins"), ("PUBLIC_URL", "lists"),
 ]
 
 

@@ -122,3 +122,18 @@ def test_bad_log_level_stops_start_up_without_a_traceback(tmp_path):
     env = dict(os.environ, LOG_LEVEL="LOUD", DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
     result = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "LOG_LEVEL" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name, raw", [("NOTIFY_FROM", "not an address"), ("NOTIFY_FROM", "a@"), ("NOTIFY_ADMIN", "x@y.org, z@w.org"),
+                                       ("PUBLIC_URL", "lists"), ("PUBLIC_URL", "ftp://lists.example.org"),
+                                       ("PUBLIC_URL", "https://lists.example.org/?x=1")])
+def test_an_address_or_url_maillist_would_mail_or_link_wrongly_is_refused_at_start(name, raw):
+    with pytest.raises(ConfigError, match=name):
+        Config({name: raw})
+
+
+def test_good_addresses_and_urls_are_taken():
+    config = Config({"NOTIFY_FROM": "Club Lists <lists@example.org>", "NOTIFY_ADMIN": "admin@example.org",
+                     "PUBLIC_URL": "https://lists.example.org/"})
+    assert (config.NOTIFY_FROM, config.NOTIFY_ADMIN, config.PUBLIC_URL) == (
+        "Club Lists <lists@example.org>", "admin@example.org", "https://lists.example.org")

@@ -8,6 +8,7 @@ import click
 from cryptography import x509
 from flask import current_app
 
+from maillist.cli_support import Group, one_line
 from maillist.aws import AwsError, client
 from maillist.transports.sns import queue as sqs_queue
 from maillist.transports.sns import setup as wiring
@@ -28,7 +29,7 @@ def local_certificates(cert_dir):
     return get
 
 
-@click.group("sns")
+@click.group("sns", cls=Group)
 def sns_cli():
     """Work with SNS messages."""
 
@@ -82,7 +83,7 @@ def setup_command(topic, endpoint, identity, configuration_set, queue, no_delive
             return
         topic_arn, queue_url = wiring.setup(aws, topic, endpoint, **options)
     except AwsError as error:
-        raise click.ClickException(str(error)) from None
+        raise one_line(error) from None
     if dry_run:
         click.echo("dry run: nothing was changed")
     click.echo(f"SNS_TOPIC_ARNS={topic_arn}")
@@ -114,5 +115,5 @@ def poll_command(queue_url, once, drain, batch, wait, cert_dir):
                                get_certificate=local_certificates(cert_dir) if cert_dir else None,
                                should_stop=lambda: bool(stopping))
     except AwsError as error:
-        raise click.ClickException(str(error)) from None
+        raise one_line(error) from None
     click.echo(str(tally))
