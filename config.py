@@ -261,7 +261,7 @@ class Config:
         self.POSTFIX_MYHOSTNAME = env.get("POSTFIX_MYHOSTNAME") or ""
         self.POSTFIX_RELAYHOST = env.get("POSTFIX_RELAYHOST") or ""
         self.SES_SMTP_HOST = env.get("SES_SMTP_HOST") or ""
-        self.PUBLIC_URL = env_public_url(env)
+        self.PUBLIC_URL = env_public_url(env, "PUBLIC_URL")
         self.SES_VERIFIED_IDENTITIES = verified_identities(env)
         self.SES_MAX_SEND_RATE = env_int(env, "SES_MAX_SEND_RATE", 14, maximum=10_000)
         self.FROM_REWRITE = env_choice(env, "FROM_REWRITE", "unverified", {"unverified", "always", "never"})
@@ -375,7 +375,8 @@ SETTINGS = [
     Setting("MAILLIST_APP", "`/app/wsgi.py`", "maillist's WSGI file, for the pipes", (POSTFIX,), in_env_example=False),
     Setting("MAILLIST_PYTHONPATH", "none", "extra import path for the pipes", (POSTFIX,), in_env_example=False),
     Setting("MAILLIST_PIPE_ENV", "`/etc/maillist/pipe.env`", "the pipes' settings file, readable by the pipe user alone", (POSTFIX,), in_env_example=False),
-    Setting("MAILLIST_TEST_MYSQL_URL", "`mysql+pymysql://root@127.0.0.1:3306/`", "the MariaDB server the tests make throw-away databases on", (TESTS,), in_env_example=False),
+    Setting("MAILLIST_TEST_MYSQL_URL", "unset (`scripts/test.sh` then starts a throwaway server; `.ci/run` names `mysql+pymysql://root@127.0.0.1:3306/`)", "the MariaDB server the tests make throw-away databases on", (TESTS,), in_env_example=False),
+    Setting("MARIADBD", "`mariadbd` on the PATH, else `/usr/sbin/mariadbd`", "the MariaDB server `scripts/test.sh` starts a throwaway one of when `MAILLIST_TEST_MYSQL_URL` is unset", (TESTS,), in_env_example=False),
     Setting("MAILLIST_REQUIRE_ALL_TESTS", "unset", "`1`: a skipped test fails the run (`.ci/run` sets it)", (TESTS,), in_env_example=False),
     Setting("MAILLIST_CHROMIUM", "`/usr/bin/chromium`", "the Chromium the browser tests drive", (TESTS,), in_env_example=False),
     Setting("MAILLIST_AXE", "`.ci/node_modules/axe-core/axe.min.js`", "the axe-core the accessibility tests run (`.ci/run` installs it from npm)", (TESTS,), in_env_example=False),

@@ -16,7 +16,7 @@ INSTALL_DB=$(command -v mariadb-install-db || echo /usr/bin/mariadb-install-db)
 note=""
 if [ -z "${MAILLIST_TEST_MYSQL_URL:-}" ]; then
   if [ -x "$MARIADBD" ] && [ -x "$INSTALL_DB" ]; then
-    base=$(mktemp -d "${TMPDIR:-/tmp}/maillist-test-mariadb.XXXXXX")
+    base=$(mktemp -d -t maillist-test-mariadb.XXXXXX)
     port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     as=()
     if [ "$(id -u)" = 0 ]; then  # mariadbd will not run as root: the mysql account owns the data
