@@ -13,7 +13,7 @@ from maillist.extensions import db, login_manager
 from maillist.htmx import is_htmx
 from maillist.models import User
 from maillist.permissions import require_login
-from maillist.users.services import change_own_password
+from maillist.users.services import MIN_PASSWORD_LENGTH, change_own_password
 
 
 @login_manager.user_loader
@@ -97,4 +97,4 @@ def change_password():
             services.start_session(current_user._get_current_object())
             flash("Your password was changed.", "success")
             return redirect(url_for("auth.change_password"), code=303)
-    return render_template("auth/password.html", form=form, error=error), 400 if error else 200
+    return render_template("auth/password.html", form=form, error=error, min_password=MIN_PASSWORD_LENGTH), 400 if error else 200

@@ -109,6 +109,8 @@ def test_login_next_parameter_stays_on_site(client):
 
 def test_change_own_password(login):
     staff = login("viewer", email="v@example.org")
+    form = staff.get("/account/password").get_data(as_text=True)
+    assert form.count('minlength="10"') == 2, "the browser stops a short new password before the fields are lost"
     bad = staff.post_form("/account/password", {"current_password": "wrong", "new_password": "n" * 12, "confirm": "n" * 12})
     assert bad.status_code == 400 and "current password is not correct" in bad.get_data(as_text=True)
     short = staff.post_form("/account/password", {"current_password": PASSWORD, "new_password": "short", "confirm": "short"})
