@@ -172,3 +172,18 @@ def test_the_resolver_is_the_container_networks_own(tmp_path, resolv_conf, expec
     script = script.replace("/etc/resolv.conf", str(tmp_path / "resolv.conf"))
     out = subprocess.run(["sh", "-c", script + '\nprintf %s "$MAILLIST_RESOLVER"'], capture_output=True, text=True, check=True)
     assert out.stdout == expected
+
+
+def test_the_chart_tells_complaints_from_bounces_by_more_than_a_shade():
+    """Red bounces and blue complaints, in light and dark: apart with every common colour blindness."""
+    css = (ROOT / "maillist" / "static" / "maillist.css").read_text()
+    assert ".bar-complaint { fill: var(--bar-complaint)" in css and ".bar-bounce { fill: var(--bar-bounce)" in css
+    light, dark = css.split("@media (prefers-color-scheme: dark)")[:2]
+    for scheme in (light, dark):
+        bounce = re.search(r"--bar-bounce: (#[0-9a-f]{6})", scheme).group(1)
+        complaint = re.search(r"--bar-complaint: (#[0-9a-f]{6})", scheme).group(1)
+        red_b, blue_b = int(bounce[1:3], 16), int(bounce[5:7], 16)
+        red_c, blue_c = int(complaint[1:3], 16), int(complaint[5:7], 16)
+        assert red_b > blue_b and blue_c > red_c, (bounce, complaint)  # red against blue, not red against purple
+    dashboard = (ROOT / "maillist" / "templates" / "bounces" / "_dashboard.html").read_text()
+    assert "bounces in red, complaints in blue" in dashboard
