@@ -9,8 +9,6 @@ documented exit status, never a traceback.
        later (Postfix, which pipes bounce emails in, keeps the message and retries) |
 """
 
-from functools import wraps
-
 import click
 from botocore.exceptions import BotoCoreError
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -60,15 +58,3 @@ class Group(click.Group):
                 raise
             raise failed from None
 
-
-def domain_errors_exit(command):
-    """Turn a refused operation into a one-line message and a non-zero exit."""
-
-    @wraps(command)
-    def wrapped(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except DomainError as error:
-            raise click.ClickException(error.message) from None
-
-    return wrapped

@@ -44,6 +44,13 @@ class NotFound(DomainError):
     status_code = 404
 
 
+def found(value, message):
+    """`value`, or NotFound saying `message` when a look-up found nothing (None)."""
+    if value is None:
+        raise NotFound(message)
+    return value
+
+
 class Conflict(DomainError):
     """The change would break a uniqueness rule (a duplicate member, list or user)."""
 

@@ -13,7 +13,7 @@ from maillist import vocabulary
 from maillist.extensions import db
 from maillist.intake import door_counts
 from maillist.intake.door import APPLIED, IGNORED
-from maillist.transports.sns.reprocess import kept_while_off
+from maillist.transports.sns.reprocess import count_kept_while_off
 from maillist.models import DeliveryStat, ProcessedReport
 from maillist.models.types import utcnow
 from maillist.vocabulary import SOURCE_EMAIL, SOURCE_SNS, SOURCE_SQS
@@ -105,7 +105,7 @@ def malformed(limit=MALFORMED_SHOWN):
     ).all()
 
 
-def diagnoses(config, week):
+def diagnoses(config, week, kept=0):
     """The common set-up mistakes the data shows, each with what to do."""
     found, refusals, outcomes = [], week["refusals"], week["outcomes"]
     if refusals.get(vocabulary.REFUSED_RAW_DELIVERY):
@@ -134,7 +134,6 @@ def diagnoses(config, week):
     if bounces_seen and not db.session.scalar(select(func.count()).select_from(DeliveryStat).where(DeliveryStat.day >= recent.date())):
         found.append(Diagnosis("No Delivery events: bounce and complaint rates are unknown",
                                "Publish SES Delivery notifications to the topic too (`flask sns setup` does unless --no-deliveries)."))
-    kept = len(kept_while_off())
     if kept and not config["ENABLE_BOUNCE_HANDLING"]:
         found.append(Diagnosis(f"Bounce handling is off: {kept} notifications are kept, not applied",
                                "Set ENABLE_BOUNCE_HANDLING=true (in .env, or the api service's environment in "
@@ -162,10 +161,10 @@ def status():
     """Everything the page shows."""
     config = current_app.config
     day, week = counts(1), counts(7)
-    settings = settings_in_force(config)
+    settings, kept = settings_in_force(config), count_kept_while_off()
     return {"settings": settings, "topics": topics(config), "day": day, "week": week, "malformed": malformed(),
-            "waiting": len(kept_while_off()),
-            "diagnoses": settings_to_fix(settings) + diagnoses(config, week), "reasons": vocabulary.REFUSAL_REASONS}
+            "waiting": kept, "diagnoses": settings_to_fix(settings) + diagnoses(config, week, kept),
+            "reasons": vocabulary.REFUSAL_REASONS}
 
 
 def settings_to_fix(settings):

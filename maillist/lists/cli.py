@@ -6,7 +6,7 @@ import click
 from flask import current_app
 
 from maillist import directory, subscriptions
-from maillist.cli_support import Group, domain_errors_exit
+from maillist.cli_support import Group
 from maillist.integrations.ses_cli import aws_call, ses_cli
 from maillist.lists import delivery, identities, posting, services
 from maillist.lists import unsubscribe as one_click
@@ -21,7 +21,6 @@ def lists_cli():
 @click.argument("address")
 @click.option("--name", required=True, help="The list's display name.")
 @click.option("--description", default="", help="What the list is for.")
-@domain_errors_exit
 def add_list(address, name, description):
     """Create a mailing list."""
     mailing_list = services.add_list(address, name, description)
@@ -31,7 +30,6 @@ def add_list(address, name, description):
 @lists_cli.command("subscribe")
 @click.argument("address")
 @click.argument("emails", nargs=-1, required=True)
-@domain_errors_exit
 def subscribe(address, emails):
     """Subscribe existing members to a list (all or none)."""
     mailing_list = directory.get_list_by_address(address)

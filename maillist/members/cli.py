@@ -6,7 +6,7 @@ import click
 
 from maillist import directory
 from maillist.bounce_addresses import bounce_address
-from maillist.cli_support import Group, domain_errors_exit
+from maillist.cli_support import Group
 from maillist.directory import get_list_by_address
 from maillist.members import services
 
@@ -20,7 +20,6 @@ def members_cli():
 @click.argument("email")
 @click.option("--name", default="", help="The member's name.")
 @click.option("--list", "list_addresses", multiple=True, metavar="ADDRESS", help="Subscribe to this list (repeatable).")
-@domain_errors_exit
 def add_member(email, name, list_addresses):
     """Add a member, optionally subscribed to lists."""
     member = services.add_member(email, name, list_addresses)
@@ -30,7 +29,6 @@ def add_member(email, name, list_addresses):
 @members_cli.command("show")
 @click.argument("email")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-@domain_errors_exit
 def show_member(email, as_json):
     """Show a member's state, lists and bounce record."""
     summary = services.member_summary(directory.get_member_by_email(email))
@@ -46,7 +44,6 @@ def show_member(email, as_json):
 @members_cli.command("bounce-address")
 @click.argument("email")
 @click.option("--list", "list_address", required=True, metavar="ADDRESS", help="The list the mail comes from.")
-@domain_errors_exit
 def bounce_address_command(email, list_address):
     """Print the signed bounce address list mail from --list to EMAIL leaves with."""
     member = directory.get_member_by_email(email)

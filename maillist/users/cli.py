@@ -5,7 +5,7 @@ import sys
 import click
 
 from maillist.users import services
-from maillist.cli_support import Group, domain_errors_exit
+from maillist.cli_support import Group
 from maillist.vocabulary import ROLES, VIEWER
 
 
@@ -26,7 +26,6 @@ def users_cli():
 @click.option("--role", type=click.Choice(ROLES), default=VIEWER, show_default=True)
 @click.option("--name", default="", help="The person's name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@domain_errors_exit
 def create_user(email, role, name, password_stdin):
     """Create a staff account."""
     password = read_password(password_stdin, "Password")
@@ -46,7 +45,6 @@ def list_users():
 @users_cli.command("set-password")
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@domain_errors_exit
 def set_password(email, password_stdin):
     """Set a staff account's password."""
     user = services.find_user_by_email(email)

@@ -5,7 +5,7 @@ import secrets
 from sqlalchemy import select
 
 from maillist import audit
-from maillist.errors import Conflict, InvalidInput, NotFound
+from maillist.errors import Conflict, InvalidInput, found
 from maillist.extensions import db
 from maillist.models import User
 from maillist.models.member import normalise_email
@@ -35,10 +35,7 @@ def find_user_by_email(email):
 
 def get_user(user_id):
     """The user with this id, or NotFound."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
+    return found(db.session.get(User, user_id), "No such user.")
 
 
 def list_users():

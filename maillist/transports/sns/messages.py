@@ -119,9 +119,10 @@ def store(message, source, outcome, events=(), raw=None, detail=""):
     report = Report(message["MessageId"], source, message["Type"], message["TopicArn"][:255])
     intake = apply_report(report, events, outcome, raw, detail)
     if intake.state == "duplicate":
-        if outcome == APPLIED and waiting(report.key):
+        kept = waiting(report.key) if outcome == APPLIED else None
+        if kept is not None:
             # Kept while handling was off, and sent again now that it is on (a replay): apply it.
-            return Result(200, APPLIED, apply_kept(report.key))
+            return Result(200, APPLIED, apply_kept(kept))
         return Result(200, "duplicate")
     return Result(503 if intake.failed else 200, intake.outcome, intake.detail)
 
@@ -131,9 +132,9 @@ def waiting(key):
     return db.session.scalar(select(ProcessedReport.id).where(ProcessedReport.report_key == key, *KEPT_WHILE_OFF))
 
 
-def apply_kept(key):
-    """Apply the kept message with this key; what was done, in words."""
+def apply_kept(report_id):
+    """Apply the kept message stored as `report_id`; what was done, in words."""
     try:
-        return reprocess(waiting(key))
+        return reprocess(report_id)
     except NotReprocessable:
         return "applied already"

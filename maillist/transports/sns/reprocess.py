@@ -5,7 +5,7 @@ apply-ignored`, or the status page's button for administrators)."""
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from maillist import audit, unit_of_work
 from maillist.extensions import db
@@ -55,6 +55,11 @@ def reprocess(report_id):
             return "applied: " + " ".join(done)
     audit.record("report.reprocess", row.report_key, said)
     return said
+
+
+def count_kept_while_off():
+    """How many messages kept while bounce handling was off wait to be applied."""
+    return db.session.scalar(select(func.count()).select_from(ProcessedReport).where(*KEPT_WHILE_OFF))
 
 
 def kept_while_off(since=None):
