@@ -194,11 +194,6 @@ def staff_active(state, active, actor):
     return Decision(state, after, (f"{'reactivated' if active else 'deactivated'} by {actor}",))
 
 
-def has_record(state):
-    """Whether a reset has anything to clear: a status, a count or a deactivation."""
-    return state.bounce_status != CLEAN or state.bounce_count > 0 or not state.active
-
-
 def reset(state, actor):
     """Staff clear the bounce record and reactivate the member (SES's own suppression list is
     untouched: see `suppression_cleared`)."""
