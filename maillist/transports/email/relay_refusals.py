@@ -15,11 +15,11 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from maillist import audit, unit_of_work
 from maillist.extensions import db
-from maillist.models import AuditLog
+from maillist.models import AuditLog, MailingList
 from maillist.transports.email.dsn_parser import cut, field_groups, part_of_type
 
 log = logging.getLogger("maillist.delivery")
@@ -91,18 +91,37 @@ def already_reported(mailing_list, refusal):
 
 
 def report(mailing_list, refusal, config):
-    """Tell the list's owners (or NOTIFY_ADMIN) once per post; audited. Raises OSError/SMTPException if mail fails."""
-    if already_reported(mailing_list, refusal):
+    """Tell the list's owners (or NOTIFY_ADMIN) once per post; audited. Raises OSError/SMTPException if mail fails.
+
+    The audit entry is the claim: written first, in a unit of work that locks the list's row (and
+    holds SQLite's writer queue), so of the refused copies' reports arriving together exactly one
+    tells the owners; no lock is held while mailing them. If the mail fails the claim is taken
+    back, and Postfix's retry of that report tells them then.
+    """
+    claim = unit_of_work.transaction(claim_report, mailing_list.id, refusal)
+    if claim is None:
         return False
     recipients = mailing_list.owner_list or ([config["NOTIFY_ADMIN"]] if config.get("NOTIFY_ADMIN") else [])
-    if recipients:
-        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
-            smtp.send_message(notice(mailing_list, refusal, config), to_addrs=recipients)
-    else:
-        log.warning("relay refused a post to %s and the list has no owner: %s", mailing_list.address, refusal.diagnostic)
-    unit_of_work.transaction(audit.record, AUDIT_ACTION, mailing_list.address, f"{refusal.post_id} {refusal.diagnostic}"[:2000],
-                             actor="relay")
+    try:
+        if recipients:
+            with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
+                smtp.send_message(notice(mailing_list, refusal, config), to_addrs=recipients)
+        else:
+            log.warning("relay refused a post to %s and the list has no owner: %s", mailing_list.address, refusal.diagnostic)
+    except (OSError, smtplib.SMTPException):
+        unit_of_work.transaction(lambda: db.session.execute(delete(AuditLog).where(AuditLog.id == claim)))
+        raise
     return True
+
+
+def claim_report(list_id, refusal):
+    """The id of the audit entry that claims telling the owners of this post, or None when told already."""
+    mailing_list = db.session.scalar(select(MailingList).where(MailingList.id == list_id).with_for_update())
+    if mailing_list is None or already_reported(mailing_list, refusal):
+        return None
+    entry = audit.record(AUDIT_ACTION, mailing_list.address, f"{refusal.post_id} {refusal.diagnostic}"[:2000], actor="relay")
+    db.session.flush()
+    return entry.id
 
 
 def notice(mailing_list, refusal, config):
