@@ -98,6 +98,12 @@ def check_database_url(url):
     if parsed.drivername not in ("sqlite", "mysql+pymysql", "mariadb+pymysql"):
         raise ConfigError(f"DATABASE_URL: maillist runs on SQLite (sqlite:///PATH) or MariaDB/MySQL "
                           f"(mysql+pymysql://...), not {parsed.drivername}")
+    database = parsed.database or ""
+    if parsed.drivername == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:"):
+        folder = Path(database).parent
+        if not folder.is_dir():
+            # A typo here would otherwise create a folder tree (as root, in a container) and an empty database.
+            raise ConfigError(f"DATABASE_URL: the folder {folder} does not exist; create it, or correct the path")
 
 
 def database_url(env):

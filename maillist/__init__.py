@@ -77,9 +77,11 @@ def protect_instance_folder(path):
 def configure_database(app):
     """Use DATABASE_URL, or a SQLite file in the instance folder when it is unset."""
     url = app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL")
-    if not url:
+    if url:
+        check_database_url(url)
+    else:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True, mode=sqlite.OWNER_ONLY_FOLDER)
         url = "sqlite:///" + str(Path(app.instance_path) / "maillist.db")
-    check_database_url(url)
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):
         sqlite.protect_files(make_url(url).database)

@@ -22,13 +22,12 @@ OWNER_ONLY_FILE, OWNER_ONLY_FOLDER = 0o600, 0o700
 def protect_files(database):
     """Create the SQLite file owner-only (its -wal and -shm files follow its mode), and tighten an older one.
 
-    The folder is created owner-only too when maillist creates it (the instance folder).
+    Its folder exists: the instance folder is made owner-only by `configure_database`, and the
+    folder of a DATABASE_URL must exist already (`config.check_database_url`).
     """
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     path = Path(database)
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=OWNER_ONLY_FOLDER)
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, OWNER_ONLY_FILE))
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}.writelock")):
         if name.exists() and stat.S_IMODE(name.stat().st_mode) & 0o077 and name.stat().st_uid == os.geteuid():

@@ -17,6 +17,7 @@ BAD = [
     ("LOGIN_MAX_FAILURES_PER_ADDRESS", "-3"), ("LOGIN_FAILURE_WINDOW", "soon"), ("SESSION_IDLE_TIMEOUT", "10"),
     ("SESSION_MAX_AGE", "forever"), ("GUNICORN_WORKERS", "many"), ("GUNICORN_THREADS", "0"),
     ("NOTIFY_FROM", "not an address"), ("NOTIFY_ADMIN", "admins"), ("PUBLIC_URL", "lists"),
+    ("DATABASE_URL", "sqlite:////nonexistent-maillist-folder/dir/x.db"),
 ]
 
 
@@ -44,6 +45,15 @@ def test_gunicorn_stops_instead_of_respawning(tmp_path, name, value):
                             capture_output=True, text=True, timeout=60, env=environment(tmp_path, **{name: value}))
     assert result.returncode != 0 and one_line_naming(result.stderr, name), result.stderr[-2000:]
     assert result.stderr.count("Booting worker") <= 1
+
+
+def test_a_database_url_in_a_missing_folder_creates_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path}/typo/dir/x.db"
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi.py", "db", "upgrade"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60, env=environment(tmp_path, DATABASE_URL=url))
+    assert result.returncode != 0 and one_line_naming(result.stderr, "DATABASE_URL"), result.stderr[-2000:]
+    assert f"{tmp_path}/typo" in result.stderr
+    assert not (tmp_path / "typo").exists()
 
 
 def test_the_webhook_without_a_topic_list_stops_gunicorn(tmp_path):
