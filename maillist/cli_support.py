@@ -9,6 +9,10 @@ documented exit status, never a traceback.
        later (Postfix, which pipes bounce emails in, keeps the message and retries) |
 """
 
+import logging
+import sys
+from contextlib import contextmanager
+
 import click
 from botocore.exceptions import BotoCoreError
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -58,3 +62,31 @@ class Group(click.Group):
                 raise
             raise failed from None
 
+
+
+def no_progress(done=1):
+    """What long work calls after each step when nobody is watching."""
+
+
+@contextmanager
+def progress(label, total):
+    """A progress bar on standard error while it is a terminal; yields `advance(steps)` for the
+    work to call. `total` is the number of steps, or a function that counts them (called only when
+    a bar is drawn: counting may cost a query). Elsewhere (cron, a pipe, a log file) nothing is drawn: the command's summary
+    line is what is kept. While the bar is drawn, maillist's own log lines below warnings are held
+    back (they would break the bar; the summary says what was done)."""
+    if not sys.stderr.isatty():
+        yield no_progress
+        return
+    total = total() if callable(total) else total
+    if not total:
+        yield no_progress
+        return
+    logger = logging.getLogger("maillist")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        with click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True) as bar:
+            yield lambda steps=1: bar.update(steps)
+    finally:
+        logger.setLevel(level)

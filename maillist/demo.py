@@ -90,8 +90,14 @@ def notifications(emails):
     return story
 
 
-def load():
-    """Fill an empty database with the demo; returns (lists, members, notifications applied). Raises DemoRefused."""
+def notification_count():
+    """How many sample notifications `load` runs (one per member's address would do for counting)."""
+    return len(notifications([f"m{i}@example.net" for i in range(len(FIRST))]))
+
+
+def load(on_notification=lambda: None):
+    """Fill an empty database with the demo; returns (lists, members, notifications applied). Raises DemoRefused.
+    `on_notification()` is called after each sample notification (the command's progress bar)."""
     if db.session.scalar(select(func.count()).select_from(Member)):
         raise DemoRefused("the database already has members: the demo only loads into an empty one")
     lists = [add_list(address, name, owners=owner) for address, name, owner in LISTS]
@@ -106,7 +112,10 @@ def load():
     saved = config["SNS_TOPIC_ARNS"], config["ENABLE_BOUNCE_HANDLING"]
     config["SNS_TOPIC_ARNS"], config["ENABLE_BOUNCE_HANDLING"] = [DEMO_TOPIC], True
     try:
-        applied = sum(handle_message(envelope(payload), verify=False).outcome == "applied" for payload in notifications(emails))
+        applied = 0
+        for payload in notifications(emails):
+            applied += handle_message(envelope(payload), verify=False).outcome == "applied"
+            on_notification()
     finally:
         config["SNS_TOPIC_ARNS"], config["ENABLE_BOUNCE_HANDLING"] = saved
     return len(lists), len(emails), applied

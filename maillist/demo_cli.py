@@ -2,8 +2,8 @@
 
 import click
 
-from maillist.cli_support import Group
 from maillist import demo
+from maillist.cli_support import Group, progress
 
 
 @click.group("demo", cls=Group)
@@ -15,7 +15,8 @@ def demo_cli():
 def load_command():
     """Fill an empty database with sample lists, members and SES notifications (signatures not checked)."""
     try:
-        lists, members, applied = demo.load()
+        with progress("running sample notifications", demo.notification_count) as advance:
+            lists, members, applied = demo.load(on_notification=advance)
     except demo.DemoRefused as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"loaded {lists} lists and {members} members, and ran {applied} sample SES notifications through the "

@@ -6,9 +6,9 @@ import sys
 import click
 from flask import current_app
 
-from maillist.cli_support import Group
 from maillist.bounces import maintenance
 from maillist.bounces.stats import dashboard_figures
+from maillist.cli_support import Group, progress
 from maillist.integrations import digests
 from maillist.transports.email.dsn_parser import MAX_REPORT_BYTES, read_report
 from maillist.transports.email.pipe import log_result, process_dsn
@@ -70,13 +70,23 @@ def describe(name, as_json):
 @click.option("--days", type=click.IntRange(min=1), default=90, show_default=True, help="Keep this many days.")
 @click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
 def cleanup_command(days, dry_run):
-    """Delete bounce logs and processed-message records older than --days, in small batches."""
-    counts = maintenance.cleanup(days, dry_run)
+    """Delete bounce logs, processed-message records and intake counts older than --days, in small
+    batches, and return soft members with no bounce for SOFT_BOUNCE_WINDOW_DAYS to clean."""
+    if dry_run:
+        counts = maintenance.cleanup(days, dry_run=True)
+    else:
+        with progress("deleting old rows", lambda: sum(maintenance.cleanup(days, dry_run=True).values())) as advance:
+            counts = maintenance.cleanup(days, on_batch=advance)
     verb = "would delete" if dry_run else "deleted"
-    click.echo(f"{verb} {counts['bounce_log']} bounce log rows and {counts['processed_report']} processed-message records older than {days} days")
+    click.echo(f"{verb} {counts['bounce_log']} bounce log rows, {counts['processed_report']} processed-message records "
+               f"and {counts['intake_count']} hourly intake counts older than {days} days")
     window = current_app.config["SOFT_BOUNCE_WINDOW_DAYS"]
     if window:
-        cleaned = maintenance.expire_soft(window, dry_run)
+        if dry_run:
+            cleaned = maintenance.expire_soft(window, dry_run=True)
+        else:
+            with progress("returning soft members", lambda: len(maintenance.soft_candidates(window))) as advance:
+                cleaned = maintenance.expire_soft(window, on_member=advance)
         click.echo(f"{'would return' if dry_run else 'returned'} {cleaned} soft member(s) with no bounce for {window} days to clean")
 
 
@@ -100,8 +110,10 @@ def notify_command(dry_run):
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only those received on or after this day (UTC).")
 def apply_ignored_command(since):
     """Apply the SNS notifications kept while ENABLE_BOUNCE_HANDLING was off, oldest first, each once."""
+    day = since.date() if since else None
     try:
-        done = reprocess.apply_ignored(since.date() if since else None)
+        with progress("applying kept notifications", lambda: len(reprocess.kept_while_off(day))) as advance:
+            done = reprocess.apply_ignored(day, on_message=advance)
     except reprocess.NotReprocessable as error:
         raise click.ClickException(str(error)) from None
     click.echo(reprocess.in_words(done))

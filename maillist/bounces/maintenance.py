@@ -20,10 +20,11 @@ def count_older(model, column, cutoff):
     return db.session.scalar(select(func.count()).select_from(model).where(column < cutoff))
 
 
-def cleanup(days, dry_run=False, batch=None):
+def cleanup(days, dry_run=False, batch=None, on_batch=lambda deleted: None):
     """Delete bounce logs, processed-message records and intake counts older than `days` days; returns counts.
 
-    Each batch is its own short transaction, so the webhook never waits long for a lock.
+    Each batch is its own short transaction, so the webhook never waits long for a lock;
+    `on_batch(rows deleted)` is called after each (the command's progress bar).
     """
     batch = batch or (SQLITE_CLEANUP_BATCH if db.engine.dialect.name == "sqlite" else CLEANUP_BATCH)
     cutoff = utcnow() - timedelta(days=days)
@@ -37,6 +38,7 @@ def cleanup(days, dry_run=False, batch=None):
         while deleted := unit_of_work.transaction(delete_batch, model, column, cutoff, batch):
             checkpoint()
             removed[model.__tablename__] += deleted
+            on_batch(deleted)
     return removed
 
 
@@ -48,17 +50,28 @@ def delete_batch(model, column, cutoff, batch):
     return len(ids)
 
 
-def expire_soft(window_days, dry_run=False, now=None):
+def soft_candidates(window_days, now=None):
+    """The ids of soft members with no bounce for `window_days`."""
+    cutoff = (now or utcnow()) - timedelta(days=window_days)
+    return db.session.scalars(select(Member.id).where(Member.bounce_status == SOFT, Member.last_bounce_at < cutoff)).all()
+
+
+def expire_soft(window_days, dry_run=False, now=None, on_member=lambda: None):
     """Return to clean every soft member with no bounce for `window_days` (SOFT_BOUNCE_WINDOW_DAYS),
-    each with a history entry saying so; returns how many. Whether they are active is left alone."""
+    each with a history entry saying so; returns how many. Whether they are active is left alone.
+    `on_member()` is called after each candidate (the command's progress bar)."""
     if not window_days:
         return 0
     cutoff = (now or utcnow()) - timedelta(days=window_days)
-    ids = db.session.scalars(select(Member.id).where(Member.bounce_status == SOFT, Member.last_bounce_at < cutoff)).all()
+    ids = soft_candidates(window_days, now)
     if dry_run:
         return len(ids)
     # Candidates read first; each is decided again on its locked row, in a unit of its own.
-    return sum(unit_of_work.transaction(expire_one, member_id, cutoff, window_days) for member_id in ids)
+    returned = 0
+    for member_id in ids:
+        returned += unit_of_work.transaction(expire_one, member_id, cutoff, window_days)
+        on_member()
+    return returned
 
 
 def expire_one(member_id, cutoff, window_days):

@@ -1,7 +1,7 @@
 """Signing in and out, throttling, CSRF, and changing one's own password."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from maillist.extensions import db
 from maillist.models import AuditLog, LoginAttempt, User

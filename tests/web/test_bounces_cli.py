@@ -29,10 +29,10 @@ def count(model):
 def test_cleanup_dry_run_then_batches(runner):
     seed()
     dry = runner.invoke(args=["bounces", "cleanup", "--days", "90", "--dry-run"])
-    assert dry.output.splitlines()[0] == "would delete 2 bounce log rows and 2 processed-message records older than 90 days"
+    assert dry.output.splitlines()[0] == "would delete 2 bounce log rows, 2 processed-message records and 0 hourly intake counts older than 90 days"
     assert count(BounceLog) == 4
     done = runner.invoke(args=["bounces", "cleanup", "--days", "90"])
-    assert done.output.splitlines()[0] == "deleted 2 bounce log rows and 2 processed-message records older than 90 days"
+    assert done.output.splitlines()[0] == "deleted 2 bounce log rows, 2 processed-message records and 0 hourly intake counts older than 90 days"
     assert count(BounceLog) == 2 and count(ProcessedReport) == 2
     assert runner.invoke(args=["bounces", "cleanup", "--days", "0"]).exit_code != 0
 

@@ -2,14 +2,15 @@
 
 import signal
 import threading
+from collections import Counter
 from pathlib import Path
 
 import click
 from cryptography import x509
 from flask import current_app
 
-from maillist.cli_support import Group, one_line
 from maillist.aws import AwsError, client
+from maillist.cli_support import Group, one_line
 from maillist.transports.sns import queue as sqs_queue
 from maillist.transports.sns import setup as wiring
 from maillist.transports.sns.envelope import parse_envelope
@@ -39,19 +40,22 @@ def sns_cli():
 @click.option("--skip-verify", is_flag=True, help="Do not check signatures (local tests only).")
 @click.option("--cert-dir", type=click.Path(exists=True, file_okay=False), help="Read signing certificates from this folder instead of fetching them.")
 def replay(files, skip_verify, cert_dir):
-    """Process saved SNS message bodies exactly as the webhook would, printing each outcome."""
+    """Process saved SNS message bodies exactly as the webhook would, printing each outcome, then a summary line."""
     getter = local_certificates(cert_dir) if cert_dir else None
-    failures = 0
+    failures, outcomes = 0, Counter()
     for name in files:
         try:
             message = parse_envelope(Path(name).read_bytes())
         except SnsError as error:
             click.echo(f"{name}: refused ({error.reason})")
             failures += 1
+            outcomes["refused"] += 1
             continue
         result = handle_message(message, verify=not skip_verify, get_certificate=getter)
         click.echo(f"{name}: {result.outcome} {result.status} {result.detail}".rstrip())
         failures += result.status >= 400
+        outcomes[result.outcome] += 1
+    click.echo(f"replayed {len(files)} message(s): " + ", ".join(f"{what} {count}" for what, count in sorted(outcomes.items())))
     if failures:
         raise click.ClickException(f"{failures} of {len(files)} message(s) were not processed")
 

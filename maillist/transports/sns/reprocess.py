@@ -70,10 +70,11 @@ def kept_while_off(since=None):
     return db.session.scalars(select(ProcessedReport.id).where(*conditions).order_by(ProcessedReport.id)).all()
 
 
-def apply_ignored(since: date | None = None):
+def apply_ignored(since: date | None = None, on_message=lambda: None):
     """Apply every message kept while bounce handling was off, oldest first, each in a unit of its
     own; returns {what was done: how many}. Refuses while ENABLE_BOUNCE_HANDLING is still off. The
-    run is audited (each message's reprocessing too), a refused one as well."""
+    run is audited (each message's reprocessing too), a refused one as well. `on_message()` is
+    called after each (the command's progress bar)."""
     scope = since.isoformat() if since else "all"
     if not current_app.config["ENABLE_BOUNCE_HANDLING"]:
         unit_of_work.transaction(audit.record, "report.apply_ignored", scope, "refused: ENABLE_BOUNCE_HANDLING is off")
@@ -84,6 +85,8 @@ def apply_ignored(since: date | None = None):
             said = unit_of_work.transaction(reprocess, report_id)
         except NotReprocessable:  # applied by another run meanwhile
             continue
+        finally:
+            on_message()
         key = said.split(":")[0]
         done[key] = done.get(key, 0) + 1
     unit_of_work.transaction(audit.record, "report.apply_ignored", scope, in_words(done))
