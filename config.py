@@ -4,6 +4,7 @@ import ipaddress
 import os
 import re
 import secrets
+from datetime import date
 from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -78,6 +79,25 @@ def topic_allow_list(environ):
         if topic != ANY_TOPIC and not TOPIC_ARN.fullmatch(topic):
             raise ConfigError(f"SNS_TOPIC_ARNS: {topic!r} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME) or *")
     return topics
+
+
+def retired_keys(env):
+    """BOUNCE_ADDRESS_OLD_KEYS: `YYYY-MM-DD:KEY` pairs, comma-separated, each the day a key was
+    retired and the key; as ((day, key), ...), newest first."""
+    found = []
+    for part in (env.get("BOUNCE_ADDRESS_OLD_KEYS") or "").split(","):
+        if not part.strip():
+            continue
+        day, colon, key = part.strip().partition(":")
+        try:
+            retired = date.fromisoformat(day)
+        except ValueError:
+            retired = None
+        if not colon or not key or retired is None:
+            raise ConfigError("BOUNCE_ADDRESS_OLD_KEYS: each entry is YYYY-MM-DD:KEY (the day the key was retired, "
+                              "then the key), entries separated by commas")
+        found.append((retired, key))
+    return tuple(sorted(found, reverse=True))
 
 
 def check_settings(config):
@@ -233,6 +253,8 @@ class Config:
         self.DATABASE_URL = database_url(env)
         self.SECRET_KEY = env.get("SECRET_KEY") or None
         self.BOUNCE_ADDRESS_KEY = env.get("BOUNCE_ADDRESS_KEY") or None
+        self.BOUNCE_ADDRESS_OLD_KEYS = retired_keys(env)
+        self.BOUNCE_ADDRESS_MAX_AGE_DAYS = env_int(env, "BOUNCE_ADDRESS_MAX_AGE_DAYS", 30, minimum=1, maximum=3650)
         self.ENABLE_SNS_WEBHOOKS = env_bool(env, "ENABLE_SNS_WEBHOOKS", False)
         self.ENABLE_BOUNCE_HANDLING = env_bool(env, "ENABLE_BOUNCE_HANDLING", False)
         self.ENABLE_EMAIL_BOUNCE_PROCESSING = env_bool(env, "ENABLE_EMAIL_BOUNCE_PROCESSING", False)
@@ -311,7 +333,9 @@ SETTINGS = [
     Setting("ENABLE_SNS_WEBHOOKS", "`false`", "accept SNS messages at `POST /webhooks/sns`", (APP,)),
     Setting("ENABLE_BOUNCE_HANDLING", "`false`", "apply bounces and complaints to members", (APP,)),
     Setting("ENABLE_EMAIL_BOUNCE_PROCESSING", "`false`", "apply bounce emails piped from Postfix (see [Bounces by email](#bounces-by-email-ses-sandbox))", (APP, POSTFIX)),
-    Setting("BOUNCE_ADDRESS_KEY", "derived from `SECRET_KEY`", "signs members' bounce addresses; the app and Postfix's pipes must share it", (APP, POSTFIX)),
+    Setting("BOUNCE_ADDRESS_KEY", "derived from `SECRET_KEY`", "signs members' bounce addresses and unsubscribe links; the app and Postfix's pipes must share it", (APP, POSTFIX)),
+    Setting("BOUNCE_ADDRESS_OLD_KEYS", "empty", "retired bounce-address keys, `YYYY-MM-DD:KEY` (the day it was retired, then the key), comma-separated: addresses signed under one still count until `BOUNCE_ADDRESS_MAX_AGE_DAYS` after that day (see [The envelope](#the-envelope-signed-per-member-bounce-addresses-verp))", (APP, POSTFIX)),
+    Setting("BOUNCE_ADDRESS_MAX_AGE_DAYS", "`30`", "days a bounce address counts after the day its mail was sent (and after its key was retired)", (APP, POSTFIX)),
     Setting("SOFT_BOUNCE_THRESHOLD", "`3`", "bounces after which a transient bounce marks a member `soft`", (APP, POSTFIX)),
     Setting("SOFT_BOUNCE_WINDOW_DAYS", "`30`", "days after which earlier bounces stop counting: a bounce that comes more than this after the last one starts the count again, and `flask bounces cleanup` returns a `soft` member with no bounce for this long to `clean`; `0` counts forever", (APP, POSTFIX)),
     Setting("SOFT_BOUNCE_ACTION", "`flag`", "what `soft` does: `flag` the member (mail still goes), or `deactivate` them (Mailman's way)", (APP, POSTFIX)),

@@ -28,6 +28,7 @@ Settings (environment, with defaults):
                              Postfix's configuration folder, which must hold root's files only)
   SECRET_KEY, BOUNCE_ADDRESS_KEY   the key that signs members' bounce addresses: the same value
                              as the app's, or `flask members bounce-address` and the pipes disagree
+  BOUNCE_ADDRESS_OLD_KEYS, BOUNCE_ADDRESS_MAX_AGE_DAYS   retired keys and how long addresses count
   ENABLE_EMAIL_BOUNCE_PROCESSING, SOFT_BOUNCE_THRESHOLD, SOFT_BOUNCE_WINDOW_DAYS, SOFT_BOUNCE_ACTION,
   COMPLAINT_ACTION, ARF_COMPLAINT_TYPES, EMAIL_REPORTS_PER_MINUTE, HARD_BOUNCE_POLICY,
   BOUNCE_STORM_COUNT, BOUNCE_STORM_SHARE, BOUNCE_STORM_WINDOW, LOG_LEVEL,
@@ -135,6 +136,7 @@ def pipe_environment(env):
     # container mounts too), so bounce addresses verify before and after any restart.
     values["ENABLE_EMAIL_BOUNCE_PROCESSING"] = env.get("ENABLE_EMAIL_BOUNCE_PROCESSING", "false")
     for name in ("SOFT_BOUNCE_THRESHOLD", "SOFT_BOUNCE_WINDOW_DAYS", "SOFT_BOUNCE_ACTION", "COMPLAINT_ACTION", "ARF_COMPLAINT_TYPES", "EMAIL_REPORTS_PER_MINUTE",
+                 "BOUNCE_ADDRESS_OLD_KEYS", "BOUNCE_ADDRESS_MAX_AGE_DAYS",
                  "HARD_BOUNCE_POLICY", "BOUNCE_STORM_COUNT",
                  "BOUNCE_STORM_SHARE", "BOUNCE_STORM_WINDOW", "LOG_LEVEL", "SES_VERIFIED_IDENTITIES", "FROM_REWRITE", "SES_MAX_SEND_RATE", "PUBLIC_URL"):
         if env.get(name):

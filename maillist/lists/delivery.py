@@ -91,7 +91,7 @@ def list_copy(raw, mailing_list, config):
 
 def personal_envelopes(mailing_list, members, public_url, marker):
     """(bounce address, recipient, personal header lines, footer link) for each (member id, address)."""
-    return [(bounce_address(mailing_list.address, member_id), email,
+    return [(bounce_address(mailing_list.address, member_id, email), email,
              personal_headers(mailing_list, member_id, email, public_url),
              footer.link_for_body(unsubscribe_link(mailing_list, member_id, email, public_url)) if marker else b"")
             for member_id, email in members]

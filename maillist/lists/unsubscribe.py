@@ -16,7 +16,7 @@ import hmac
 from sqlalchemy import delete
 
 from maillist import audit
-from maillist.bounce_addresses import DIGITS, base36, bounce_key
+from maillist.bounce_addresses import DIGITS, base36, bounce_key, every_key
 from maillist.extensions import db
 from maillist.models import MailingList, Member, Subscription
 from maillist.unit_of_work import writes
@@ -32,8 +32,9 @@ class BadUnsubscribeToken(ValueError):
     """The token is malformed, or not one this server signed for that member and list."""
 
 
-def mac(list_id, member_id, email):
-    key = hmac.new(bounce_key(), b"maillist one-click unsubscribe", hashlib.sha256).digest()
+def mac(list_id, member_id, email, bounce_key_=None):
+    """The token's MAC under the current bounce-address key, or under `bounce_key_` (a retired one)."""
+    key = hmac.new(bounce_key_ or bounce_key(), b"maillist one-click unsubscribe", hashlib.sha256).digest()
     digest = hmac.new(key, f"{list_id}\0{member_id}\0{email.lower()}".encode(), hashlib.sha256).digest()
     return base64.b32encode(digest).decode().lower()[:MAC_LENGTH]
 
@@ -79,7 +80,9 @@ def read_token(value):
             raise BadUnsubscribeToken("malformed")
     mailing_list = db.session.get(MailingList, int(list_part, 36))
     member = db.session.get(Member, int(member_part, 36))
-    if mailing_list is None or member is None or not hmac.compare_digest(signature, mac(mailing_list.id, member.id, member.email)):
+    # Links in mail sent before a key was retired (BOUNCE_ADDRESS_OLD_KEYS) keep working.
+    if mailing_list is None or member is None or not any(
+            hmac.compare_digest(signature, mac(mailing_list.id, member.id, member.email, key)) for key in every_key()):
         raise BadUnsubscribeToken("not a token of ours")
     return mailing_list, member
 
@@ -91,7 +94,7 @@ def read_mail_address(recipient):
     if not at or not plus or not base.endswith(UNSUBSCRIBE_SUFFIX):
         raise BadUnsubscribeToken("not an unsubscribe address")
     mailing_list, member = read_token(value)
-    if mailing_list.address.lower() != f"{base[: -len(UNSUBSCRIBE_SUFFIX)]}@{domain}":
+    if mailing_list.address.lower() != f"{base[: -len(UNSUBSCRIBE_SUFFIX)]}@{domain.rstrip('.')}":
         raise BadUnsubscribeToken("the token is for another list")
     return mailing_list, member
 

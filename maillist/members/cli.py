@@ -45,10 +45,10 @@ def show_member(email, as_json):
 @click.argument("email")
 @click.option("--list", "list_address", required=True, metavar="ADDRESS", help="The list the mail comes from.")
 def bounce_address_command(email, list_address):
-    """Print the signed bounce address list mail from --list to EMAIL leaves with."""
+    """Print the signed bounce address list mail from --list to EMAIL leaves with today."""
     member = directory.get_member_by_email(email)
     mailing_list = get_list_by_address(list_address)
-    click.echo(bounce_address(mailing_list.address, member.id))
+    click.echo(bounce_address(mailing_list.address, member.id, member.email))
 
 
 def printable(text):

@@ -17,7 +17,8 @@ BAD = [
     ("LOGIN_MAX_FAILURES_PER_ADDRESS", "-3"), ("LOGIN_FAILURE_WINDOW", "soon"), ("SESSION_IDLE_TIMEOUT", "10"),
     ("SESSION_MAX_AGE", "forever"), ("GUNICORN_WORKERS", "many"), ("GUNICORN_THREADS", "0"),
     ("NOTIFY_FROM", "not an address"), ("NOTIFY_ADMIN", "admins"), ("PUBLIC_URL", "lists"),
-    ("DATABASE_URL", "sqlite:////nonexistent-maillist-folder/dir/x.db"),
+    ("DATABASE_URL", "sqlite:////nonexistent-maillist-folder/dir/x.db"), ("BOUNCE_ADDRESS_OLD_KEYS", "yesterday:key"),
+    ("BOUNCE_ADDRESS_OLD_KEYS", "2026-01-01"), ("BOUNCE_ADDRESS_MAX_AGE_DAYS", "0"),
 ]
 
 

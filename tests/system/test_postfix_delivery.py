@@ -96,7 +96,7 @@ def test_list_mail_reaches_each_active_member_once_with_their_own_signed_sender(
     time.sleep(1)  # anything more would arrive now
     received = sink.messages
     assert sorted((rcpts, sender) for sender, rcpts, _ in received) == sorted(
-        ([member.email], bounce_address(club.address, member.id)) for member in members), (base / "maillog").read_text()[-3000:]
+        ([member.email], bounce_address(club.address, member.id, member.email)) for member in members), (base / "maillog").read_text()[-3000:]
     assert len({sender for sender, _, _ in received}) == 3
     assert all(sender.startswith("club-bounces+") for sender, _, _ in received)
     headers = BytesParser(policy=policy.default).parsebytes(received[0][2])
@@ -195,7 +195,7 @@ def test_forged_reports_and_vacation_replies_change_nothing(postfix):
     club = helpers.make_list("club@lists.example.org", "Club", post_policy="open")
     ann = helpers.make_member("ann@example.org", lists=[club])
     bob = helpers.make_member("bob@example.org", lists=[club])
-    token = bounce_address(club.address, bob.id)
+    token = bounce_address(club.address, bob.id, bob.email)
     wrong = token[:-len("@lists.example.org") - 1] + ("a" if token[-len("@lists.example.org") - 1] != "a" else "b") + "@lists.example.org"
     send_raw(port, "club-bounces@lists.example.org", FORGED_DSN.format(to="club-bounces@lists.example.org", n=1))
     send_raw(port, wrong, FORGED_DSN.format(to=wrong, n=2))

@@ -69,7 +69,7 @@ def test_the_email_bounce_switch_works_both_ways_as_nobody(pipes, switch, outcom
     club = helpers.make_list("club@lists.example.org")
     member = helpers.make_member("gone@example.net", lists=[club])
     before = files_in(app_dir)
-    result = as_nobody(config, "bounces", "process-dsn", "--recipient", bounce_address(club.address, member.id), stdin=DSN.read_bytes())
+    result = as_nobody(config, "bounces", "process-dsn", "--recipient", bounce_address(club.address, member.id, member.email), stdin=DSN.read_bytes())
     assert result.returncode == 0 and result.stdout.startswith(outcome), result.stdout + result.stderr
     db.session.expire_all()
     assert (db.session.scalar(select(Member.bounce_status)) == "hard") is bounced

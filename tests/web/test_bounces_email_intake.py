@@ -59,7 +59,7 @@ def run(runner, raw, recipient):
 
 
 def token_for(member):
-    return bounce_address(LIST, member.id)
+    return bounce_address(LIST, member.id, member.email)
 
 
 def test_a_report_through_the_members_token_applies_once(runner, club):
@@ -89,7 +89,7 @@ def test_reports_without_a_valid_token_change_nothing(runner, club, recipient):
 
 def test_another_lists_token_does_not_transfer(runner, club):
     member = helpers.make_member("gone@example.net", lists=[club])
-    other = bounce_address("other@lists.example.org", member.id).replace("other-bounces", "club-bounces")
+    other = bounce_address("other@lists.example.org", member.id, member.email).replace("other-bounces", "club-bounces")
     assert run(runner, load("postfix-rfc3464-permanent.eml"), other).output.startswith("no-member-token")
 
 

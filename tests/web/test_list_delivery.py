@@ -4,7 +4,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from maillist.bounce_addresses import read_bounce_address
+from maillist.bounce_addresses import check_token, read_bounce_address
 from maillist.extensions import db
 from maillist.lists import unsubscribe as one_click
 from tests import helpers
@@ -54,7 +54,9 @@ def test_each_member_gets_one_message_with_their_own_signed_sender(app, runner, 
     assert sorted(rcpts[0] for _, rcpts, _ in handler.messages) == ["ann@example.org", "bob@example.net"]
     for sender, rcpts, content in handler.messages:
         member = next(m for m in members if m.email == rcpts[0])
-        assert read_bounce_address(sender) == ("club@lists.example.org", member.id)
+        token = read_bounce_address(sender)
+        assert (token.list_address, token.member_id) == ("club@lists.example.org", member.id)
+        check_token(token, member.email)
         personal = f"List-Unsubscribe: <mailto:{one_click.unsubscribe_address(club.address, one_click.token(club.id, member.id, member.email))}>\r\n"
         assert content.startswith(personal.encode())
         content = content[len(personal):]

@@ -56,7 +56,7 @@ def test_last_bounce_never_sticks_in_the_future(client, runner, aws):
     future = datetime(2999, 1, 1, tzinfo=timezone.utc)
     helpers.post_sns(client, helpers.sns_notification(helpers.ses_identity("Bounce", ["gone@example.net"], bounce_type="Transient", when=future)))
     raw = FIXTURE.read_bytes().replace(b"Date: Fri, 27 Nov 2026 10:15:02 +0000 (UTC)", b"Date: 31 Dec 9999 23:59:59 -1200")
-    result = runner.invoke(args=["bounces", "process-dsn", "--recipient", bounce_address(club.address, member.id)], input=raw)
+    result = runner.invoke(args=["bounces", "process-dsn", "--recipient", bounce_address(club.address, member.id, member.email)], input=raw)
     assert result.exit_code == 0, result.output
     db.session.refresh(member)
     assert close_to_now(member.last_bounce_at)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from maillist import subscriptions
-from maillist.bounce_addresses import BadBounceAddress, read_bounce_address
+from maillist.bounce_addresses import BadBounceAddress, check_token, read_bounce_address
 from maillist.extensions import db
 from maillist.intake import door_counts
 from maillist.intake.door import apply_report
@@ -55,12 +55,18 @@ def process_dsn(raw, recipient):
     if not current_app.config["ENABLE_EMAIL_BOUNCE_PROCESSING"]:
         return DsnResult("ignored", "ENABLE_EMAIL_BOUNCE_PROCESSING is off")
     try:
-        list_address, member_id = read_bounce_address(recipient)
+        token = read_bounce_address(recipient)
     except BadBounceAddress as error:
         return DsnResult("no-member-token", f"{recipient}: {error}")
-    member = db.session.get(Member, member_id)
+    list_address = token.list_address
+    member = db.session.get(Member, token.member_id)
     if member is None:
-        return DsnResult("unknown-member", f"member {member_id} of {list_address} no longer exists")
+        return DsnResult("unknown-member", f"member {token.member_id} of {list_address} no longer exists")
+    try:
+        # Signed for this member's address: a later member given a deleted member's id has another.
+        check_token(token, member.email)
+    except BadBounceAddress as error:
+        return DsnResult("no-member-token", f"{recipient}: {error}")
     limit = current_app.config["EMAIL_REPORTS_PER_MINUTE"]
     try:
         flooded = bool(limit) and recent_reports(member.id) >= limit
