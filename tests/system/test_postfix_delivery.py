@@ -235,7 +235,7 @@ def test_who_may_post_is_decided_at_smtp_time(postfix):
         code, reason = refused.value.recipients[to]
         assert code == 554 and b"5.7.1" in reason and b"may post to " + to.encode() in reason, reason
     send(port, "club@lists.example.org", sender="secretary@example.org")
-    received = sink.wait_for(2)
+    sink.wait_for(2)
     time.sleep(1)
     assert sorted(r for _, rcpts, _ in sink.messages for r in rcpts) == ["bob@example.net", "secretary@example.org"], (base / "maillog").read_text()[-3000:]
 
@@ -332,7 +332,7 @@ def test_a_post_the_relay_refuses_is_told_to_the_owners_and_bounces_no_member(ne
     db.session.commit()
     members = [helpers.make_member(f"m{i}@example.net", lists=[club]) for i in range(3)]
     send(port, "club@lists.example.org")
-    notices = relay.wait_for(1, timeout=60)
+    relay.wait_for(1, timeout=60)
     time.sleep(3)  # the other copies' reports arrive too, and must not tell the owners again
     log = (base / "maillog").read_text()
     assert len(relay.messages) == 1, log[-3000:]
