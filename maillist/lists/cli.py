@@ -84,8 +84,8 @@ def unsubscribe_mail(recipient):
 def deliver(address, reinject):
     """Send the message on standard input to every member of the list ADDRESS (Postfix's list pipe).
 
-    Exits 0 when sent, 67 when the list has nobody to deliver to (Postfix returns the message
-    with the reason), 75 when Postfix should try again later.
+    Exits 0 when sent or discarded (a post that may not go out after all is logged, never
+    returned to its envelope sender), 75 when Postfix should try again later.
     """
     host, _, port = reinject.rpartition(":")
     result = delivery.deliver(address, sys.stdin.buffer.read(), host, int(port))

@@ -28,20 +28,31 @@ from maillist.vocabulary import HARD
 
 log = logging.getLogger("maillist.delivery")
 
-# sysexits.h, as Postfix's pipe(8) reads them: 65, 67 and 77 return the message to its sender, 75 retries.
-EX_OK, EX_DATAERR, EX_NOUSER, EX_TEMPFAIL, EX_NOPERM = 0, 65, 67, 75, 77
+# sysexits.h, as Postfix's pipe(8) reads them: 0 done, 75 try again later. Nothing this pipe
+# decides after Postfix accepted a post is returned to its envelope sender, whom anyone can forge
+# on an open list (backscatter): what the policy service could not refuse at SMTP time is
+# discarded and logged instead.
+EX_OK, EX_TEMPFAIL = 0, 75
 CONNECTION_ATTEMPTS = 3
 MAX_HEADER_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """What became of one list message, and the exit code Postfix should see."""
+    """What became of one list message, and the exit code Postfix should see; `discarded` says why
+    it went to nobody."""
 
     exit_code: int
     sent: int = 0
     refused: tuple = ()
     reason: str = ""
+    discarded: bool = False
+
+
+def discard(list_address, reason, sent=0, refused=()):
+    """A post that goes no further, logged and never returned to its envelope sender."""
+    log.warning("post to %s discarded: %s", list_address, reason)
+    return Delivery(EX_OK, sent, tuple(refused), f"discarded: {reason}", discarded=True)
 
 
 def recipients(mailing_list):
@@ -58,24 +69,24 @@ def deliver(list_address, raw, host, port):
     """Send `raw` to every member of the list at `list_address`, each with their own bounce address."""
     mailing_list = find_list_by_address(list_address)
     if mailing_list is None or not mailing_list.active:
-        return Delivery(EX_NOUSER, reason=f"{list_address}: no such list")
+        # Postfix's tables take only active lists: one was switched off or removed since.
+        return discard(list_address, "no such list")
     froms = BytesHeaderParser().parsebytes(raw[:MAX_HEADER_BYTES]).get_all("From", [])
     if len(froms) != 1:
-        # Not one author: sent to nobody, and not returned to an envelope sender anyone could forge.
-        log.warning("post to %s discarded: it has %d From headers", list_address, len(froms))
-        return Delivery(EX_OK, reason=f"discarded: the post has {len(froms)} From headers, not one")
+        return discard(list_address, f"the post has {len(froms)} From headers, not one")
     refused = from_refusal(mailing_list, froms[0])
     if refused:
-        # The envelope sender already passed the same rule at SMTP time, so this goes back to them.
-        return Delivery(EX_NOPERM, reason=refused)
+        # The envelope sender passed the rule at SMTP time; the From a reader sees did not.
+        return discard(list_address, refused)
     members = recipients(mailing_list)
     if not members:
-        return Delivery(EX_NOUSER, reason="this list has nobody to deliver to")
+        # The policy service refuses a list with nobody to deliver to at SMTP time: the last left since.
+        return discard(list_address, "this list has nobody to deliver to")
     message, marker = list_copy(raw, mailing_list, current_app.config)
     envelopes = personal_envelopes(mailing_list, members, current_app.config.get("PUBLIC_URL", ""), marker)
     db.session.rollback()  # no transaction held open while mail is sent
     pacer = Pacer(current_app.config.get("SES_MAX_SEND_RATE", 0))
-    return send_all(envelopes, message, host, port, pacer, marker.encode() if marker else None)
+    return send_all(envelopes, message, host, port, pacer, marker.encode() if marker else None, mailing_list.address)
 
 
 def list_copy(raw, mailing_list, config):
@@ -119,7 +130,7 @@ class Pacer:
         self.next_at = now + self.interval
 
 
-def send_all(envelopes, message, host, port, pacer=None, marker=None):
+def send_all(envelopes, message, host, port, pacer=None, marker=None, list_address=""):
     """One SMTP transaction per (sender, recipient, personal header lines, link) over one connection, reconnecting
     where it drops; the link takes the place of `marker` in the body."""
     pacer = pacer or Pacer(0)
@@ -144,7 +155,7 @@ def send_all(envelopes, message, host, port, pacer=None, marker=None):
             if 500 <= error.smtp_code < 600:
                 # Refused for what the message is (too large, a line too long): trying again cannot help.
                 reason = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else str(error.smtp_error)
-                return Delivery(EX_DATAERR, sent, tuple(refused), f"the message was refused: {error.smtp_code} {reason}")
+                return discard(list_address, f"the message was refused: {error.smtp_code} {reason}", sent, refused)
             log.warning("re-injection failed (attempt %d, %d left to send): %s", attempt, len(pending), error)
         except (OSError, smtplib.SMTPException) as error:
             log.warning("re-injection failed (attempt %d, %d left to send): %s", attempt, len(pending), error)

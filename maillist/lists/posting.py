@@ -49,21 +49,34 @@ def refusal(mailing_list, sender):
 
 def list_for_recipient(recipient):
     """The list a recipient address names (club@ or club+anything@), or None (bounce addresses included)."""
+    # The canonical form: Postfix takes "club@lists.example.org." and "club"@lists.example.org as the list.
     local, at, domain = normalise_email(recipient).rpartition("@")
-    # Postfix takes "club@lists.example.org." as the list (it drops a domain's trailing dot): so must the rule.
-    domain = domain.rstrip(".")
     base = local.partition("+")[0]
     if not at or not base or base.endswith(BOUNCES_SUFFIX):
         return None
     return find_list_by_address(f"{base}@{domain}")
 
 
+def has_readers(mailing_list):
+    """Whether anyone would get the list's mail (an active member who is not hard-bounced)."""
+    return db.session.scalar(
+        select(Member.id).join(Subscription, Subscription.member_id == Member.id)
+        .where(Subscription.list_id == mailing_list.id, Member.active.is_(True), Member.bounce_status != HARD).limit(1)
+    ) is not None
+
+
 def decide(request):
-    """The policy answer (`DUNNO` or `REJECT ...`) for one Postfix policy request (a dict)."""
+    """The policy answer (`DUNNO` or `REJECT ...`) for one Postfix policy request (a dict).
+
+    Everything that would stop a post is asked here, while the sender's own server is still on the
+    line: after Postfix accepts it, a refusal could only be mailed to an envelope sender anyone can
+    forge, so the list pipe discards instead (maillist.lists.delivery)."""
     mailing_list = list_for_recipient(request.get("recipient", ""))
     if mailing_list is None or not mailing_list.active:
         return "DUNNO"
     reason = refusal(mailing_list, request.get("sender", ""))
+    if reason is None and not has_readers(mailing_list):
+        reason = f"{mailing_list.address} has nobody to deliver to"
     db.session.rollback()
     if reason is None:
         return "DUNNO"

@@ -24,8 +24,8 @@ def ask(runner, *requests):
 def lists(app):
     members = helpers.make_list("club@lists.example.org", "Club")
     announce = helpers.make_list("news@lists.example.org", "News", post_policy="senders", allowed_senders="office@example.org")
-    helpers.make_list("open@lists.example.org", "Open", post_policy="open")
-    helpers.make_member("ann@example.org", lists=[members])
+    open_list = helpers.make_list("open@lists.example.org", "Open", post_policy="open")
+    helpers.make_member("ann@example.org", lists=[members, announce, open_list])
     helpers.make_member("off@example.org", lists=[members], active=False)
     helpers.make_member("hard@example.org", lists=[members], bounce_status="hard")
     helpers.make_member("elsewhere@example.org")
@@ -58,11 +58,21 @@ def test_an_extension_does_not_get_round_the_rule(runner, lists):
 
 
 @pytest.mark.parametrize("spelling", ["club@lists.example.org.", "club@lists.example.org..", "CLUB@Lists.Example.ORG.",
-                                      "club+x@lists.example.org."])
+                                      "club+x@lists.example.org.", '"club"@lists.example.org', '"club+x"@lists.example.org.',
+                                      "<club@lists.example.org>", '"c\\lub"@lists.example.org'])
 def test_a_trailing_dot_does_not_get_round_the_rule(runner, lists, spelling):
     """Postfix delivers club@lists.example.org. to the list; the policy once answered DUNNO for that spelling."""
     assert ask(runner, request("x@attacker.example", spelling)) == [
         "action=REJECT 5.7.1 only members may post to club@lists.example.org"]
+
+
+def test_a_list_nobody_would_receive_is_refused_at_smtp_time_whoever_sends(runner, lists):
+    """After Postfix takes a post, a refusal could only go to an envelope sender anyone can forge."""
+    quiet = helpers.make_list("quiet@lists.example.org", "Quiet", post_policy="open")
+    helpers.make_member("gone@example.org", lists=[quiet], bounce_status="hard")
+    helpers.make_member("off2@example.org", lists=[quiet], active=False)
+    assert ask(runner, request("anyone@example.com", "quiet@lists.example.org"), request("ann@example.org", "Quiet@lists.example.org.")) == [
+        "action=REJECT 5.7.1 quiet@lists.example.org has nobody to deliver to"] * 2
 
 
 @pytest.mark.parametrize("junk", ["no equals sign\n", "recipient=\n", "=\n", "x" * 20000 + "\n", "sender=a\x00b\n"])
