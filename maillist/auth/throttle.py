@@ -9,9 +9,15 @@ one locked transaction (so parallel guesses queue and none slip under a limit):
 - the account from anywhere (`account`), counting only attempts that reached a password check:
   a much higher ceiling, and past twice the pair limit each attempt must wait twice as long as
   the one before (up to MAX_BACKOFF seconds): a guesser with many addresses is slowed, then
-  stopped at the ceiling, which is the one lock-out left and the price of stopping them.
+  stopped at the ceiling.
 
-A successful sign-in gives back its own attempt and clears the pair's count.
+The account's back-off and ceiling do not apply from an address the account signed in from
+within KNOWN_FOR (`known`, one row per account and address, kept apart from the counters): a
+guesser spread over many addresses stops at the ceiling, while the owner, signing in from where
+they usually do, still gets in (their own address keeps its pair limit). Only an owner at an
+address they never signed in from waits for the window to pass while such an attack goes on.
+
+A successful sign-in gives back its own attempt, clears the pair's count and remembers the address.
 """
 
 import logging
@@ -30,7 +36,10 @@ from maillist.unit_of_work import writes
 
 log = logging.getLogger(__name__)
 
-PAIR, ADDRESS, ACCOUNT = "pair", "address", "account"
+PAIR, ADDRESS, ACCOUNT, KNOWN = "pair", "address", "account", "known"
+COUNTERS = (PAIR, ADDRESS, ACCOUNT)
+# How long an address a user signed in from passes the account's ceiling.
+KNOWN_FOR = timedelta(days=90)
 MAX_BACKOFF = 60
 # Back-off starts once an account has had this many pair-limits' worth of checked attempts:
 # more than one address could have sent.
@@ -70,11 +79,19 @@ def raise_counters(keys, now, window, config):
     address, _ = raise_counter(ADDRESS, keys[ADDRESS], now, window)
     if not (pair <= pair_limit and address <= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]):
         return False
+    if is_known(keys[PAIR], now):
+        return True
     # Only attempts that reach a password check count against the account: one address stopped
     # by its own limit cannot push the account towards its ceiling.
     attempts, previous = raise_counter(ACCOUNT, keys[ACCOUNT], now, window)
     return (attempts <= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
             and not backing_off(attempts - BACKOFF_AFTER * pair_limit, previous, now))
+
+
+def is_known(pair_key, now):
+    """Whether the account signed in from this address within KNOWN_FOR."""
+    since = db.session.scalar(select(LoginAttempt.window_start).where(LoginAttempt.scope == KNOWN, LoginAttempt.key == pair_key))
+    return since is not None and since >= now - KNOWN_FOR
 
 
 def backing_off(excess, previous, now):
@@ -113,8 +130,10 @@ def raise_counter(scope, key, now, window):
 
 @writes
 def give_back(attempt):
-    """After a successful sign-in: clear the pair's count and return the attempt to the others."""
+    """After a successful sign-in: clear the pair's count, return the attempt to the others, and
+    remember the address as one the account signs in from."""
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.scope == PAIR, LoginAttempt.key == attempt.keys[PAIR]))
+    remember(attempt.keys[PAIR], utcnow())
     for scope in (ADDRESS, ACCOUNT):
         db.session.execute(
             update(LoginAttempt)
@@ -123,13 +142,28 @@ def give_back(attempt):
         )
 
 
+def remember(pair_key, now):
+    """Note that the account signed in from this address now (two sign-ins at once: both say so)."""
+    known = (LoginAttempt.scope == KNOWN) & (LoginAttempt.key == pair_key)
+    if db.session.execute(update(LoginAttempt).where(known).values(window_start=now, last_attempt_at=now)).rowcount:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(LoginAttempt(scope=KNOWN, key=pair_key, attempts=0, window_start=now, last_attempt_at=now))
+    except IntegrityError:
+        pass  # another sign-in from the same place remembered it first
+
+
 def forget_expired(cutoff):
     """Delete counters whose window ended before `cutoff`, in a transaction of its own.
 
     Another sign-in may be resetting one of them at this moment; that one wins and this
     tidying-up simply waits for the next attempt.
     """
+    forget = lambda: db.session.execute(delete(LoginAttempt).where(  # noqa: E731
+        ((LoginAttempt.scope.in_(COUNTERS)) & (LoginAttempt.window_start < cutoff))
+        | ((LoginAttempt.scope == KNOWN) & (LoginAttempt.window_start < utcnow() - KNOWN_FOR))))
     try:
-        unit_of_work.transaction(lambda: db.session.execute(delete(LoginAttempt).where(LoginAttempt.window_start < cutoff)))
+        unit_of_work.transaction(forget)
     except OperationalError as error:
         log.info("expired sign-in counters left for later: %s", error.orig)

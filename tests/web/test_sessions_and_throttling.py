@@ -2,13 +2,15 @@
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from maillist.auth import services, throttle
 from maillist.extensions import db
-from maillist.models import User
+from maillist.models import LoginAttempt, User
+from maillist.models.types import utcnow
 from tests import helpers
 
 PASSWORD = "a long enough password"
@@ -123,6 +125,33 @@ def test_the_account_ceiling_stops_guessing_from_many_addresses(app):
     assert answers == [401] * 8
     _, after = sign_in(app, "boss@example.org", address="198.51.100.7")
     assert after.status_code == 429
+
+
+def test_the_owner_signs_in_from_their_usual_address_past_the_ceiling_and_back_off(app):
+    """55 wrong passwords from 11 addresses once locked the real admin out for the window."""
+    helpers.make_user("boss@example.org", "admin", PASSWORD)
+    assert sign_in(app, "boss@example.org", address="198.51.100.7")[1].status_code == 303  # the owner, last week
+    for n in range(11):
+        for _ in range(5):
+            sign_in(app, "boss@example.org", "wrong password!", address=f"203.0.113.{n}")
+    assert sign_in(app, "boss@example.org", "wrong password!", address="203.0.113.99")[1].status_code == 429
+    assert sign_in(app, "boss@example.org", address="198.51.100.7")[1].status_code == 303
+    # The usual address still has its own pair limit: guessing from it stops as before.
+    answers = [sign_in(app, "boss@example.org", "wrong password!", address="198.51.100.7")[1].status_code for _ in range(7)]
+    assert answers[:5] == [401] * 5 and answers[5:] == [429] * 2
+
+
+def test_known_addresses_are_forgotten_after_their_time(app):
+    helpers.make_user("boss@example.org", "admin", PASSWORD)
+    assert sign_in(app, "boss@example.org", address="198.51.100.7")[1].status_code == 303
+    db.session.execute(update(LoginAttempt).where(LoginAttempt.scope == throttle.KNOWN)
+                       .values(window_start=utcnow() - throttle.KNOWN_FOR - timedelta(days=1)))
+    db.session.commit()
+    app.config.update(LOGIN_MAX_FAILURES_PER_ACCOUNT=3, LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS=100)
+    for n in range(3):
+        sign_in(app, "boss@example.org", "wrong password!", address=f"203.0.113.{n}")
+    assert sign_in(app, "boss@example.org", address="198.51.100.7")[1].status_code == 429
+    assert db.session.scalar(select(LoginAttempt).where(LoginAttempt.scope == throttle.KNOWN)) is None
 
 
 def test_beyond_the_pair_limit_account_attempts_back_off(app):
