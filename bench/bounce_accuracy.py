@@ -6,7 +6,9 @@ temporary or not), and compares, file by file:
 
 - flufl.bounce alone (`all_failures`), and
 - maillist's reader (`maillist.transports.email.dsn_parser.read_report`), which adds RFC 3464 field
-  reading, auto-reply and feedback-report recognition and the 4.x.x-is-never-Permanent rule.
+  reading, auto-reply and feedback-report recognition and the 4.x.x-is-never-Permanent rule, and
+- Sisimai (Debian's `libsisimai-perl`, read through bench/sisimai_read.pl), where it is installed:
+  the most complete bounce classifier there is, with a reason for each recipient.
 
 Then it measures the reasons (maillist.bounce_reasons) against bench/data/flufl_bounce_reasons.csv:
 each permanent failure in that corpus read by a person and labelled `dead` (the address is gone:
@@ -21,6 +23,8 @@ Then it times the reader on hostile inputs (each must take well under a second):
 
 import ast
 import csv
+import json
+import shutil
 import re
 import subprocess
 import sys
@@ -60,17 +64,64 @@ def corpus(workdir):
     return source / "tests" / "data", rows
 
 
-def flufl_alone(raw, temporary):
-    message = message_from_bytes(raw, policy=policy.compat32)
+# Sisimai's reasons that say the address itself is gone (deactivate), as HARD_BOUNCE_POLICY=reason means it.
+SISIMAI_DEAD = {"userunknown", "hostunknown", "hasmoved", "suspend", "notaccept"}
+# What Sisimai reports that is no failure of the recipient.
+SISIMAI_NOT_FAILED = {"delivered", "vacation", "feedback"}
+
+
+def sisimai_available():
+    return shutil.which("perl") and subprocess.run(["perl", "-MSisimai", "-e", "1"], capture_output=True).returncode == 0
+
+
+def sisimai_results(paths):
+    """{path: [entry]} from bench/sisimai_read.pl, or None where Sisimai is not installed."""
+    if not sisimai_available():
+        return None
+    done = subprocess.run(["perl", str(ROOT / "bench" / "sisimai_read.pl"), *map(str, paths)], capture_output=True, check=True)
+    return {Path(name): entries for name, entries in json.loads(done.stdout).items()}
+
+
+def sisimai_reader(results):
+    """A reader over Sisimai's results: a 4.x.x status or a delay is temporary, the rest permanent
+    (Sisimai's own `softbounce` says whether its reason might pass, not whether the server gave up)."""
+
+    def read(path, temporary):
+        failed = [e for e in results.get(path, []) if e["reason"] not in SISIMAI_NOT_FAILED]
+        soft = {e["recipient"] for e in failed if (e["status"] or "").startswith("4") or e["action"] == "delayed"}
+        permanent = {e["recipient"] for e in failed} - soft
+        return (soft if temporary else permanent), permanent
+
+    return read
+
+
+def sisimai_reason(results):
+    def reason_of(path, address):
+        entry = next((e for e in results.get(path, []) if e["recipient"] == address.lower()), None)
+        if entry is None:
+            return "not found", False
+        return entry["reason"], entry["reason"] in SISIMAI_DEAD
+
+    return reason_of
+
+
+def maillist_reason(path, address):
+    found = {r.email: r for r in read_report(path.read_bytes()).recipients}
+    recipient = found.get(address.lower())
+    return (recipient.reason if recipient else "not found"), bool(recipient and recipient.deactivates)
+
+
+def flufl_alone(path, temporary):
+    message = message_from_bytes(path.read_bytes(), policy=policy.compat32)
     temp, perm = all_failures(message)
     found = temp if temporary else perm
     return {a.decode().lower() for a in found}, {a.decode().lower() for a in perm}
 
 
-def maillist_reader(raw, temporary):
+def maillist_reader(path, temporary):
     """Failed addresses of the asked kind, and those classed Permanent. A delay notice's delayed
     recipients count as temporary failures found (maillist records no bounce for a delay)."""
-    reading = read_report(raw)
+    reading = read_report(path.read_bytes())
     if reading.kind == DELAY:
         return ({r.email for r in reading.recipients if r.action == "delayed"} if temporary else set()), set()
     if reading.kind != BOUNCE:
@@ -80,26 +131,22 @@ def maillist_reader(raw, temporary):
     return failed, permanent
 
 
-def reason_accuracy(data):
+def reason_accuracy(data, reason_of):
     """{truth: [(file, address, reason, deactivates)]} for every labelled recipient."""
     results = {}
     with open(ROOT / "bench" / "data" / "flufl_bounce_reasons.csv", newline="") as labels:
         for row in csv.DictReader(labels):
-            reading = read_report((data / row["file"]).read_bytes())
-            found = {r.email: r for r in reading.recipients}
-            recipient = found.get(row["address"].lower())
-            reason = recipient.reason if recipient else "not found"
-            deactivates = bool(recipient and recipient.deactivates)
+            reason, deactivates = reason_of(data / row["file"], row["address"])
             results.setdefault(row["truth"], []).append((row["file"], row["address"], reason, deactivates))
     return results
 
 
-def print_reason_accuracy(data, verbose):
-    results = reason_accuracy(data)
+def print_reason_accuracy(label, data, reason_of, verbose):
+    results = reason_accuracy(data, reason_of)
     dead, refused = results.get("dead", []), results.get("refused", [])
     recognised = sum(1 for *_, deactivates in dead if deactivates)
     kept = sum(1 for *_, deactivates in refused if not deactivates)
-    print(f"reasons: dead addresses recognised as dead {recognised}/{len(dead)} ({recognised / len(dead):.1%}); "
+    print(f"reasons, {label}: dead addresses recognised as dead {recognised}/{len(dead)} ({recognised / len(dead):.1%}); "
           f"other refusals kept from deactivation {kept}/{len(refused)} ({kept / len(refused):.1%}); "
           f"{len(results.get('unclear', []))} without a stated reason left out")
     if verbose:
@@ -120,7 +167,7 @@ def score(reader, data, rows):
     for name, expected, temporary in rows:
         expected = {a.lower() for a in expected}
         try:
-            found, permanent = reader((data / name).read_bytes(), temporary)
+            found, permanent = reader(data / name, temporary)
         except Exception:  # noqa: BLE001 - a benchmark counts crashes rather than stopping at one
             crashes += 1
             continue
@@ -158,12 +205,20 @@ def main():
         data, rows = corpus(Path(workdir))
         print(f"flufl.bounce {pinned_version()} test corpus: {len(rows)} files "
               f"({sum(1 for _, e, _ in rows if e)} with failed addresses, {sum(1 for *_, t in rows if t)} temporary)")
-        for label, reader in (("flufl.bounce alone", flufl_alone), ("maillist reader", maillist_reader)):
+        sisimai = sisimai_results([data / name for name, _, _ in rows])
+        readers = [("flufl.bounce alone", flufl_alone), ("maillist reader", maillist_reader)]
+        if sisimai is None:
+            print("Sisimai is not installed (apt-get install libsisimai-perl): its rows are left out")
+        else:
+            readers.append(("Sisimai", sisimai_reader(sisimai)))
+        for label, reader in readers:
             exact, found, total, temp_perm, crashes, four = score(reader, data, rows)
             print(f"{label:20} exact recipient set {exact}/{len(rows)}; permanent found and classed Permanent "
                   f"{found}/{total} ({found / total:.1%}); temporary classed Permanent {temp_perm}; crashes {crashes}")
         print(f"(not counted above: {four} address(es) the table calls permanent whose report says 4.x.x)")
-        print_reason_accuracy(data, "--verbose" in sys.argv)
+        print_reason_accuracy("maillist", data, maillist_reason, "--verbose" in sys.argv)
+        if sisimai is not None:
+            print_reason_accuracy("Sisimai", data, sisimai_reason(sisimai), "--verbose" in sys.argv)
     print(f"hostile inputs (maillist reader, one run each; {describe()}):")
     for label, raw in HOSTILE.items():
         started = time.perf_counter()
