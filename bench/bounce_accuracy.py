@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from flufl.bounce import all_failures  # noqa: E402
 
 from bench.machine import describe  # noqa: E402
-from maillist.transports.email.dsn_parser import BOUNCE, DELAY, read_report  # noqa: E402
+from maillist.transports.email.dsn_parser import BOUNCE, DELAY, GAVE_UP, read_report  # noqa: E402
 from maillist.vocabulary import PERMANENT  # noqa: E402
 
 
@@ -157,8 +157,9 @@ def print_reason_accuracy(label, data, reason_of, verbose):
 
 
 def four_xx(raw):
-    """Whether the report's delivery-status gives a 4.x.x status (maillist classes those Transient by rule)."""
-    return bool(re.search(rb"(?im)^Status:\s*4\.", raw))
+    """Whether the report gives a 4.x.x status or says the server gave up after retrying (maillist
+    classes those Transient by rule: a server that gave up is no proof the address is dead)."""
+    return bool(re.search(rb"(?im)^Status:\s*4\.|\(#4\.\d|\b4\.4\.\d\b", raw) or GAVE_UP.search(raw.decode("latin-1")))
 
 
 def score(reader, data, rows):
@@ -215,7 +216,7 @@ def main():
             exact, found, total, temp_perm, crashes, four = score(reader, data, rows)
             print(f"{label:20} exact recipient set {exact}/{len(rows)}; permanent found and classed Permanent "
                   f"{found}/{total} ({found / total:.1%}); temporary classed Permanent {temp_perm}; crashes {crashes}")
-        print(f"(not counted above: {four} address(es) the table calls permanent whose report says 4.x.x)")
+        print(f"(not counted above: {four} address(es) the table calls permanent whose report says 4.x.x or gave up after retrying)")
         print_reason_accuracy("maillist", data, maillist_reason, "--verbose" in sys.argv)
         if sisimai is not None:
             print_reason_accuracy("Sisimai", data, sisimai_reason(sisimai), "--verbose" in sys.argv)

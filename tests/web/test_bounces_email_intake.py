@@ -29,6 +29,9 @@ def load(name):
         ("qmail-prose.eml", BOUNCE, [("olduser@example.net", "Permanent", None)]),
         ("exchange-style.eml", BOUNCE, [("left@example.net", "Permanent", "5.1.10")]),
         ("not-a-bounce.eml", NOT_A_BOUNCE, []),
+        # Given up after temporary failures: "This is a permanent error" in the prose, but no dead address.
+        ("qmail-gave-up-temporary.eml", BOUNCE, [("slow@example.net", "Transient", "4.3.0")]),
+        ("exim-retry-timeout.eml", BOUNCE, [("busy@example.net", "Transient", None)]),
     ],
 )
 def test_read_common_forms(name, kind, expected):

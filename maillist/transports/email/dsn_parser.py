@@ -78,6 +78,10 @@ VACATION_SUBJECT = re.compile(
     r"|automatyczna odpowied[źz]|nieobecno[śs][ćc]|poza biurem"
     r"|automatiskt svar|fr[åa]nvarande|fr[åa]nvaro|ej p[åa] kontoret"
     r"|自動応答|自動返信|不在)", re.I)
+# A server that gave up after retrying a temporary failure: the address may well work (qmail's
+# "in the queue too long", Exim's "retry timeout exceeded"). Read as Transient, never as dead.
+GAVE_UP = re.compile(r"retry time ?(out)? ?(exceeded|expired)|in the queue too long|too long in (the )?queue|"
+                     r"delivery time expired|could not be delivered within \d|giving up after \d|retry limit (reached|exceeded)", re.I)
 AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-MS-Exchange-Inbox-Rules-Loop")
 SEVERITY = {PERMANENT: 3, TRANSIENT: 2, UNDETERMINED: 1}
 
@@ -448,6 +452,8 @@ def read_prose(message):
         diagnostic = said or whole
         match = ENHANCED.search(said) if said else ENHANCED.search(text)
         status = match.group(0) if match and match.group(1) in "45" else None
+        if (status or "").startswith("4") or GAVE_UP.search(diagnostic or ""):
+            bounce_type = TRANSIENT  # a 4.x.x failure, or one given up on after retrying, is no dead address
         found.append(RecipientStatus(email[:255], bounce_type, status, diagnostic, "failed"))
     return tuple(found)
 
