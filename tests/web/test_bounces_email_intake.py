@@ -419,3 +419,19 @@ def test_a_refusal_is_told_once_per_post_whatever_its_message_id_holds(app, club
     wildcard = relay_refusals.RelayRefusal("554 Message rejected", "<post%@example.org>", "y")
     underscore = relay_refusals.RelayRefusal("554 Message rejected", "<post_one_long@example.org>", "z")
     assert not relay_refusals.already_reported(club, wildcard) and not relay_refusals.already_reported(club, underscore)
+
+
+AWS_SAMPLES = helpers.SHARED / "aws-samples"
+
+
+@pytest.mark.skipif(not AWS_SAMPLES.exists(), reason="AWS's documented examples are in ../shared, beside the checkout")
+@pytest.mark.parametrize("sample", ["ses-notification-delivery.json", "ses-eventpublishing-delivery.json",
+                                    "ses-eventpublishing-delivery-delay.json", "ses-notification-bounce-permanent-with-dsn.json",
+                                    "ses-notification-complaint-with-feedback-report.json"])
+def test_ses_notifications_mailed_by_an_sns_email_subscription_are_no_bounce(sample):
+    """A topic with an email subscription mails the JSON itself: its addresses and status codes are
+    about other mail (or the webhook's business), never a bounce of the address it came to."""
+    raw = ("From: AWS Notifications <no-reply@sns.amazonaws.com>\nTo: club-bounces@lists.example.org\n"
+           "Subject: AWS Notification Message\nContent-Type: text/plain; charset=UTF-8\n\n"
+           + (AWS_SAMPLES / sample).read_text()).encode()
+    assert read_report(raw).kind not in (BOUNCE, COMPLAINT)
