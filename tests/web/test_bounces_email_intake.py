@@ -32,12 +32,22 @@ def load(name):
         # Given up after temporary failures: "This is a permanent error" in the prose, but no dead address.
         ("qmail-gave-up-temporary.eml", BOUNCE, [("slow@example.net", "Transient", "4.3.0")]),
         ("exim-retry-timeout.eml", BOUNCE, [("busy@example.net", "Transient", None)]),
+        # Servers flufl.bounce has no detector for.
+        ("dma-prose.eml", BOUNCE, [("gone@example.net", "Permanent", "5.1.1")]),
+        ("opensmtpd-prose.eml", BOUNCE, [("gone@example.net", "Permanent", "5.1.1")]),
+        ("domino-prose.eml", BOUNCE, [("gone@example.net", "Permanent", None)]),
     ],
 )
 def test_read_common_forms(name, kind, expected):
     reading = read_report(load(name))
     assert reading.kind == kind
     assert [(r.email, r.bounce_type, r.status) for r in reading.recipients] == expected
+
+
+def test_a_persons_mail_in_a_servers_words_is_no_bounce():
+    """The extra readers run only on a mail server's report: a member quoting one changes nothing."""
+    raw = load("opensmtpd-prose.eml").replace(b"From: Mailer Daemon <MAILER-DAEMON@mx.example.net>", b"From: Ann <ann@example.org>")
+    assert read_report(raw).kind == NOT_A_BOUNCE
 
 
 def test_rfc3464_details():

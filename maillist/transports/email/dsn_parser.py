@@ -226,7 +226,7 @@ def read_message(message):
             return Reading(kind_of(recipients), recipients, occurred_at, message_id=message_id)
     if is_auto_reply(message):
         return Reading(AUTO_REPLY, occurred_at=occurred_at, message_id=message_id)
-    recipients = read_prose(message)
+    recipients = read_prose(message) or (read_other_servers(message) if sent_by_a_daemon(message) else ())
     if recipients:
         return Reading(BOUNCE, recipients, occurred_at, message_id=message_id)
     # Bulk or auto-generated mail that is no bounce: an answering machine of some kind.
@@ -456,6 +456,43 @@ def read_prose(message):
             bounce_type = TRANSIENT  # a 4.x.x failure, or one given up on after retrying, is no dead address
         found.append(RecipientStatus(email[:255], bounce_type, status, diagnostic, "failed"))
     return tuple(found)
+
+
+# Reports flufl.bounce has no detector for, each a fixed sentence then the address and what the
+# server said (bounded repeats, no nested quantifiers: linear on any input):
+OTHER_SERVERS = (
+    # DragonFly Mail Agent (dma): "There was an error delivering your mail to <a@b>.", then the error.
+    re.compile(r"error delivering your mail to <(?P<address>[^<>\s@]{1,64}@[^<>\s@]{1,255})>\.?\s{0,20}(?P<said>[^\n]{0,1000})"),
+    # OpenSMTPD: "... for the following list of recipients:" then "a@b: 550 ..." lines.
+    re.compile(r"(?m)^(?P<address>[^\s@:<>]{1,64}@[^\s@:<>]{1,255}): (?P<said>[^\n]{0,1000})"),
+    # Lotus Notes / Domino: "was not delivered to:" the address, then "because:" the reason.
+    re.compile(r"not delivered to:\s{0,20}(?P<address>[^\s@<>]{1,64}@[^\s@<>]{1,255})\s{0,20}because:\s{0,20}(?P<said>[^\n]{0,1000})"),
+)
+OTHER_SERVER_OPENINGS = ("error delivering your mail to", "following list of recipients", "was not delivered to:")
+SMTP_CODE = re.compile(r"\b([45])\d\d\b")
+
+
+def read_other_servers(message):
+    """The failed recipients of a daemon's report in a form flufl.bounce does not know (see
+    OTHER_SERVERS), read before the quoted original message; () when it is none of them."""
+    text = text_of(message)
+    quoted = ORIGINAL_FOLLOWS.search(text.lower())
+    text = text[:quoted.start()] if quoted else text
+    lowered = text.lower()
+    if not any(opening in lowered for opening in OTHER_SERVER_OPENINGS):
+        return ()
+    found = {}
+    for pattern in OTHER_SERVERS:
+        for match in islice(pattern.finditer(text), MAX_RECIPIENTS):
+            email, said = normalise_email(match.group("address")), cut(match.group("said"), 4000)
+            if email in found or "@" not in email:
+                continue
+            status = ENHANCED.search(said or "")
+            status = status.group(0) if status and status.group(1) in "45" else None
+            code = (status or "")[:1] or (SMTP_CODE.search(said or "") or [None, "5"])[1]
+            transient = code == "4" or GAVE_UP.search(said or "")
+            found[email] = RecipientStatus(email[:255], TRANSIENT if transient else PERMANENT, status, said, "failed")
+    return tuple(found.values())[:MAX_RECIPIENTS]
 
 
 def read_feedback(message, part, occurred_at, message_id):
