@@ -445,3 +445,68 @@ def test_ses_notifications_mailed_by_an_sns_email_subscription_are_no_bounce(sam
            "Subject: AWS Notification Message\nContent-Type: text/plain; charset=UTF-8\n\n"
            + (AWS_SAMPLES / sample).read_text()).encode()
     assert read_report(raw).kind not in (BOUNCE, COMPLAINT)
+
+
+EXIM_BODY = load("exim-prose.eml").split(b"\n\n", 1)[1]
+PERSON = b"From: Alice Example <alice@example.org>\nTo: club-bounces@lists.example.org\nSubject: Re: Meeting on Friday\n\n"
+ATTACHED_DSN = b"""From: Alice Example <alice@example.org>
+To: club-bounces@lists.example.org
+Subject: Re: Meeting on Friday
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="outer"
+
+--outer
+Content-Type: text/plain
+
+Thanks, see you there. Your post is attached.
+
+--outer
+Content-Type: message/rfc822
+
+From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
+Subject: Undelivered Mail
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="inner"
+
+--inner
+Content-Type: text/plain
+
+Delivery failed.
+
+--inner
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+
+Final-Recipient: rfc822; alice@example.org
+Action: failed
+Status: 5.1.1
+
+--inner--
+
+--outer--
+"""
+
+
+@pytest.mark.parametrize("raw", [
+    PERSON + b"Thanks.\n\n-----Original Message-----\n" + EXIM_BODY.replace(b"nobody@example.net", b"alice@example.org"),
+    PERSON + b"Thanks.\n\nOn Friday the club wrote:\n" + b"".join(b"> " + line + b"\n" for line in EXIM_BODY.replace(
+        b"nobody@example.net", b"alice@example.org").split(b"\n")),
+    PERSON + b"See below, what a mess.\n\n" + EXIM_BODY,  # pasted, naming somebody else
+    ATTACHED_DSN,
+], ids=["quoted-original", "quoted-lines", "pasted-about-another", "attached-dsn"])
+def test_bounce_words_in_what_a_person_quotes_or_attaches_change_nothing(runner, club, raw):
+    """A forged list post full of a server's words, quoted or attached by a member's mail program,
+    once read as a Permanent bounce of that member."""
+    alice = helpers.make_member("alice@example.org", lists=[club])
+    result = run(runner, raw, token_for(alice))
+    assert result.exit_code == 0 and not result.output.startswith("applied"), result.output
+    db.session.refresh(alice)
+    assert (alice.bounce_status, alice.bounce_count, alice.active) == ("clean", 0, True)
+
+
+def test_a_mail_server_passing_on_a_report_as_an_attachment_is_still_read(runner, club):
+    alice = helpers.make_member("alice@example.org", lists=[club])
+    raw = ATTACHED_DSN.replace(b"From: Alice Example <alice@example.org>", b"From: postmaster@relay.example.net")
+    result = run(runner, raw, token_for(alice))
+    assert result.output.startswith("applied bounce:Permanent"), result.output

@@ -83,6 +83,8 @@ VACATION_SUBJECT = re.compile(
 GAVE_UP = re.compile(r"retry time ?(out)? ?(exceeded|expired)|in the queue too long|too long in (the )?queue|"
                      r"delivery time expired|could not be delivered within \d|giving up after \d|retry limit (reached|exceeded)", re.I)
 AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-MS-Exchange-Inbox-Rules-Loop")
+# Parts that hold another message whole: the returned original, or an attachment.
+ORIGINALS = ("message/rfc822", "message/global", "text/rfc822-headers", "message/global-headers")
 SEVERITY = {PERMANENT: 3, TRANSIENT: 2, UNDETERMINED: 1}
 
 
@@ -117,6 +119,8 @@ class Reading:
     feedback_type: str | None = None
     user_agent: str | None = None
     message_id: str | None = None
+    # Written by a mail server (MAILER-DAEMON, postmaster, ...), not typed or set up by a person.
+    from_server: bool = True
 
     def most_severe(self):
         """The failed recipient whose failure is the most permanent, or None."""
@@ -124,9 +128,13 @@ class Reading:
         return max(failed, key=lambda r: SEVERITY[r.bounce_type], default=None)
 
     def for_address(self, email):
-        """The failed entry for `email` if the report names it, else the most severe failure."""
+        """The failed entry for `email` if the report names it; else, in a mail server's report, the
+        most severe failure (it may name a forwarding target, or nobody readable); else None: a
+        person's mail that names someone else's failure says nothing about `email`."""
         named = [r for r in self.recipients if r.email == email and r.bounce_type]
-        return named[0] if named else self.most_severe()
+        if named:
+            return named[0]
+        return self.most_severe() if self.from_server else None
 
     def as_dict(self):
         """The reading as `flask bounces process-dsn --dry-run --json` prints it."""
@@ -162,7 +170,11 @@ def parse_report(raw):
     if raw.lower().count(b"multipart/") > MAX_MULTIPARTS:
         return None
     try:
-        return bound(message_from_bytes(raw, policy=policy.compat32))
+        message = message_from_bytes(raw, policy=policy.compat32)
+        # A mail server may pass on another's report as an attachment (a relay wrapping a DSN in
+        # multipart/mixed); a person's mail, or a report's returned original, holds nothing to read.
+        wrapped = sent_by_a_daemon(message) and message.get_content_type() != "multipart/report"
+        return bound(message, drop_originals=not wrapped)
     except RecursionError:
         return None
 
@@ -182,20 +194,25 @@ def read_parsed(message):
         return Reading(NOT_A_BOUNCE)
 
 
-def bound(message, depth=0, budget=None):
+def bound(message, depth=0, budget=None, drop_originals=True):
     """Cut a parsed report down, in place, to what any reading needs: at most MAX_PARTS parts per
     container (status groups: MAX_RECIPIENTS * 2), MAX_PART_TEXT characters and MAX_PART_LINES
     lines per part, MAX_TEXT characters in all, MAX_LINE per line and MAX_WORD per run without spaces. Every later step (our
     readers and flufl.bounce's detectors, some of which take quadratic time on long lines or many
     lines) then works on bounded input."""
     budget = budget if budget is not None else [MAX_TEXT]
+    if depth and drop_originals and message.get_content_type() in ORIGINALS:
+        # The message a report returns, or one a person attached: what it says (a forged DSN inside
+        # a list post, bounce prose) is never about the recipient, so no reader gets to see it.
+        message.set_payload("")
+        return message
     if message.is_multipart():
         limit = MAX_RECIPIENTS * 2 + 1 if message.get_content_type() == "message/delivery-status" else MAX_PARTS
         parts = message.get_payload()[:limit]
         message.set_payload(parts)
         for part in parts:
             if depth < MAX_DEPTH:
-                bound(part, depth + 1, budget)
+                bound(part, depth + 1, budget, drop_originals)
             else:
                 part.set_payload("")
         return message
@@ -226,12 +243,40 @@ def read_message(message):
             return Reading(kind_of(recipients), recipients, occurred_at, message_id=message_id)
     if is_auto_reply(message):
         return Reading(AUTO_REPLY, occurred_at=occurred_at, message_id=message_id)
-    recipients = read_prose(message) or (read_other_servers(message) if sent_by_a_daemon(message) else ())
+    from_server = sent_by_a_daemon(message)
+    if not from_server:
+        drop_quotes(message)
+    recipients = read_prose(message) or (read_other_servers(message) if from_server else ())
     if recipients:
-        return Reading(BOUNCE, recipients, occurred_at, message_id=message_id)
+        return Reading(BOUNCE, recipients, occurred_at, message_id=message_id, from_server=from_server)
     # Bulk or auto-generated mail that is no bounce: an answering machine of some kind.
     kind = AUTO_REPLY if looks_automatic(message) else NOT_A_BOUNCE
     return Reading(kind, occurred_at=occurred_at, message_id=message_id)
+
+
+# Where a person's mail starts quoting another: "-----Original Message-----", "On ... wrote:",
+# "> " lines (and ORIGINAL_FOLLOWS's markers).
+QUOTE_START = re.compile(r"(?im)^(?:-{2,}\s?original message|.{0,200}\bwrote:\s*$|>)")
+
+
+def drop_quotes(message):
+    """Cut each text part of a person's mail where it starts quoting: bounce prose in a quoted
+    post (a forged list post full of qmail's words, quoted by an auto-reply) is not their report."""
+    for part in message.walk():
+        if part.get_content_type() not in ("text/plain", "text/html"):
+            continue
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes):
+            continue
+        try:
+            text = data.decode(part.get_content_charset() or "us-ascii", "replace")
+        except LookupError:
+            text = data.decode("latin-1")
+        cut_at = [m.start() for m in (QUOTE_START.search(text), ORIGINAL_FOLLOWS.search(text.lower())) if m]
+        if cut_at:
+            # Kept as plain text (no transfer encoding): flufl.bounce's detectors read the payload as it stands.
+            del part["Content-Transfer-Encoding"]
+            part.set_payload(text[:min(cut_at)])
 
 
 def report_time(message):

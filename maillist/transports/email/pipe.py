@@ -146,7 +146,9 @@ def events_for(email, reading, complaint_types):
     if reading.kind != BOUNCE:
         return []
     entry = reading.for_address(email)
-    # The report may name a forwarding target, or nobody we can read: the token says who it was.
+    if entry is None:
+        return []  # a person's mail naming someone else's failure
+    # A server's report may name a forwarding target, or nobody we can read: the token says who it was.
     return [Bounce(email, entry.bounce_type, "DSN", entry.diagnostic, entry.action, entry.status,
                    reading.message_id, reading.occurred_at)]
 
