@@ -164,7 +164,7 @@ def four_xx(raw):
 
 def score(reader, data, rows):
     exact = permanent_found = permanent_total = temporary_as_permanent = crashes = 0
-    four_xx_permanent = 0
+    four_xx_permanent = temporary_found = temporary_total = 0
     for name, expected, temporary in rows:
         expected = {a.lower() for a in expected}
         try:
@@ -180,7 +180,39 @@ def score(reader, data, rows):
             permanent_found += len(expected & permanent)
         else:
             temporary_as_permanent += len(expected & permanent)
-    return exact, permanent_found, permanent_total, temporary_as_permanent, crashes, four_xx_permanent
+            temporary_total += len(expected)
+            temporary_found += len(expected & found)
+    return (exact, permanent_found, permanent_total, temporary_as_permanent, crashes, four_xx_permanent,
+            temporary_found, temporary_total)
+
+
+# Mail that comes to a bounce address and is no bounce: none of it may be read as one.
+FIXTURES = ROOT / "tests" / "fixtures" / "dsn"
+NOT_BOUNCES = {
+    "an ordinary reply (fixture)": (FIXTURES / "not-a-bounce.eml").read_bytes(),
+    "RFC 3464 delivered and relayed": b"From: MAILER-DAEMON@mx.example.net\nSubject: Successful Mail Delivery Report\n"
+    b"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\n"
+    b"Content-Type: text/plain\n\nYour message was delivered to ann@example.org.\n\n--B\nContent-Type: message/delivery-status\n\n"
+    b"Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; ann@example.org\nAction: delivered\nStatus: 2.0.0\n\n"
+    b"Final-Recipient: rfc822; bob@example.org\nAction: relayed\nStatus: 2.0.0\n\n--B--\n",
+    "ARF abuse report": b"From: feedback@isp.example\nSubject: Abuse report\nMIME-Version: 1.0\n"
+    b"Content-Type: multipart/report; report-type=feedback-report; boundary=B\n\n--B\nContent-Type: text/plain\n\n"
+    b"This is an email abuse report.\n\n--B\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n"
+    b"User-Agent: ISP-FBL/1.0\nVersion: 1\nOriginal-Rcpt-To: ann@example.org\n\n--B--\n",
+    "out-of-office quoting bounce words": b"From: Ann <ann@example.org>\nSubject: Automatische Antwort: Meeting\n\n"
+    b"Ich bin nicht im Buero. Mail to carol@example.org failed 550 5.1.1 user unknown.\n",
+    "SNS email subscription, SES delivery": b"From: AWS Notifications <no-reply@sns.amazonaws.com>\nSubject: AWS Notification Message\n\n"
+    b'{"notificationType":"Delivery","mail":{"destination":["ann@example.org"]},"delivery":{"recipients":["ann@example.org"],'
+    b'"smtpResponse":"250 ok"}}\n',
+}
+
+
+def flagged_as_bounce(label, raw):
+    """Whether a reader takes a no-bounce message for a bounce."""
+    if label == "flufl.bounce alone":
+        temporary, permanent = all_failures(message_from_bytes(raw, policy=policy.compat32))
+        return bool(temporary or permanent)
+    return read_report(raw).kind == BOUNCE
 
 
 HOSTILE = {
@@ -213,9 +245,13 @@ def main():
         else:
             readers.append(("Sisimai", sisimai_reader(sisimai)))
         for label, reader in readers:
-            exact, found, total, temp_perm, crashes, four = score(reader, data, rows)
+            exact, found, total, temp_perm, crashes, four, temp_found, temp_total = score(reader, data, rows)
             print(f"{label:20} exact recipient set {exact}/{len(rows)}; permanent found and classed Permanent "
-                  f"{found}/{total} ({found / total:.1%}); temporary classed Permanent {temp_perm}; crashes {crashes}")
+                  f"{found}/{total} ({found / total:.1%}); temporary found Transient or delayed {temp_found}/{temp_total}; "
+                  f"temporary classed Permanent {temp_perm}/{temp_total}; crashes {crashes}")
+        for label in ("flufl.bounce alone", "maillist reader"):
+            wrong = [name for name, raw in NOT_BOUNCES.items() if flagged_as_bounce(label, raw)]
+            print(f"{label:20} no-bounce mail read as a bounce: {len(wrong)}/{len(NOT_BOUNCES)} {wrong or ''}")
         print(f"(not counted above: {four} address(es) the table calls permanent whose report says 4.x.x or gave up after retrying)")
         print_reason_accuracy("maillist", data, maillist_reason, "--verbose" in sys.argv)
         if sisimai is not None:

@@ -510,3 +510,11 @@ def test_a_mail_server_passing_on_a_report_as_an_attachment_is_still_read(runner
     raw = ATTACHED_DSN.replace(b"From: Alice Example <alice@example.org>", b"From: postmaster@relay.example.net")
     result = run(runner, raw, token_for(alice))
     assert result.output.startswith("applied bounce:Permanent"), result.output
+
+
+@pytest.mark.parametrize("sender", [b"AWS Notifications <no-reply@sns.amazonaws.com>", b"relay@forwarder.example"])
+def test_ses_json_naming_a_recipient_is_no_bounce_whoever_forwards_it(sender):
+    raw = (b"From: " + sender + b"\nSubject: AWS Notification Message\n\n"
+           b'{"notificationType":"Delivery","mail":{"destination":["ann@example.org"]},'
+           b'"delivery":{"recipients":["ann@example.org"],"smtpResponse":"250 ok"}}\n')
+    assert read_report(raw).kind == NOT_A_BOUNCE

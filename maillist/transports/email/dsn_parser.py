@@ -243,6 +243,9 @@ def read_message(message):
             return Reading(kind_of(recipients), recipients, occurred_at, message_id=message_id)
     if is_auto_reply(message):
         return Reading(AUTO_REPLY, occurred_at=occurred_at, message_id=message_id)
+    if is_sns_notification(message):
+        # An SNS topic's email subscription mails SES's JSON: about other mail, and the webhook's business.
+        return Reading(NOT_A_BOUNCE, occurred_at=occurred_at, message_id=message_id)
     from_server = sent_by_a_daemon(message)
     if not from_server:
         drop_quotes(message)
@@ -277,6 +280,15 @@ def drop_quotes(message):
             # Kept as plain text (no transfer encoding): flufl.bounce's detectors read the payload as it stands.
             del part["Content-Transfer-Encoding"]
             part.set_payload(text[:min(cut_at)])
+
+
+SNS_JSON = re.compile(r'\A\s*\{\s*"(?:notificationType|eventType|Type)"\s*:')
+
+
+def is_sns_notification(message):
+    """Whether the mail is an SNS notification sent by email: SES's JSON as the whole text."""
+    _, address = parseaddr(str(message.get("From") or ""))
+    return address.lower().endswith("@sns.amazonaws.com") or bool(SNS_JSON.match(text_of(message, limit=2000)))
 
 
 def report_time(message):
