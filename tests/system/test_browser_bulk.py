@@ -1,6 +1,8 @@
 """Bulk work in a real Chromium: tick rows (or the whole page, or all matching), apply, confirm in
 the page's own dialog, read the answer with its Undo, and see the table and its count follow."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
@@ -59,6 +61,8 @@ def test_tick_the_page_deactivate_confirm_and_undo(browse, people):
 def test_all_matching_subscribes_beyond_the_page_and_cancel_changes_nothing(browse, people):
     page = browse("operator")
     page.get_by_label("Per page").select_option("25")
+    # The table comes back for the new page size: tick "all matching" in the table that stays.
+    expect(page).to_have_url(re.compile(r"per_page=25"))
     page.get_by_label("All 3 matching").check()
     page.get_by_label("Bulk action").select_option("subscribe")
     page.get_by_label("List (to subscribe or unsubscribe)").select_option(label="club@example.org")

@@ -518,3 +518,25 @@ def test_ses_json_naming_a_recipient_is_no_bounce_whoever_forwards_it(sender):
            b'{"notificationType":"Delivery","mail":{"destination":["ann@example.org"]},'
            b'"delivery":{"recipients":["ann@example.org"],"smtpResponse":"250 ok"}}\n')
     assert read_report(raw).kind == NOT_A_BOUNCE
+
+
+@pytest.mark.parametrize("original_type, original", [
+    ("message/rfc822", "From: Ann <ann@example.org>\nMessage-ID: <post-7@example.org>\nSubject: Meeting on Friday\n\n"
+                       "Mail to carol@example.org failed 550 5.1.1 user unknown.\n"),
+    ("text/rfc822-headers", "From: Ann <ann@example.org>\nMessage-ID: <post-7@example.org>\nSubject: Meeting on Friday\n"),
+])
+def test_a_relay_refusal_names_its_post_though_the_returned_original_is_unread(app, original_type, original):
+    from maillist.transports.email import relay_refusals
+    from maillist.transports.email.dsn_parser import parse_report
+
+    app.config.update(POSTFIX_MYHOSTNAME="lists.example.org", SES_SMTP_HOST="email-smtp.eu-west-1.amazonaws.com")
+    raw = ("From: MAILER-DAEMON@lists.example.org\nSubject: Undelivered Mail\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\nContent-Type: text/plain\n\n"
+           "The relay refused it.\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; lists.example.org\n\n"
+           "Final-Recipient: rfc822; m1@example.net\nAction: failed\nStatus: 5.0.0\n"
+           "Remote-MTA: dns; email-smtp.eu-west-1.amazonaws.com\nDiagnostic-Code: smtp; 554 Message rejected: Email address is not verified\n\n"
+           f"--B\nContent-Type: {original_type}\n\n{original}\n--B--\n").encode()
+    message = parse_report(raw)
+    refusal = relay_refusals.read_refusal(message, app.config)
+    assert (refusal.post_id, refusal.subject) == ("<post-7@example.org>", "Meeting on Friday")
+    assert "carol" not in str([part.get_payload() for part in message.walk()])

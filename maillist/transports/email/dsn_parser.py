@@ -203,8 +203,9 @@ def bound(message, depth=0, budget=None, drop_originals=True):
     budget = budget if budget is not None else [MAX_TEXT]
     if depth and drop_originals and message.get_content_type() in ORIGINALS:
         # The message a report returns, or one a person attached: what it says (a forged DSN inside
-        # a list post, bounce prose) is never about the recipient, so no reader gets to see it.
-        message.set_payload("")
+        # a list post, bounce prose) is never about the recipient, so no reader gets to see it. Its
+        # Message-ID and Subject stay: they name the post a refusal by the relay was about.
+        message.set_payload(identity_of(message))
         return message
     if message.is_multipart():
         limit = MAX_RECIPIENTS * 2 + 1 if message.get_content_type() == "message/delivery-status" else MAX_PARTS
@@ -227,6 +228,18 @@ def bound(message, depth=0, budget=None, drop_originals=True):
             message.set_payload(payload)
         budget[0] -= len(payload)
     return message
+
+
+def identity_of(original):
+    """The Message-ID and Subject lines of a returned or attached message, as header text."""
+    payload = original.get_payload()
+    if isinstance(payload, list):
+        headers = payload[0] if payload and hasattr(payload[0], "get") else {}
+    else:
+        headers = message_from_bytes(str(payload or "").split("\n\n", 1)[0].encode("utf-8", "replace"),
+                                     policy=policy.compat32)
+    lines = [f"{name}: {cut(headers.get(name), 200)}" for name in ("Message-ID", "Subject") if cut(headers.get(name), 200)]
+    return "".join(line + "\n" for line in lines)
 
 
 def read_message(message):
