@@ -24,8 +24,8 @@ Then it times the reader on hostile inputs (each must take well under a second):
 import ast
 import csv
 import json
-import shutil
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -40,7 +40,9 @@ sys.path.insert(0, str(ROOT))
 from flufl.bounce import all_failures  # noqa: E402
 
 from bench.machine import describe  # noqa: E402
-from maillist.transports.email.dsn_parser import BOUNCE, DELAY, GAVE_UP, read_report  # noqa: E402
+from maillist.transports.email.dsn_parser import read_report  # noqa: E402
+from maillist.transports.email.prose import GAVE_UP  # noqa: E402
+from maillist.transports.email.readings import BOUNCE, DELAY  # noqa: E402
 from maillist.vocabulary import PERMANENT  # noqa: E402
 
 

@@ -10,8 +10,9 @@ from maillist.bounces import maintenance
 from maillist.bounces.stats import dashboard_figures
 from maillist.cli_support import Group, progress
 from maillist.integrations import digests
-from maillist.transports.email.dsn_parser import MAX_REPORT_BYTES, read_report
+from maillist.transports.email.dsn_parser import read_report
 from maillist.transports.email.pipe import log_result, process_dsn
+from maillist.transports.email.report_parts import MAX_REPORT_BYTES
 from maillist.transports.sns import reprocess
 from maillist.vocabulary import BOUNCE_STATUSES
 

@@ -6,7 +6,8 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from maillist.transports.email.dsn_parser import MAX_REPORT_BYTES, read_report
+from maillist.transports.email.dsn_parser import read_report
+from maillist.transports.email.report_parts import MAX_REPORT_BYTES
 
 CPU_LIMIT = 1.0  # seconds of CPU for one report, at the largest size read
 HEAD = b"From: MAILER-DAEMON@mx.example\nTo: club-bounces+1.abc@lists.example.org\nSubject: Undelivered Mail\nMIME-Version: 1.0\n"

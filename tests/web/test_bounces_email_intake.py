@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from maillist.bounce_addresses import bounce_address
 from maillist.extensions import db
 from maillist.models import BounceLog, ProcessedReport
-from maillist.transports.email.dsn_parser import BOUNCE, COMPLAINT, DELAY, NOT_A_BOUNCE, read_report
+from maillist.transports.email.dsn_parser import read_report
+from maillist.transports.email.readings import BOUNCE, COMPLAINT, DELAY, NOT_A_BOUNCE
 from tests import helpers
 
 FIXTURES = helpers.ROOT / "tests" / "fixtures" / "dsn"

@@ -24,7 +24,8 @@ from maillist.intake.reports import Bounce, Complaint, Report
 from maillist.models import BounceLog, MailingList, Member
 from maillist.models.types import utcnow
 from maillist.transports.email import relay_refusals
-from maillist.transports.email.dsn_parser import BOUNCE, COMPLAINT, parse_report, read_parsed
+from maillist.transports.email.dsn_parser import parse_report, read_parsed
+from maillist.transports.email.readings import BOUNCE, COMPLAINT
 from maillist.vocabulary import SOURCE_EMAIL
 
 log = logging.getLogger("maillist.dsn")

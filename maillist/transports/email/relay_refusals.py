@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from maillist import audit, unit_of_work
 from maillist.extensions import db
 from maillist.models import AuditLog, MailingList
-from maillist.transports.email.dsn_parser import cut, field_groups, part_of_type
+from maillist.transports.email.report_parts import cut, field_groups, part_of_type
 
 log = logging.getLogger("maillist.delivery")
 

@@ -1,0 +1,114 @@
+"""Prose reports: flufl.bounce's detectors (Mailman's), and the forms of servers it has none for."""
+
+import logging
+import re
+from itertools import islice
+
+from flufl.bounce import all_failures
+
+from maillist.bounce_reasons import ENHANCED
+from maillist.models.member import normalise_email
+from maillist.transports.email.readings import RecipientStatus
+from maillist.transports.email.report_parts import MAX_RECIPIENTS, ORIGINAL_FOLLOWS, cut, text_of
+from maillist.vocabulary import PERMANENT, TRANSIENT
+
+log = logging.getLogger("maillist.dsn")
+
+# A server that gave up after retrying a temporary failure: the address may well work (qmail's
+# "in the queue too long", Exim's "retry timeout exceeded"). Read as Transient, never as dead.
+GAVE_UP = re.compile(r"retry time ?(out)? ?(exceeded|expired)|in the queue too long|too long in (the )?queue|"
+                     r"delivery time expired|could not be delivered within \d|giving up after \d|retry limit (reached|exceeded)", re.I)
+# Reports flufl.bounce has no detector for, each a fixed sentence then the address and what the
+# server said (bounded repeats, no nested quantifiers: linear on any input):
+OTHER_SERVERS = (
+    # DragonFly Mail Agent (dma): "There was an error delivering your mail to <a@b>.", then the error.
+    re.compile(r"error delivering your mail to <(?P<address>[^<>\s@]{1,64}@[^<>\s@]{1,255})>\.?\s{0,20}(?P<said>[^\n]{0,1000})"),
+    # OpenSMTPD: "... for the following list of recipients:" then "a@b: 550 ..." lines.
+    re.compile(r"(?m)^(?P<address>[^\s@:<>]{1,64}@[^\s@:<>]{1,255}): (?P<said>[^\n]{0,1000})"),
+    # Lotus Notes / Domino: "was not delivered to:" the address, then "because:" the reason.
+    re.compile(r"not delivered to:\s{0,20}(?P<address>[^\s@<>]{1,64}@[^\s@<>]{1,255})\s{0,20}because:\s{0,20}(?P<said>[^\n]{0,1000})"),
+)
+OTHER_SERVER_OPENINGS = ("error delivering your mail to", "following list of recipients", "was not delivered to:")
+SMTP_CODE = re.compile(r"\b([45])\d\d\b")
+
+
+def said_about(flat, email, others=(), lowered=None, before=60, after=400):
+    """What the report's text (`flat`: on one line; `lowered`: the same in lower case, when the
+    caller has it for several recipients) says around its first mention of `email`: the few words
+    before it and the stretch after it, never reaching into another recipient's mention. None when
+    the text does not name `email`.
+
+    A prose report lists each failed address with its reason ("<a@b>: no such user", "Invalid
+    userid: a@b"; the words before count only where no other recipient stands there); reading
+    only that stretch keeps one recipient's reason (or the quoted original message) from being
+    read as another's.
+    """
+    lowered, email = flat.lower() if lowered is None else lowered, email.lower()
+    found = lowered.find(email)
+    if found < 0:
+        return None
+    start, end = max(found - before, 0), found + len(email) + after
+    for other in {other.lower() for other in others} - {email}:
+        ahead = lowered.find(other, found + len(email), end)
+        if ahead >= 0:
+            end = ahead
+        if lowered.rfind(other, max(start - len(other), 0), found) >= 0:
+            start = found  # the words before are the previous recipient's
+
+    quoted = ORIGINAL_FOLLOWS.search(lowered, found + len(email), end)
+    if quoted:
+        end = quoted.start()
+    return flat[start:end].strip() or None
+
+
+def read_prose(message):
+    """The failed recipients flufl.bounce finds in a prose report, each with what the text says of it."""
+    try:
+        temporary, permanent = all_failures(message)
+    except Exception as error:  # noqa: BLE001 - a detector tripping on odd input must not lose the report
+        log.warning("flufl.bounce could not read a report: %s: %s", type(error).__name__, error)
+        return ()
+    text = " ".join(text_of(message).split())
+    whole = cut(text, 4000)
+    addresses = []
+    for group, bounce_type in ((permanent, PERMANENT), (temporary, TRANSIENT)):
+        for address in sorted(group):
+            email = normalise_email(address.decode("utf-8", "replace") if isinstance(address, bytes) else address)
+            if "@" in email and email not in dict(addresses) and len(addresses) < MAX_RECIPIENTS:
+                addresses.append((email, bounce_type))
+    others, lowered = [email for email, _ in addresses], text.lower()
+    found = []
+    for email, bounce_type in addresses:
+        # The text's words about this recipient, with a status code only from them; where the text
+        # never names the recipient, all of it.
+        said = said_about(text, email, others, lowered)
+        diagnostic = said or whole
+        match = ENHANCED.search(said) if said else ENHANCED.search(text)
+        status = match.group(0) if match and match.group(1) in "45" else None
+        if (status or "").startswith("4") or GAVE_UP.search(diagnostic or ""):
+            bounce_type = TRANSIENT  # a 4.x.x failure, or one given up on after retrying, is no dead address
+        found.append(RecipientStatus(email[:255], bounce_type, status, diagnostic, "failed"))
+    return tuple(found)
+
+
+def read_other_servers(message):
+    """The failed recipients of a daemon's report in a form flufl.bounce does not know (see
+    OTHER_SERVERS), read before the quoted original message; () when it is none of them."""
+    text = text_of(message)
+    quoted = ORIGINAL_FOLLOWS.search(text.lower())
+    text = text[:quoted.start()] if quoted else text
+    lowered = text.lower()
+    if not any(opening in lowered for opening in OTHER_SERVER_OPENINGS):
+        return ()
+    found = {}
+    for pattern in OTHER_SERVERS:
+        for match in islice(pattern.finditer(text), MAX_RECIPIENTS):
+            email, said = normalise_email(match.group("address")), cut(match.group("said"), 4000)
+            if email in found or "@" not in email:
+                continue
+            status = ENHANCED.search(said or "")
+            status = status.group(0) if status and status.group(1) in "45" else None
+            code = (status or "")[:1] or (SMTP_CODE.search(said or "") or [None, "5"])[1]
+            transient = code == "4" or GAVE_UP.search(said or "")
+            found[email] = RecipientStatus(email[:255], TRANSIENT if transient else PERMANENT, status, said, "failed")
+    return tuple(found.values())[:MAX_RECIPIENTS]
