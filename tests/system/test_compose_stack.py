@@ -344,7 +344,9 @@ def test_the_poller_profile_starts_stays_up_and_applies_what_sqs_holds(stack):
     env = (stack.folder / ".env").read_text().replace("\nSQS_QUEUE_URL=\n", f"\nSQS_QUEUE_URL={in_network}\n")
     (stack.folder / ".env").write_text(env)
     with stack.health_checks():
-        stack.compose("--profile", "poller", "up", "-d", "poller", timeout=600)
+        # Only the poller: with the .env changed, compose would recreate the running services too,
+        # and a command run in the api container meanwhile would be killed with it.
+        stack.compose("--profile", "poller", "up", "-d", "--no-deps", "poller", timeout=600)
     poller = wait_for(lambda: [c for c in stack.containers() if "_poller_" in c], what="the poller container")[0]
     stack.exec("api", "flask", "members", "add", "complaint@simulator.amazonses.com", "--list", LIST)
     sqs.send_message(QueueUrl=queue_url, MessageBody=COMPLAINT.read_text())
