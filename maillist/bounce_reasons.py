@@ -55,7 +55,9 @@ TEXT = [
                    r"no match(es)? (to|for|in) [\w ]{0,20}(query|directory)|not (listed|found) in [\w ]{0,30}directory|"
                    r"did not (exactly )?match (an?|any) [\w ]{0,30}address|no longer (valid|active|in use|exists)|"
                    r"bad destination mailbox|address rejected|user not found|no mailbox|undeliverable address|"
-                   r"n'existe pas|existiert nicht|unbekannt|no existe"),
+                   r"n'existe pas|existiert nicht|unbekannt|no existe|"
+                   # Japanese servers: "not in the directory's list" (Lotus Notes), "address not found".
+                   r"ディレクトリのリストにありません|アドレスが見つかりません"),
 ]
 TEXT = [(reason, re.compile(pattern, re.I)) for reason, pattern in TEXT]
 # An RFC 3463 enhanced status code: class, subject, detail (the bounce-email reader uses it too).

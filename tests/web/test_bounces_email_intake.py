@@ -37,12 +37,27 @@ def load(name):
         ("dma-prose.eml", BOUNCE, [("gone@example.net", "Permanent", "5.1.1")]),
         ("opensmtpd-prose.eml", BOUNCE, [("gone@example.net", "Permanent", "5.1.1")]),
         ("domino-prose.eml", BOUNCE, [("gone@example.net", "Permanent", None)]),
+        ("notes-failure-reasons.eml", BOUNCE, [("kijitora@u1.example.co.jp", "Permanent", None)]),
     ],
 )
 def test_read_common_forms(name, kind, expected):
     reading = read_report(load(name))
     assert reading.kind == kind
     assert [(r.email, r.bounce_type, r.status) for r in reading.recipients] == expected
+
+
+def test_a_multi_line_reply_in_a_dma_report_gives_its_status_and_reason():
+    raw = load("dma-prose.eml").replace(b"remote delivery to [192.0.2.7] failed after DATA: 550 5.1.1 <gone@example.net>: "
+                                        b"Recipient address rejected: User unknown in virtual mailbox table",
+                                        b"mx.example.net [192.0.2.7] did not like our final DATA:\n550-5.7.26 Unauthenticated "
+                                        b"email is not accepted due to\n550 5.7.26 the domain's DMARC policy")
+    (entry,) = read_report(raw).recipients
+    assert (entry.bounce_type, entry.status, entry.reason, entry.deactivates) == ("Permanent", "5.7.26", "authentication", False)
+
+
+def test_notes_says_in_japanese_that_the_address_is_not_in_its_directory():
+    (entry,) = read_report(load("notes-failure-reasons.eml")).recipients
+    assert entry.reason == "no-such-user" and entry.deactivates
 
 
 def test_a_persons_mail_in_a_servers_words_is_no_bounce():

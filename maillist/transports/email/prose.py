@@ -21,14 +21,18 @@ GAVE_UP = re.compile(r"retry time ?(out)? ?(exceeded|expired)|in the queue too l
 # Reports flufl.bounce has no detector for, each a fixed sentence then the address and what the
 # server said (bounded repeats, no nested quantifiers: linear on any input):
 OTHER_SERVERS = (
-    # DragonFly Mail Agent (dma): "There was an error delivering your mail to <a@b>.", then the error.
-    re.compile(r"error delivering your mail to <(?P<address>[^<>\s@]{1,64}@[^<>\s@]{1,255})>\.?\s{0,20}(?P<said>[^\n]{0,1000})"),
+    # DragonFly Mail Agent (dma): "There was an error delivering your mail to <a@b>.", then the
+    # error, which may run over several lines (a multi-line SMTP reply).
+    re.compile(r"error delivering your mail to <(?P<address>[^<>\s@]{1,64}@[^<>\s@]{1,255})>\.?\s{0,20}(?P<said>[^\n]{0,1000}(?:\n[^\n]{1,1000}){0,10})"),
     # OpenSMTPD: "... for the following list of recipients:" then "a@b: 550 ..." lines.
     re.compile(r"(?m)^(?P<address>[^\s@:<>]{1,64}@[^\s@:<>]{1,255}): (?P<said>[^\n]{0,1000})"),
+    # Lotus Notes' SMTP gateway: "------- Failure Reasons --------", the reason, then the address.
+    re.compile(r"(?i)failure reasons\s{0,5}-{3,}\s{0,20}(?P<said>[^\n]{1,1000})\n\s{0,20}(?P<address>[^\s@<>]{1,64}@[^\s@<>]{1,255})"),
     # Lotus Notes / Domino: "was not delivered to:" the address, then "because:" the reason.
     re.compile(r"not delivered to:\s{0,20}(?P<address>[^\s@<>]{1,64}@[^\s@<>]{1,255})\s{0,20}because:\s{0,20}(?P<said>[^\n]{0,1000})"),
 )
-OTHER_SERVER_OPENINGS = ("error delivering your mail to", "following list of recipients", "was not delivered to:")
+OTHER_SERVER_OPENINGS = ("error delivering your mail to", "following list of recipients", "was not delivered to:",
+                         "failure reasons")
 SMTP_CODE = re.compile(r"\b([45])\d\d\b")
 
 
