@@ -26,6 +26,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app
 
+from maillist.addresses import normalise_email
+
 BOUNCES_SUFFIX = "-bounces"
 DELIMITER = "+"
 MAC_LENGTH = 13
@@ -113,11 +115,11 @@ def number(text):
 
 def read_bounce_address(recipient):
     """The BounceToken a bounce address carries, its signature not yet checked; raises BadBounceAddress."""
-    local, at, domain = (recipient or "").strip().strip("<>").lower().rpartition("@")
+    local, at, domain = normalise_email(recipient).rpartition("@")
     base, plus, token = local.partition(DELIMITER)
     if not at or not plus or not base.endswith(BOUNCES_SUFFIX) or not token:
         raise BadBounceAddress("the report came to the bare bounce address, without a member token")
-    list_address = f"{base[: -len(BOUNCES_SUFFIX)]}@{domain.rstrip('.')}"
+    list_address = f"{base[: -len(BOUNCES_SUFFIX)]}@{domain}"
     parts = token.split(".")
     member_id, day = (number(parts[0]), number(parts[1])) if len(parts) == 3 else (None, None)
     if member_id is None or day is None or len(parts[2]) != MAC_LENGTH or day > (date.max - EPOCH).days:

@@ -3,10 +3,10 @@ transports all need, so it lives below all of them."""
 
 from sqlalchemy import select
 
+from maillist.addresses import normalise_email
 from maillist.errors import found
 from maillist.extensions import db
 from maillist.models import MailingList, Member
-from maillist.models.member import normalise_email
 
 
 def find_member_by_email(email):

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from maillist import audit
+from maillist.addresses import normalise_email
 from maillist.directory import all_lists, find_member_by_email
 from maillist.errors import NotFound
 from maillist.extensions import db
 from maillist.models import Subscription
-from maillist.models.member import normalise_email
 from maillist.unit_of_work import writes
 
 

@@ -4,9 +4,8 @@ from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
 
+from maillist.addresses import normalise_email
 from maillist.errors import InvalidInput
-from maillist.models.member import normalise_email
-
 
 # Ids are INTEGER columns; pages beyond this would ask the database for absurd offsets.
 MAX_ID = 2**31 - 1

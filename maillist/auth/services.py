@@ -8,10 +8,10 @@ from flask_login import login_user, logout_user
 from werkzeug.security import check_password_hash
 
 from maillist import unit_of_work
+from maillist.addresses import normalise_email
 from maillist.auth import throttle
 from maillist.errors import DomainError
 from maillist.models import User
-from maillist.models.member import normalise_email
 from maillist.models.types import utcnow
 from maillist.unit_of_work import writes
 from maillist.users.services import find_user_by_email

@@ -16,7 +16,7 @@ import re
 from email.header import Header, decode_header, make_header
 from email.utils import formataddr, getaddresses, make_msgid
 
-from maillist.models.member import normalise_email
+from maillist.addresses import normalise_email
 
 REWRITE_UNVERIFIED, REWRITE_ALWAYS, REWRITE_NEVER = "unverified", "always", "never"
 FROM_REWRITE_CHOICES = (REWRITE_UNVERIFIED, REWRITE_ALWAYS, REWRITE_NEVER)

@@ -11,11 +11,11 @@ from email.utils import getaddresses
 
 from sqlalchemy import select
 
+from maillist.addresses import normalise_email
 from maillist.bounce_addresses import BOUNCES_SUFFIX
 from maillist.directory import find_list_by_address
 from maillist.extensions import db
 from maillist.models import Member, Subscription
-from maillist.models.member import normalise_email
 from maillist.vocabulary import HARD, POST_OPEN, POST_SENDERS
 
 log = logging.getLogger("maillist.posting")

@@ -16,6 +16,7 @@ import hmac
 from sqlalchemy import delete
 
 from maillist import audit
+from maillist.addresses import normalise_email
 from maillist.bounce_addresses import DIGITS, base36, bounce_key, every_key
 from maillist.extensions import db
 from maillist.models import MailingList, Member, Subscription
@@ -89,12 +90,12 @@ def read_token(value):
 
 def read_mail_address(recipient):
     """(mailing list, member) named by a `<list>-unsubscribe+<token>@<domain>` address, or raises BadUnsubscribeToken."""
-    local, at, domain = (recipient or "").strip().strip("<>").lower().rpartition("@")
+    local, at, domain = normalise_email(recipient).rpartition("@")
     base, plus, value = local.partition("+")
     if not at or not plus or not base.endswith(UNSUBSCRIBE_SUFFIX):
         raise BadUnsubscribeToken("not an unsubscribe address")
     mailing_list, member = read_token(value)
-    if mailing_list.address.lower() != f"{base[: -len(UNSUBSCRIBE_SUFFIX)]}@{domain.rstrip('.')}":
+    if mailing_list.address.lower() != f"{base[: -len(UNSUBSCRIBE_SUFFIX)]}@{domain}":
         raise BadUnsubscribeToken("the token is for another list")
     return mailing_list, member
 

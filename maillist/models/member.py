@@ -1,6 +1,5 @@
 """People who receive list mail."""
 
-import re
 from datetime import datetime
 
 from sqlalchemy import Boolean, Integer, String
@@ -9,25 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from maillist.extensions import db
 from maillist.models.types import UTCDateTime, utcnow
 from maillist.vocabulary import CLEAN, DEACTIVATED_BY_LABELS, HARD, SOFT
-
-QUOTED_PAIR = re.compile(r"\\(.)")
-
-
-def normalise_email(address):
-    """The one form of an address that maillist stores and compares, as Postfix's tables see it:
-    trimmed, angle brackets off, a quoted local part unquoted (`"club"@x` is `club@x`, Postfix's
-    internal form), the domain's trailing dots dropped (`x.org.` is `x.org`), all lower-cased.
-    `+` tags stay: which list `club+tag@` reaches is the policy's question (maillist.lists.posting)."""
-    text = (address or "").strip()
-    if text.startswith("<") and text.endswith(">"):
-        text = text[1:-1].strip()
-    local, at, domain = text.rpartition("@")
-    if not at:
-        return text.lower()
-    if len(local) >= 2 and local.startswith('"') and local.endswith('"'):
-        local = QUOTED_PAIR.sub(r"\1", local[1:-1])
-    return f"{local}@{domain.rstrip('.')}".lower()
-
 
 class Member(db.Model):
     """A recipient, with the bounce record SES reports for them."""

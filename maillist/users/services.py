@@ -5,10 +5,10 @@ import secrets
 from sqlalchemy import select
 
 from maillist import audit
+from maillist.addresses import normalise_email
 from maillist.errors import Conflict, InvalidInput, found
 from maillist.extensions import db
 from maillist.models import User
-from maillist.models.member import normalise_email
 from maillist.unit_of_work import writes
 from maillist.validation import check_email
 from maillist.vocabulary import ADMIN, ROLES, VIEWER

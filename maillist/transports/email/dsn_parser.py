@@ -17,8 +17,8 @@ impossible dates fall back, and no pattern here can backtrack.
 from email import message_from_bytes, policy
 from email.utils import parseaddr, parsedate_to_datetime
 
+from maillist.addresses import normalise_email
 from maillist.bounce_reasons import ENHANCED
-from maillist.models.member import normalise_email
 from maillist.models.types import reported_time, utcnow
 from maillist.transports.email.automatic_mail import (drop_quotes, is_auto_reply, is_sns_notification, looks_automatic,
                                                       sent_by_a_daemon)

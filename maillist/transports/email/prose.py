@@ -6,8 +6,8 @@ from itertools import islice
 
 from flufl.bounce import all_failures
 
+from maillist.addresses import normalise_email
 from maillist.bounce_reasons import ENHANCED
-from maillist.models.member import normalise_email
 from maillist.transports.email.readings import RecipientStatus
 from maillist.transports.email.report_parts import MAX_RECIPIENTS, ORIGINAL_FOLLOWS, cut, text_of
 from maillist.vocabulary import PERMANENT, TRANSIENT

@@ -8,8 +8,8 @@ import json
 from datetime import datetime
 from email.utils import parseaddr
 
+from maillist.addresses import normalise_email
 from maillist.intake.reports import Bounce, Complaint, Deliveries, OtherEvent
-from maillist.models.member import normalise_email
 from maillist.models.types import reported_time
 from maillist.vocabulary import BOUNCE_TYPES, PERMANENT, TRANSIENT
 
