@@ -6,7 +6,8 @@ from sqlalchemy import select
 from maillist.addresses import normalise_email
 from maillist.errors import found
 from maillist.extensions import db
-from maillist.models import MailingList, Member
+from maillist.models import MailingList, Member, Subscription
+from maillist.vocabulary import HARD
 
 
 def find_member_by_email(email):
@@ -42,3 +43,10 @@ def get_list(list_id):
 def all_lists():
     """Every mailing list, by address, for filters and subscription choices."""
     return db.session.scalars(select(MailingList).order_by(MailingList.address)).all()
+
+
+def readers_of(mailing_list, *columns):
+    """SELECT `columns` of the list's readers: its subscribers who are active and not hard-bounced,
+    whom its mail goes to and who may post to a members-only list."""
+    return (select(*columns).join(Subscription, Subscription.member_id == Member.id)
+            .where(Subscription.list_id == mailing_list.id, Member.active.is_(True), Member.bounce_status != HARD))

@@ -14,17 +14,15 @@ from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 
 from flask import current_app
-from sqlalchemy import select
 
 from maillist.bounce_addresses import bounce_address
-from maillist.directory import find_list_by_address
+from maillist.directory import find_list_by_address, readers_of
 from maillist.extensions import db
 from maillist.lists import footer
 from maillist.lists.headers import list_mail_headers
 from maillist.lists.posting import from_refusal
 from maillist.lists.unsubscribe import personal_headers, unsubscribe_link
-from maillist.models import Member, Subscription
-from maillist.vocabulary import HARD
+from maillist.models import Member
 
 log = logging.getLogger("maillist.delivery")
 
@@ -57,12 +55,7 @@ def discard(list_address, reason, sent=0, refused=()):
 
 def recipients(mailing_list):
     """(member id, address) of every subscriber who should get list mail, by id."""
-    return db.session.execute(
-        select(Member.id, Member.email)
-        .join(Subscription, Subscription.member_id == Member.id)
-        .where(Subscription.list_id == mailing_list.id, Member.active.is_(True), Member.bounce_status != HARD)
-        .order_by(Member.id)
-    ).all()
+    return db.session.execute(readers_of(mailing_list, Member.id, Member.email).order_by(Member.id)).all()
 
 
 def deliver(list_address, raw, host, port):

@@ -9,14 +9,12 @@ server tells them at once and no bounce goes to an address anyone could have for
 import logging
 from email.utils import getaddresses
 
-from sqlalchemy import select
-
 from maillist.addresses import normalise_email
 from maillist.bounce_addresses import BOUNCES_SUFFIX
-from maillist.directory import find_list_by_address
+from maillist.directory import find_list_by_address, readers_of
 from maillist.extensions import db
-from maillist.models import Member, Subscription
-from maillist.vocabulary import HARD, POST_OPEN, POST_SENDERS
+from maillist.models import Member
+from maillist.vocabulary import POST_OPEN, POST_SENDERS
 
 log = logging.getLogger("maillist.posting")
 
@@ -26,11 +24,7 @@ MAX_LINE = 10_000
 
 def is_member(mailing_list, address):
     """Whether `address` is an active, subscribed member of the list."""
-    return db.session.scalar(
-        select(Member.id).join(Subscription, Subscription.member_id == Member.id)
-        .where(Subscription.list_id == mailing_list.id, Member.email == normalise_email(address),
-               Member.active.is_(True), Member.bounce_status != HARD)
-    ) is not None
+    return db.session.scalar(readers_of(mailing_list, Member.id).where(Member.email == normalise_email(address))) is not None
 
 
 def refusal(mailing_list, sender):
@@ -59,10 +53,7 @@ def list_for_recipient(recipient):
 
 def has_readers(mailing_list):
     """Whether anyone would get the list's mail (an active member who is not hard-bounced)."""
-    return db.session.scalar(
-        select(Member.id).join(Subscription, Subscription.member_id == Member.id)
-        .where(Subscription.list_id == mailing_list.id, Member.active.is_(True), Member.bounce_status != HARD).limit(1)
-    ) is not None
+    return db.session.scalar(readers_of(mailing_list, Member.id).limit(1)) is not None
 
 
 def decide(request):
