@@ -37,20 +37,18 @@ MAX_HEADER_BYTES = 256 * 1024
 
 @dataclass(frozen=True)
 class Delivery:
-    """What became of one list message, and the exit code Postfix should see; `discarded` says why
-    it went to nobody."""
+    """What became of one list message, and the exit code Postfix should see."""
 
     exit_code: int
     sent: int = 0
     refused: tuple = ()
     reason: str = ""
-    discarded: bool = False
 
 
 def discard(list_address, reason, sent=0, refused=()):
     """A post that goes no further, logged and never returned to its envelope sender."""
     log.warning("post to %s discarded: %s", list_address, reason)
-    return Delivery(EX_OK, sent, tuple(refused), f"discarded: {reason}", discarded=True)
+    return Delivery(EX_OK, sent, tuple(refused), f"discarded: {reason}")
 
 
 def recipients(mailing_list):
