@@ -4,7 +4,7 @@ import re
 from email.header import decode_header
 from email.utils import parseaddr
 
-from maillist.transports.email.report_parts import ORIGINAL_FOLLOWS, text_of
+from maillist.transports.email.report_parts import ORIGINAL_FOLLOWS, decoded_text, text_of
 
 DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mail.daemon", "maildaemon", "mdaemon")
 DAEMON_NAMES = re.compile(r"mail delivery|mailer|postmaster|delivery (status|subsystem)|daemon", re.I)
@@ -95,13 +95,7 @@ def drop_quotes(message):
     for part in message.walk():
         if part.get_content_type() not in ("text/plain", "text/html"):
             continue
-        data = part.get_payload(decode=True)
-        if not isinstance(data, bytes):
-            continue
-        try:
-            text = data.decode(part.get_content_charset() or "us-ascii", "replace")
-        except LookupError:
-            text = data.decode("latin-1")
+        text = decoded_text(part)
         cut_at = [m.start() for m in (QUOTE_START.search(text), ORIGINAL_FOLLOWS.search(text.lower())) if m]
         if cut_at:
             # Kept as plain text (no transfer encoding): flufl.bounce's detectors read the payload as it stands.

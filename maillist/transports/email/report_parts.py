@@ -126,18 +126,24 @@ def text_of(message, limit=64 * 1024):
     return (text_parts(message, "text/plain", limit) + "\n" + html)[:limit]
 
 
+def decoded_text(part):
+    """A leaf part's text, decoded whatever charset it claims (an unknown one read as Latin-1)."""
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        return ""
+    try:
+        return data.decode(part.get_content_charset() or "us-ascii", "replace")
+    except LookupError:
+        return data.decode("latin-1")
+
+
 def text_parts(message, content_type, limit):
     """The parts of `content_type`, decoded and joined, at most `limit` characters."""
     chunks, total = [], 0
     for part in message.walk():
         if part.get_content_type() != content_type:
             continue
-        data = part.get_payload(decode=True) or b""
-        charset = part.get_content_charset() or "us-ascii"
-        try:
-            chunks.append(data.decode(charset, "replace"))
-        except LookupError:
-            chunks.append(data.decode("latin-1"))
+        chunks.append(decoded_text(part))
         total += len(chunks[-1]) + 1
         if total > limit:
             break
