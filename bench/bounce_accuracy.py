@@ -235,6 +235,77 @@ HOSTILE = {
 }
 
 
+# A held-out corpus: real bounces from Sisimai's public set, none of which maillist's rules were
+# written against, with expectations read by hand (tests/fixtures/real-bounces/README.md).
+HELD_OUT = ROOT / "tests" / "fixtures" / "real-bounces"
+
+
+def held_out_rows():
+    with open(HELD_OUT / "expectations.csv", newline="") as labels:
+        return list(csv.DictReader(labels))
+
+
+def score_held_out(label, reader, flagged, reason_of, rows):
+    """One line of figures for one reader on the held-out corpus."""
+    counts = dict.fromkeys(("perm", "perm_found", "temp", "temp_found", "temp_perm", "none", "none_flagged",
+                            "dead", "dead_off", "refused", "refused_kept"), 0)
+    misses = []
+    for row in rows:
+        path, address, expect = HELD_OUT / row["file"], row["address"].lower(), row["expect"]
+        if expect not in ("permanent", "temporary"):
+            counts["none"] += 1
+            if flagged(path):
+                counts["none_flagged"] += 1
+                misses.append(f"{row['file']}: {expect} read as a bounce")
+            continue
+        temporary = expect == "temporary"
+        found, permanent = reader(path, temporary)
+        if temporary:
+            counts["temp"] += 1
+            counts["temp_found"] += address in found
+            counts["temp_perm"] += address in permanent
+            if address not in found or address in permanent:
+                misses.append(f"{row['file']}: temporary {address} not found Transient or delayed")
+        else:
+            counts["perm"] += 1
+            counts["perm_found"] += address in permanent
+            if address not in permanent:
+                misses.append(f"{row['file']}: permanent {address} not found Permanent")
+        if row["truth"] in ("dead", "refused"):
+            _, deactivates = reason_of(path, address)
+            right = deactivates == (row["truth"] == "dead")
+            counts[row["truth"]] += 1
+            counts["dead_off" if row["truth"] == "dead" else "refused_kept"] += right
+            if not right:
+                misses.append(f"{row['file']}: {row['truth']} address {address} {'kept' if row['truth'] == 'dead' else 'deactivated'}")
+    c = counts
+    print(f"{label:20} permanent found Permanent {c['perm_found']}/{c['perm']}; temporary found Transient or delayed "
+          f"{c['temp_found']}/{c['temp']}; temporary called Permanent {c['temp_perm']}/{c['temp']}; no-bounce mail "
+          f"read as a bounce {c['none_flagged']}/{c['none']}; dead deactivated {c['dead_off']}/{c['dead']}; "
+          f"other refusals kept {c['refused_kept']}/{c['refused']}")
+    return misses
+
+
+def held_out(verbose):
+    rows = held_out_rows()
+    files = sorted({HELD_OUT / row["file"] for row in rows})
+    print(f"held-out corpus (tests/fixtures/real-bounces): {len(files)} real reports, {len(rows)} expectations")
+    sisimai = sisimai_results(files)
+    readers = [("flufl.bounce alone", flufl_alone, lambda path: flagged_as_bounce("flufl.bounce alone", path.read_bytes()),
+                lambda path, address: ("", False)),
+               ("maillist reader", maillist_reader, lambda path: flagged_as_bounce("maillist reader", path.read_bytes()),
+                maillist_reason)]
+    if sisimai is not None:
+        readers.append(("Sisimai", sisimai_reader(sisimai),
+                        lambda path: any(e["reason"] not in SISIMAI_NOT_FAILED for e in sisimai.get(path, [])),
+                        sisimai_reason(sisimai)))
+    for label, reader, flagged, reason_of in readers:
+        misses = score_held_out(label, reader, flagged, reason_of, rows)
+        if verbose:
+            for miss in misses:
+                print(f"  MISS {miss}")
+
+
 def main():
     with tempfile.TemporaryDirectory() as workdir:
         data, rows = corpus(Path(workdir))
@@ -258,6 +329,7 @@ def main():
         print_reason_accuracy("maillist", data, maillist_reason, "--verbose" in sys.argv)
         if sisimai is not None:
             print_reason_accuracy("Sisimai", data, sisimai_reason(sisimai), "--verbose" in sys.argv)
+    held_out("--verbose" in sys.argv)
     print(f"hostile inputs (maillist reader, one run each; {describe()}):")
     for label, raw in HOSTILE.items():
         started = time.perf_counter()
