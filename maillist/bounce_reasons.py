@@ -44,7 +44,7 @@ TEXT = [
                        r"message (was )?rejected|too (large|big)|message size|size limit|exceed\w* (the )?(maximum )?\w* ?size"),
     (MAILBOX_FULL, r"quota|mailbox (is )?full|mail ?folder is full|over ?quota|insufficient (storage|space)"),
     (NO_SUCH_DOMAIN, r"host (or domain name )?not found|domain (not found|does not exist)|no such domain|unknown host|"
-                     r"host unknown|unrouteable|nxdomain|no mx"),
+                     r"host unknown|unrouteable|nxdomain|no mx|null mx"),
     (MOVED, r"has moved|no longer (at|with)|changed (his|her|their) address"),
     (NO_SUCH_USER, r"user unknown|unknown user|no such (user|recipient|mailbox|address|account)|does ?n[o']t exist|"
                    r"mailbox (unavailable|not found|disabled)|recipient (address )?rejected|"
@@ -54,7 +54,7 @@ TEXT = [
                    r"(does ?n[o']t|does not) have an? [\w.-]+ account|(does ?n[o']t|does not) have a final (e-?mail )?delivery point|"
                    r"no match(es)? (to|for|in) [\w ]{0,20}(query|directory)|not (listed|found) in [\w ]{0,30}directory|"
                    r"did not (exactly )?match (an?|any) [\w ]{0,30}address|no longer (valid|active|in use|exists)|"
-                   r"bad destination mailbox|address rejected|user not found|no mailbox|undeliverable address|"
+                   r"bad destination mailbox|address rejected|(user|recipient) not found|no mailbox|undeliverable address|"
                    r"n'existe pas|existiert nicht|unbekannt|no existe|"
                    # Japanese servers: "not in the directory's list" (Lotus Notes), "address not found".
                    r"ディレクトリのリストにありません|アドレスが見つかりません"),

@@ -68,3 +68,9 @@ def test_generated_hostile_bodies_stay_within_the_bound(pieces, status):
     body = unit * (MAX_REPORT_BYTES // len(unit) + 1)
     raw = status_report(body) if status else HEAD + b"\n" + body
     assert cpu_seconds(raw) < CPU_LIMIT
+
+
+def test_status_fields_written_into_the_text():
+    """A mail server's text with RFC 3464 fields in it is read group by group: 1 MB of groups stays bounded."""
+    raw = HEAD + b"\n" + b"Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.1.1\n\n" * 15_000
+    assert cpu_seconds(raw) < CPU_LIMIT

@@ -14,7 +14,9 @@ Hostile input is expected: the report is cut down before anything reads it
 impossible dates fall back, and no pattern here can backtrack.
 """
 
+import re
 from email import message_from_bytes, policy
+from email.message import Message
 from email.utils import parseaddr, parsedate_to_datetime
 
 from maillist.addresses import normalise_email
@@ -25,11 +27,17 @@ from maillist.transports.email.automatic_mail import (drop_quotes, is_auto_reply
 from maillist.transports.email.prose import read_other_servers, read_prose, said_about
 from maillist.transports.email.readings import (AUTO_REPLY, BOUNCE, COMPLAINT, DELAY, NOT_A_BOUNCE, Reading,
                                                 RecipientStatus)
-from maillist.transports.email.report_parts import (BLANK_RUNS, MAX_MULTIPARTS, MAX_RECIPIENTS, MAX_REPORT_BYTES, bound,
-                                                    cut, field_groups, first_blocks, part_of_type, text_of)
+from maillist.transports.email.report_parts import (BLANK_RUNS, MAX_MULTIPARTS, MAX_RECIPIENTS, MAX_REPORT_BYTES,
+                                                    ORIGINAL_FOLLOWS, bound, cut, field_groups, first_blocks,
+                                                    part_of_type, text_of)
 from maillist.vocabulary import PERMANENT, TRANSIENT, UNDETERMINED
 
 FAILED_ACTIONS = ("fail", "error", "bounce", "undeliver")
+# RFC 3464's recipient fields written into a report's text rather than a delivery-status part.
+INLINE_FIELDS = re.compile(r"(?im)^(final|original)-recipient:")
+# A domain that publishes a null MX (RFC 7505) accepts no mail at all: whatever status a server
+# gives the failure (Gmail gives 4.0.0), the address is gone.
+NULL_MX = re.compile(r"null mx|rfc ?7505", re.I)
 
 
 def parse_report(raw):
@@ -84,6 +92,9 @@ def read_message(message):
         # An SNS topic's email subscription mails SES's JSON: about other mail, and the webhook's business.
         return Reading(NOT_A_BOUNCE, occurred_at=occurred_at, message_id=message_id)
     from_server = sent_by_a_daemon(message)
+    recipients = read_inline_fields(message) if from_server else ()
+    if recipients:
+        return Reading(kind_of(recipients), recipients, occurred_at, message_id=message_id, from_server=True)
     if not from_server:
         drop_quotes(message)
     recipients = read_prose(message) or (read_other_servers(message) if from_server else ())
@@ -145,10 +156,27 @@ def read_delivery_status(part, text=""):
         diagnostic = cut(group.get("Diagnostic-Code"), 4000)
         if not (diagnostic or "").strip() and text:
             diagnostic = said_about(text, address, lowered=lowered)
-        found[address] = RecipientStatus(address, status_type(status, action), status, diagnostic, action)
+        bounce_type = status_type(status, action)
+        if bounce_type and NULL_MX.search(diagnostic or ""):
+            bounce_type = PERMANENT
+        found[address] = RecipientStatus(address, bounce_type, status, diagnostic, action)
         if len(found) >= MAX_RECIPIENTS:
             break
     return tuple(found.values())
+
+
+def read_inline_fields(message):
+    """A mail server's report that writes RFC 3464's fields into its text instead of a
+    message/delivery-status part (Amazon WorkMail; Sun Messaging Server when the report's MIME
+    boundaries are missing): the recipient groups before the returned original; () when it has none."""
+    text = text_of(message)
+    quoted = ORIGINAL_FOLLOWS.search(text.lower())
+    text = text[:quoted.start()] if quoted else text
+    if not INLINE_FIELDS.search(text):
+        return ()
+    part = Message()
+    part.set_payload(text)
+    return read_delivery_status(part, " ".join(text.split()))
 
 
 def kind_of(recipients):

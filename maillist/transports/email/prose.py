@@ -15,9 +15,11 @@ from maillist.vocabulary import PERMANENT, TRANSIENT
 log = logging.getLogger("maillist.dsn")
 
 # A server that gave up after retrying a temporary failure: the address may well work (qmail's
-# "in the queue too long", Exim's "retry timeout exceeded"). Read as Transient, never as dead.
+# "in the queue too long", Exim's "retry timeout exceeded", Sendmail's "could not be delivered for
+# 8 hours", Gmail's "did not accept our requests to connect"). Read as Transient, never as dead.
 GAVE_UP = re.compile(r"retry time ?(out)? ?(exceeded|expired)|in the queue too long|too long in (the )?queue|"
-                     r"delivery time expired|could not be delivered within \d|giving up after \d|retry limit (reached|exceeded)", re.I)
+                     r"delivery time expired|could not be delivered (within|for) (\d|too long)|giving up after \d|"
+                     r"retry limit (reached|exceeded)|did not accept our requests to connect", re.I)
 # Reports flufl.bounce has no detector for, each a fixed sentence then the address and what the
 # server said (bounded repeats, no nested quantifiers: linear on any input):
 OTHER_SERVERS = (
@@ -30,9 +32,16 @@ OTHER_SERVERS = (
     re.compile(r"(?i)failure reasons\s{0,5}-{3,}\s{0,20}(?P<said>[^\n]{1,1000})\n\s{0,20}(?P<address>[^\s@<>]{1,64}@[^\s@<>]{1,255})"),
     # Lotus Notes / Domino: "was not delivered to:" the address, then "because:" the reason.
     re.compile(r"not delivered to:\s{0,20}(?P<address>[^\s@<>]{1,64}@[^\s@<>]{1,255})\s{0,20}because:\s{0,20}(?P<said>[^\n]{0,1000})"),
+    # Exchange's Internet Mail Connector: "could not be reached:", the address "on" a date, then the reason.
+    re.compile(r"could not be reached:\s{0,20}(?P<address>[^\s@<>]{1,64}@[^\s@<>]{1,255}) on [^\n]{0,100}\n\s{0,40}(?P<said>[^\n]{1,1000})"),
+    # Postfix's own text (where flufl.bounce misses it): "<a@b>: host x said: 550 ...", continued on indented lines.
+    re.compile(r"(?m)^<(?P<address>[^<>\s@]{1,64}@[^<>\s@]{1,255})>: (?P<said>[^\n]{0,1000}(?:\n[ \t]{1,20}[^\n]{1,1000}){0,10})"),
+    # Sendmail's session transcript without a status part: "554 <a@b>... 550 Host unknown".
+    re.compile(r"(?m)^[45]\d\d <(?P<address>[^<>\s@]{1,64}@[^<>\s@]{1,255})>\.\.\. (?P<said>[^\n]{0,1000})"),
 )
 OTHER_SERVER_OPENINGS = ("error delivering your mail to", "following list of recipients", "was not delivered to:",
-                         "failure reasons")
+                         "failure reasons", "could not be reached:", "the postfix program", "the mail system",
+                         "transcript of session follows")
 SMTP_CODE = re.compile(r"\b([45])\d\d\b")
 
 

@@ -137,11 +137,17 @@ def decoded_text(part):
         return data.decode("latin-1")
 
 
+def unsplit(part):
+    """Whether `part` says it is multipart but its boundary never appears (some servers send these):
+    its body is then text to read, like a text/plain part."""
+    return part.get_content_maintype() == "multipart" and isinstance(part.get_payload(), str)
+
+
 def text_parts(message, content_type, limit):
     """The parts of `content_type`, decoded and joined, at most `limit` characters."""
     chunks, total = [], 0
     for part in message.walk():
-        if part.get_content_type() != content_type:
+        if part.get_content_type() != content_type and not (content_type == "text/plain" and unsplit(part)):
             continue
         chunks.append(decoded_text(part))
         total += len(chunks[-1]) + 1
