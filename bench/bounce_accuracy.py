@@ -230,6 +230,8 @@ HOSTILE = {
     # Exchange-style report whose recipient line is 250 KB of one letter.
     "250 KB of blank status blocks": b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\n"
     b"Content-Type: message/delivery-status\n\n" + b"\n \n" * 85_000 + b"\n--B--\n",
+    "RFC 3464 fields in the text, 1 MB": b"From: MAILER-DAEMON@x.example\nSubject: failure\n\n"
+    + b"Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.1.1\n\n" * 15_000,
     "Exchange-style 250 KB line": b"From: postmaster@x.example\nSubject: Undeliverable\n\n"
     b"Your message did not reach the following recipient(s):\n" + b"a" * 250_000 + b"\n",
 }
