@@ -64,11 +64,19 @@ TEXT = [(reason, re.compile(pattern, re.I)) for reason, pattern in TEXT]
 ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
+# A refusal of our envelope sender, given before the recipient was even named ("after MAIL FROM",
+# "in reply to MAIL FROM command", 5.1.7 and 5.1.8 are the sender's address): whatever words follow
+# ("No such domain", "user unknown"), they are about the sender, never the member's address.
+SENDER_REFUSED = re.compile(r"after mail from|in reply to mail from|\b5\.1\.[78]\b", re.I)
+
+
 def classify(subtype=None, status=None, diagnostic=None):
     """The reason for one bounce, from SES's subtype, the status code and the diagnostic text."""
     by_subtype = SES_SUBTYPES.get((subtype or "").replace(" ", "").lower())
     if by_subtype:
         return by_subtype
+    if SENDER_REFUSED.search(f"{status or ''} {(diagnostic or '')[:2000]}"):
+        return POLICY
     code = ENHANCED.search(status or "") or ENHANCED.search(diagnostic or "")
     if code:
         detail = f"{int(code.group(2))}.{int(code.group(3))}"

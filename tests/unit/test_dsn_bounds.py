@@ -74,3 +74,11 @@ def test_status_fields_written_into_the_text():
     """A mail server's text with RFC 3464 fields in it is read group by group: 1 MB of groups stays bounded."""
     raw = HEAD + b"\n" + b"Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.1.1\n\n" * 15_000
     assert cpu_seconds(raw) < CPU_LIMIT
+
+
+def test_the_fixed_sentence_forms_on_long_runs():
+    """The au/ezweb and Verizon forms (a reason line, a blank line, "<a@b>"; "Error message below:"
+    ... "RCPT TO:") read on a body of long lines and many near-matches stay bounded."""
+    body = (b"The user(s) account is disabled.\n" + b"x" * 5000 + b"\n\n<" + b"a" * 300 + b"@example.org>\n"
+            + b"Error message below:\n" + b"y" * 5000 + b"\nRCPT TO: " + b"b" * 300 + b"\n") * 40
+    assert cpu_seconds(HEAD + b"\n" + body) < CPU_LIMIT

@@ -32,6 +32,13 @@ BLOCKLIST = "smtp; 550 5.7.1 Service unavailable, client host [54.240.1.1] block
     ("General", "5.5.0", "smtp; 550 5.5.0 <a@b>... User unknown", "no-such-user"),
     ("General", "4.4.7", "smtp; 421 4.4.7 delivery time expired", "expired"),
     ("Undetermined", None, None, "unknown"),
+    # A refusal of our envelope sender says nothing of the member's address, whatever its words.
+    ("General", "5.1.7", "smtp; 550 5.1.7 No such domain neko.example.com", "policy"),
+    ("General", "5.0.0", "SMTP error after MAIL FROM:<list-bounces@x.example>: 550 5.1.1 user unknown", "policy"),
+    ("General", "5.1.1", "host x said: 553 5.1.8 sender domain does not exist (in reply to MAIL FROM command)", "policy"),
+    ("General", "5.4.4", "smtp; 550 5.4.4 Invalid domain", "no-such-domain"),
+    ("General", "4.0.0", "DNS type 'mx' lookup of x.example returned Null MX", "no-such-domain"),
+    ("General", "5.0.0", "Recipient Not Found", "no-such-user"),
 ])
 def test_reasons_from_subtype_code_and_text(subtype, status, diagnostic, reason):
     assert classify(subtype, status, diagnostic) == reason

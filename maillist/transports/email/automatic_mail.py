@@ -6,7 +6,8 @@ from email.utils import parseaddr
 
 from maillist.transports.email.report_parts import ORIGINAL_FOLLOWS, decoded_text, text_of
 
-DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mail.daemon", "maildaemon", "mdaemon")
+DAEMONS = ("mailer-daemon", "postmaster", "post_master", "mail-daemon", "mailerdaemon", "mail.daemon", "maildaemon",
+           "mdaemon")
 DAEMON_NAMES = re.compile(r"mail delivery|mailer|postmaster|delivery (status|subsystem)|daemon", re.I)
 AUTO_PRECEDENCE = ("auto_reply", "bulk", "junk")
 # Out-of-office subjects in the languages clubs write in: English, French, German, Spanish, Italian,

@@ -38,10 +38,14 @@ OTHER_SERVERS = (
     re.compile(r"(?m)^<(?P<address>[^<>\s@]{1,64}@[^<>\s@]{1,255})>: (?P<said>[^\n]{0,1000}(?:\n[ \t]{1,20}[^\n]{1,1000}){0,10})"),
     # Sendmail's session transcript without a status part: "554 <a@b>... 550 Host unknown".
     re.compile(r"(?m)^[45]\d\d <(?P<address>[^<>\s@]{1,64}@[^<>\s@]{1,255})>\.\.\. (?P<said>[^\n]{0,1000})"),
+    # au/ezweb: the reason ("The user(s) account is disabled."), a blank line, then "<a@b>" on a line of its own.
+    re.compile(r"(?m)^(?P<said>[^\n<>]{1,1000})\n[ \t]*\n<(?P<address>[^<>\s@]{1,64}@[^<>\s@]{1,255})>[ \t]*$"),
+    # Verizon's vtext gateway: "Error message below:", the reply, then the message details' "RCPT TO: a@b".
+    re.compile(r"(?is)error message below:\s{0,20}(?P<said>[^\n]{1,1000})\n.{0,1000}?rcpt to:\s{0,5}<?(?P<address>[^<>\s@]{1,64}@[^<>\s@]{1,255}?)>?\s"),
 )
 OTHER_SERVER_OPENINGS = ("error delivering your mail to", "following list of recipients", "was not delivered to:",
                          "failure reasons", "could not be reached:", "the postfix program", "the mail system",
-                         "transcript of session follows")
+                         "transcript of session follows", "the user(s) ", "error message below:")
 SMTP_CODE = re.compile(r"\b([45])\d\d\b")
 
 
