@@ -1,5 +1,5 @@
-"""Real bounce reports maillist's rules were not written against (tests/fixtures/real-bounces):
-each one read as a person reading it reads it."""
+"""Real bounce reports from outside this project (tests/fixtures/real-bounces, each set measured
+before any rule was written for it): each one read as a person reading it reads it."""
 
 import csv
 from pathlib import Path
