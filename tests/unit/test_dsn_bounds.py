@@ -52,7 +52,7 @@ def test_short_lines_long_words_and_empty_parts_by_the_thousand():
     for unit, as_status in ((b"\n \n=\n", False), (b"\n \n=\n", True), (exchange, True), (b"\t--B\n--B\n", True),
                             (b"=\n\n", True)):
         body = unit * (MAX_REPORT_BYTES // len(unit) + 1)
-        assert cpu_seconds(status_report(body) if as_status else HEAD + b"\n" + body) < CPU_LIMIT / 2, unit[:20]
+        assert cpu_seconds(status_report(body) if as_status else HEAD + b"\n" + body) < CPU_LIMIT, unit[:20]
 
 
 PIECES = st.sampled_from([b"\n", b" \n", b"\n \n", b"a" * 997, b"a@b on ", b"did not reach the following recipient(s):\n",
@@ -77,8 +77,10 @@ def test_status_fields_written_into_the_text():
 
 
 def test_the_fixed_sentence_forms_on_long_runs():
-    """The au/ezweb and Verizon forms (a reason line, a blank line, "<a@b>"; "Error message below:"
-    ... "RCPT TO:") read on a body of long lines and many near-matches stay bounded."""
+    """The fixed-sentence forms (au/ezweb's, Verizon's, Sendmail-style text without a status part)
+    read on a body of long lines and many near-matches stay bounded."""
     body = (b"The user(s) account is disabled.\n" + b"x" * 5000 + b"\n\n<" + b"a" * 300 + b"@example.org>\n"
-            + b"Error message below:\n" + b"y" * 5000 + b"\nRCPT TO: " + b"b" * 300 + b"\n") * 40
+            + b"Error message below:\n" + b"y" * 5000 + b"\nRCPT TO: " + b"b" * 300 + b"\n"
+            + b"had permanent fatal errors\n>>> " + b"c" * 300 + b"@x " + b"z" * 5000 + b"\n"
+            + b"  Recipient: <" + b"d" * 300 + b"@x>\n    >>> " + b"w" * 5000 + b"\n") * 40
     assert cpu_seconds(HEAD + b"\n" + body) < CPU_LIMIT

@@ -81,9 +81,10 @@ def read_message(message):
     feedback = part_of_type(message, "message/feedback-report")
     if feedback is not None:
         return read_feedback(message, feedback, occurred_at, message_id)
+    text = text_of(message)  # read once, and again only where the message changes
     status_part = part_of_type(message, "message/delivery-status")
     if status_part is not None:
-        recipients = read_delivery_status(status_part, " ".join(text_of(message).split()))
+        recipients = read_delivery_status(status_part, " ".join(text.split()))
         if recipients:
             return Reading(kind_of(recipients), recipients, occurred_at, message_id=message_id)
     if is_auto_reply(message):
@@ -92,12 +93,13 @@ def read_message(message):
         # An SNS topic's email subscription mails SES's JSON: about other mail, and the webhook's business.
         return Reading(NOT_A_BOUNCE, occurred_at=occurred_at, message_id=message_id)
     from_server = sent_by_a_daemon(message)
-    recipients = read_inline_fields(message) if from_server else ()
+    recipients = read_inline_fields(text) if from_server else ()
     if recipients:
         return Reading(kind_of(recipients), recipients, occurred_at, message_id=message_id, from_server=True)
     if not from_server:
         drop_quotes(message)
-    recipients = read_prose(message) or (read_other_servers(message) if from_server else ())
+        text = text_of(message)
+    recipients = read_prose(message, text) or (read_other_servers(text) if from_server else ())
     if recipients:
         return Reading(BOUNCE, recipients, occurred_at, message_id=message_id, from_server=from_server)
     # Bulk or auto-generated mail that is no bounce: an answering machine of some kind.
@@ -165,11 +167,10 @@ def read_delivery_status(part, text=""):
     return tuple(found.values())
 
 
-def read_inline_fields(message):
-    """A mail server's report that writes RFC 3464's fields into its text instead of a
+def read_inline_fields(text):
+    """A mail server's report that writes RFC 3464's fields into its `text` instead of a
     message/delivery-status part (Amazon WorkMail; Sun Messaging Server when the report's MIME
     boundaries are missing): the recipient groups before the returned original; () when it has none."""
-    text = text_of(message)
     quoted = ORIGINAL_FOLLOWS.search(text.lower())
     text = text[:quoted.start()] if quoted else text
     if not INLINE_FIELDS.search(text):

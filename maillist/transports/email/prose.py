@@ -9,7 +9,7 @@ from flufl.bounce import all_failures
 from maillist.addresses import normalise_email
 from maillist.bounce_reasons import ENHANCED
 from maillist.transports.email.readings import RecipientStatus
-from maillist.transports.email.report_parts import MAX_RECIPIENTS, ORIGINAL_FOLLOWS, cut, text_of
+from maillist.transports.email.report_parts import MAX_RECIPIENTS, ORIGINAL_FOLLOWS, cut
 from maillist.vocabulary import PERMANENT, TRANSIENT
 
 log = logging.getLogger("maillist.dsn")
@@ -40,12 +40,20 @@ OTHER_SERVERS = (
     re.compile(r"(?m)^[45]\d\d <(?P<address>[^<>\s@]{1,64}@[^<>\s@]{1,255})>\.\.\. (?P<said>[^\n]{0,1000})"),
     # au/ezweb: the reason ("The user(s) account is disabled."), a blank line, then "<a@b>" on a line of its own.
     re.compile(r"(?m)^(?P<said>[^\n<>]{1,1000})\n[ \t]*\n<(?P<address>[^<>\s@]{1,64}@[^<>\s@]{1,255})>[ \t]*$"),
+    # Sendmail-style text without a status part (Active!Hunter): the failed address under "had
+    # permanent fatal errors", the server's reply under "Transcript of session follows".
+    re.compile(r"(?is)had permanent fatal errors -{0,10}\s{0,20}(?:>>> )?(?P<address>[^\s<>@]{1,64}@[^\s<>@]{1,255})"
+               r"[^\n]{0,300}\n.{0,300}?transcript of session follows -{0,10}\s{0,20}(?P<said>[^\n]{1,1000})"),
+    # au/ezweb's other form: "Recipient: <a@b>", the RCPT TO line, then the reply after "<<<".
+    re.compile(r"(?m)^[ \t]{0,20}Recipient: <(?P<address>[^<>\s@]{1,64}@[^<>\s@]{1,255})>[ \t]*\n"
+               r"(?:[ \t]{0,20}>>> [^\n]{0,1000}\n)?[ \t]{0,20}<<< (?P<said>[^\n]{1,1000})"),
     # Verizon's vtext gateway: "Error message below:", the reply, then the message details' "RCPT TO: a@b".
     re.compile(r"(?is)error message below:\s{0,20}(?P<said>[^\n]{1,1000})\n.{0,1000}?rcpt to:\s{0,5}<?(?P<address>[^<>\s@]{1,64}@[^<>\s@]{1,255}?)>?\s"),
 )
 OTHER_SERVER_OPENINGS = ("error delivering your mail to", "following list of recipients", "was not delivered to:",
                          "failure reasons", "could not be reached:", "the postfix program", "the mail system",
-                         "transcript of session follows", "the user(s) ", "error message below:")
+                         "transcript of session follows", "the user(s) ", "error message below:",
+                         "had permanent fatal errors", "recipients was rejected by a remote")
 SMTP_CODE = re.compile(r"\b([45])\d\d\b")
 
 
@@ -78,14 +86,14 @@ def said_about(flat, email, others=(), lowered=None, before=60, after=400):
     return flat[start:end].strip() or None
 
 
-def read_prose(message):
-    """The failed recipients flufl.bounce finds in a prose report, each with what the text says of it."""
+def read_prose(message, text):
+    """The failed recipients flufl.bounce finds in a prose report, each with what its `text` says of it."""
     try:
         temporary, permanent = all_failures(message)
     except Exception as error:  # noqa: BLE001 - a detector tripping on odd input must not lose the report
         log.warning("flufl.bounce could not read a report: %s: %s", type(error).__name__, error)
         return ()
-    text = " ".join(text_of(message).split())
+    text = " ".join(text.split())
     whole = cut(text, 4000)
     addresses = []
     for group, bounce_type in ((permanent, PERMANENT), (temporary, TRANSIENT)):
@@ -108,10 +116,9 @@ def read_prose(message):
     return tuple(found)
 
 
-def read_other_servers(message):
-    """The failed recipients of a daemon's report in a form flufl.bounce does not know (see
+def read_other_servers(text):
+    """The failed recipients of a daemon's report (`text`) in a form flufl.bounce does not know (see
     OTHER_SERVERS), read before the quoted original message; () when it is none of them."""
-    text = text_of(message)
     quoted = ORIGINAL_FOLLOWS.search(text.lower())
     text = text[:quoted.start()] if quoted else text
     lowered = text.lower()
