@@ -1,6 +1,7 @@
 """A real Postfix instance with maillist's configuration, its own directories and ports, relaying
 to an SES-rules relay on loopback (tests/ses_relay.py): started for a test, stopped by its pid file."""
 
+import atexit
 import os
 import shutil
 import signal
@@ -33,23 +34,33 @@ def wait_for_port(port, timeout=30):
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
 
 
-def app_copy_for_pipes(base):
+def app_copy_for_pipes():
     """The app and its installed packages where the pipe user can read them.
 
     The checkout or the virtualenv may sit below a directory only root may enter (such as
-    /root); the Postfix pipe runs as `nobody`, so it gets a world-readable copy.
+    /root); the Postfix pipe runs as `nobody`, so it gets a world-readable copy. The copy (some
+    hundreds of megabytes) is made once per test process and shared: nothing writes to it, as
+    the pipe user may not (test_postfix_pipes checks that a pipe run leaves it unchanged).
     """
-    target = base / "app"
-    site_packages = Path(sysconfig.get_paths()["purelib"])
-    shutil.copytree(site_packages, target / "site-packages",
-                    ignore=shutil.ignore_patterns("playwright", "hypothesis", "pip", "setuptools", "__pycache__"))
-    for name in ("maillist", "config.py", "wsgi.py"):
-        source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
-    for path in [target, *target.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return target
+    global _app_copy
+    if _app_copy is None or not _app_copy.exists():
+        base = Path(tempfile.mkdtemp(prefix="maillist-app-"))
+        base.chmod(0o755)
+        atexit.register(shutil.rmtree, base, ignore_errors=True)
+        target = base / "app"
+        site_packages = Path(sysconfig.get_paths()["purelib"])
+        shutil.copytree(site_packages, target / "site-packages",
+                        ignore=shutil.ignore_patterns("playwright", "hypothesis", "pip", "setuptools", "__pycache__"))
+        for name in ("maillist", "config.py", "wsgi.py"):
+            source = ROOT / name
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
+        for path in [target, *target.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        _app_copy = target
+    return _app_copy
 
+
+_app_copy = None
 
 
 @contextmanager
@@ -66,7 +77,7 @@ def running_postfix(database_url, relay_rate=0, main_cf="", **settings):
     relay = ses_relay.start(["lists.example.org"], rate=relay_rate)
     sink, sink_port = relay.outbox, relay.port
     smtp_port, reinject_port = free_port(), free_port()
-    app_dir = app_copy_for_pipes(base)
+    app_dir = app_copy_for_pipes()
     config = render_config(
         base / "etc", database_url,
         POSTFIX_RELAYHOST=f"[127.0.0.1]:{sink_port}",

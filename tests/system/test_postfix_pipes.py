@@ -41,7 +41,7 @@ def pipes(app, database_url, base):
     from tests.system.postfix_instance import SECRET_KEY, SYSTEM_PYTHON, app_copy_for_pipes
 
     tmp_path = base
-    app_dir = app_copy_for_pipes(tmp_path)
+    app_dir = app_copy_for_pipes()
 
     def render(**settings):
         config = render_config(tmp_path / "etc", database_url, MAILLIST_FLASK=f"{SYSTEM_PYTHON} -m flask",
