@@ -16,7 +16,6 @@ impossible dates fall back, and no pattern here can backtrack.
 
 import re
 from email import message_from_bytes, policy
-from email.message import Message
 from email.utils import parseaddr, parsedate_to_datetime
 
 from maillist.addresses import normalise_email
@@ -28,7 +27,7 @@ from maillist.transports.email.prose import read_other_servers, read_prose, said
 from maillist.transports.email.readings import (AUTO_REPLY, BOUNCE, COMPLAINT, DELAY, NOT_A_BOUNCE, Reading,
                                                 RecipientStatus)
 from maillist.transports.email.report_parts import (BLANK_RUNS, MAX_MULTIPARTS, MAX_RECIPIENTS, MAX_REPORT_BYTES,
-                                                    ORIGINAL_FOLLOWS, bound, cut, field_groups, first_blocks,
+                                                    before_original, bound, cut, field_groups, first_blocks, groups_in,
                                                     part_of_type, text_of)
 from maillist.vocabulary import PERMANENT, TRANSIENT, UNDETERMINED
 
@@ -89,17 +88,18 @@ def read_message(message):
             return Reading(kind_of(recipients), recipients, occurred_at, message_id=message_id)
     if is_auto_reply(message):
         return Reading(AUTO_REPLY, occurred_at=occurred_at, message_id=message_id)
-    if is_sns_notification(message):
+    if is_sns_notification(message, text):
         # An SNS topic's email subscription mails SES's JSON: about other mail, and the webhook's business.
         return Reading(NOT_A_BOUNCE, occurred_at=occurred_at, message_id=message_id)
     from_server = sent_by_a_daemon(message)
-    recipients = read_inline_fields(text) if from_server else ()
+    report = before_original(text) if from_server else ""
+    recipients = read_inline_fields(report) if from_server else ()
     if recipients:
         return Reading(kind_of(recipients), recipients, occurred_at, message_id=message_id, from_server=True)
     if not from_server:
         drop_quotes(message)
         text = text_of(message)
-    recipients = read_prose(message, text) or (read_other_servers(text) if from_server else ())
+    recipients = read_prose(message, text) or (read_other_servers(report) if from_server else ())
     if recipients:
         return Reading(BOUNCE, recipients, occurred_at, message_id=message_id, from_server=from_server)
     # Bulk or auto-generated mail that is no bounce: an answering machine of some kind.
@@ -138,12 +138,17 @@ def status_type(status, action):
 
 
 def read_delivery_status(part, text=""):
+    """One RecipientStatus per recipient group of a message/delivery-status part."""
+    return read_recipient_groups(field_groups(part), text)
+
+
+def read_recipient_groups(groups, text=""):
     """One RecipientStatus per recipient group (groups without a recipient are per-message fields).
 
     A recipient without a Diagnostic-Code gets what the report's readable `text` (on one line) says of it.
     """
     found, lowered = {}, text.lower()
-    for group in field_groups(part)[: MAX_RECIPIENTS * 2]:
+    for group in groups[: MAX_RECIPIENTS * 2]:
         # The address our mail was sent to: the rfc822 Original-Recipient, where given, is it;
         # Final-Recipient may be a forwarding target.
         address = address_of(group.get("Original-Recipient")) or address_of(group.get("Final-Recipient"))
@@ -167,17 +172,14 @@ def read_delivery_status(part, text=""):
     return tuple(found.values())
 
 
-def read_inline_fields(text):
-    """A mail server's report that writes RFC 3464's fields into its `text` instead of a
+def read_inline_fields(report):
+    """A mail server's report that writes RFC 3464's fields into its text instead of a
     message/delivery-status part (Amazon WorkMail; Sun Messaging Server when the report's MIME
-    boundaries are missing): the recipient groups before the returned original; () when it has none."""
-    quoted = ORIGINAL_FOLLOWS.search(text.lower())
-    text = text[:quoted.start()] if quoted else text
-    if not INLINE_FIELDS.search(text):
+    boundaries are missing): its recipient groups; () when it has none. `report` is the text
+    before the returned original."""
+    if not INLINE_FIELDS.search(report):
         return ()
-    part = Message()
-    part.set_payload(text)
-    return read_delivery_status(part, " ".join(text.split()))
+    return read_recipient_groups(groups_in(report), " ".join(report.split()))
 
 
 def kind_of(recipients):

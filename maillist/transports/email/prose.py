@@ -117,10 +117,8 @@ def read_prose(message, text):
 
 
 def read_other_servers(text):
-    """The failed recipients of a daemon's report (`text`) in a form flufl.bounce does not know (see
-    OTHER_SERVERS), read before the quoted original message; () when it is none of them."""
-    quoted = ORIGINAL_FOLLOWS.search(text.lower())
-    text = text[:quoted.start()] if quoted else text
+    """The failed recipients of a daemon's report in a form flufl.bounce does not know (see
+    OTHER_SERVERS); () when it is none of them. `text` is the report before the returned original."""
     lowered = text.lower()
     if not any(opening in lowered for opening in OTHER_SERVER_OPENINGS):
         return ()

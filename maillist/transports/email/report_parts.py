@@ -112,9 +112,19 @@ def field_groups(part):
     payload = part.get_payload()
     if isinstance(payload, list):
         return [group for group in payload if hasattr(group, "get")]
-    text = payload if isinstance(payload, str) else ""
+    return groups_in(payload if isinstance(payload, str) else "")
+
+
+def groups_in(text):
+    """The blocks of `text` (separated by blank lines), each read as a header block."""
     return [message_from_bytes(block.strip().encode("utf-8", "replace"), policy=policy.compat32)
             for block in re.split(r"\n[ \t]*\r?\n", text.replace("\r\n", "\n")) if block.strip()]
+
+
+def before_original(text):
+    """`text` up to where it starts quoting the message it returns (ORIGINAL_FOLLOWS)."""
+    quoted = ORIGINAL_FOLLOWS.search(text.lower())
+    return text[:quoted.start()] if quoted else text
 
 
 def text_of(message, limit=64 * 1024):
