@@ -2,6 +2,7 @@
 to an SES-rules relay on loopback (tests/ses_relay.py): started for a test, stopped by its pid file."""
 
 import atexit
+import functools
 import os
 import shutil
 import signal
@@ -34,6 +35,7 @@ def wait_for_port(port, timeout=30):
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
 
 
+@functools.cache
 def app_copy_for_pipes():
     """The app and its installed packages where the pipe user can read them.
 
@@ -42,25 +44,19 @@ def app_copy_for_pipes():
     hundreds of megabytes) is made once per test process and shared: nothing writes to it, as
     the pipe user may not (test_postfix_pipes checks that a pipe run leaves it unchanged).
     """
-    global _app_copy
-    if _app_copy is None or not _app_copy.exists():
-        base = Path(tempfile.mkdtemp(prefix="maillist-app-"))
-        base.chmod(0o755)
-        atexit.register(shutil.rmtree, base, ignore_errors=True)
-        target = base / "app"
-        site_packages = Path(sysconfig.get_paths()["purelib"])
-        shutil.copytree(site_packages, target / "site-packages",
-                        ignore=shutil.ignore_patterns("playwright", "hypothesis", "pip", "setuptools", "__pycache__"))
-        for name in ("maillist", "config.py", "wsgi.py"):
-            source = ROOT / name
-            (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
-        for path in [target, *target.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        _app_copy = target
-    return _app_copy
-
-
-_app_copy = None
+    base = Path(tempfile.mkdtemp(prefix="maillist-app-"))
+    base.chmod(0o755)
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
+    target = base / "app"
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    shutil.copytree(site_packages, target / "site-packages",
+                    ignore=shutil.ignore_patterns("playwright", "hypothesis", "pip", "setuptools", "__pycache__"))
+    for name in ("maillist", "config.py", "wsgi.py"):
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
+    for path in [target, *target.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
 
 
 @contextmanager
